@@ -1,0 +1,62 @@
+//! Time as a dependency: production reads the system clock, tests move a manual one, so that
+//! scheduling, expiry and reminders are tested without sleeping.
+
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Duration, SubsecRound, Utc};
+
+/// The source of "now" for everything time-driven.
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The system clock, truncated to microseconds: PostgreSQL stores no finer, and values must
+/// compare equal after a round trip through either database.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now().trunc_subsecs(6)
+    }
+}
+
+/// A clock that stands still until moved. Shared by clones.
+#[derive(Clone, Debug)]
+pub struct ManualClock(Arc<Mutex<DateTime<Utc>>>);
+
+impl ManualClock {
+    pub fn new(start: DateTime<Utc>) -> Self {
+        Self(Arc::new(Mutex::new(start.trunc_subsecs(6))))
+    }
+
+    /// Starts at the current system time.
+    pub fn starting_now() -> Self {
+        Self::new(Utc::now())
+    }
+
+    pub fn set(&self, to: DateTime<Utc>) {
+        *self.lock() = to.trunc_subsecs(6);
+    }
+
+    pub fn advance(&self, by: Duration) {
+        let mut now = self.lock();
+        *now += by;
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, DateTime<Utc>> {
+        // A panic while holding this lock cannot leave the time half-written.
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.lock()
+    }
+}
+
+/// The clock handle kept in the application state.
+pub type SharedClock = Arc<dyn Clock>;

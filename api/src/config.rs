@@ -1,0 +1,342 @@
+//! Typed settings: built-in defaults, then an optional TOML file (`DORFAPP_CONFIG`), then
+//! `DORFAPP_*` environment variables. Secrets never appear in `Debug` output.
+
+use std::{fmt, net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
+
+use chrono_tz::Tz;
+use figment::{
+    Figment,
+    providers::{Env, Format, Serialized, Toml},
+};
+use serde::{Deserialize, Serialize};
+
+/// A string that must not be printed: passwords and the like.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"[redacted]\"")
+    }
+}
+
+/// Log output format.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// Every setting of the server. Field names are the `DORFAPP_*` variables without the prefix,
+/// lower-cased, and the keys of the optional TOML file.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub bind: SocketAddr,
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; defaults to a SQLite file in `data_dir`.
+    pub database_url: Option<Secret>,
+    pub database_max_connections: u32,
+    pub public_url: Option<String>,
+    pub timezone: String,
+    pub seed_file: Option<PathBuf>,
+    pub admin_email: Option<String>,
+    pub admin_password: Option<Secret>,
+    pub access_token_ttl_seconds: u64,
+    pub refresh_token_ttl_seconds: u64,
+    pub login_max_failures: u32,
+    pub ride_min_lead_minutes: u32,
+    pub ride_reminder_minutes: u32,
+    pub vapid_subject: String,
+    pub push_allow_http: bool,
+    pub log: String,
+    pub log_format: LogFormat,
+    /// Largest accepted request body in bytes.
+    pub body_limit_bytes: usize,
+    /// Comma-separated origins allowed by CORS, or `*` for any origin.
+    pub cors_origins: String,
+    /// How often an idle job worker looks for due work.
+    pub job_poll_interval_ms: u64,
+    /// How long in-flight requests may take to finish after SIGTERM.
+    pub shutdown_timeout_seconds: u64,
+    /// Token signing key file; defaults to `<data_dir>/token_signing.key`. Point every
+    /// instance of a scaled-out installation at the same file.
+    pub token_key_file: Option<PathBuf>,
+    /// VAPID private key file; defaults to `<data_dir>/vapid_private.key`.
+    pub vapid_key_file: Option<PathBuf>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            database_max_connections: 10,
+            public_url: None,
+            timezone: "Europe/Berlin".into(),
+            seed_file: None,
+            admin_email: None,
+            admin_password: None,
+            access_token_ttl_seconds: 900,
+            refresh_token_ttl_seconds: 2_592_000,
+            login_max_failures: 5,
+            ride_min_lead_minutes: 60,
+            ride_reminder_minutes: 60,
+            vapid_subject: "mailto:admin@localhost".into(),
+            push_allow_http: false,
+            log: "info".into(),
+            log_format: LogFormat::Text,
+            body_limit_bytes: 1024 * 1024,
+            cors_origins: "*".into(),
+            job_poll_interval_ms: 1000,
+            shutdown_timeout_seconds: 30,
+            token_key_file: None,
+            vapid_key_file: None,
+        }
+    }
+}
+
+/// Why the settings could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration could not be read: {0}")]
+    Load(#[from] Box<figment::Error>),
+    #[error("invalid setting {key}: {reason}")]
+    Invalid { key: &'static str, reason: String },
+}
+
+impl Settings {
+    /// Defaults, then the TOML file named by `DORFAPP_CONFIG` (if set), then the environment.
+    pub fn load() -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        if let Ok(path) = std::env::var("DORFAPP_CONFIG") {
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        // `DORFAPP_CONFIG` names the file and `DORFAPP_TEST_DATABASE_URL` belongs to the test
+        // suite; neither is a setting.
+        figment = figment.merge(Env::prefixed("DORFAPP_").ignore(&["config", "test_database_url"]));
+        Self::from_figment(figment)
+    }
+
+    pub fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
+        let settings: Settings = figment.extract().map_err(Box::new)?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        self.time_zone()?;
+        if self.database_max_connections == 0 {
+            return Err(ConfigError::Invalid {
+                key: "database_max_connections",
+                reason: "must be at least 1".into(),
+            });
+        }
+        if self.access_token_ttl_seconds == 0 || self.refresh_token_ttl_seconds == 0 {
+            return Err(ConfigError::Invalid {
+                key: "access_token_ttl_seconds",
+                reason: "token lifetimes must be positive".into(),
+            });
+        }
+        if self.job_poll_interval_ms == 0 {
+            return Err(ConfigError::Invalid {
+                key: "job_poll_interval_ms",
+                reason: "must be positive".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The municipality's time zone.
+    pub fn time_zone(&self) -> Result<Tz, ConfigError> {
+        Tz::from_str(&self.timezone).map_err(|_| ConfigError::Invalid {
+            key: "timezone",
+            reason: format!("unknown IANA time zone {:?}", self.timezone),
+        })
+    }
+
+    /// The database URL, defaulting to a SQLite file in the data directory.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.expose().to_owned(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("dorfapp.db").display()
+            ),
+        }
+    }
+
+    /// Base for links in notices.
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.bind))
+            .trim_end_matches('/')
+            .to_owned()
+    }
+
+    pub fn token_key_path(&self) -> PathBuf {
+        self.token_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("token_signing.key"))
+    }
+
+    pub fn vapid_key_path(&self) -> PathBuf {
+        self.vapid_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("vapid_private.key"))
+    }
+
+    pub fn job_poll_interval(&self) -> Duration {
+        Duration::from_millis(self.job_poll_interval_ms)
+    }
+
+    pub fn shutdown_timeout(&self) -> Duration {
+        Duration::from_secs(self.shutdown_timeout_seconds)
+    }
+
+    /// Allowed CORS origins; `None` means any origin.
+    pub fn cors_origin_list(&self) -> Option<Vec<String>> {
+        let origins: Vec<String> = self
+            .cors_origins
+            .split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if origins.is_empty() || origins.iter().any(|o| o == "*") {
+            None
+        } else {
+            Some(origins)
+        }
+    }
+}
+
+/// Redacts the password of a connection URL (`postgres://user:secret@host/db`).
+fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            if userinfo.contains(':') {
+                format!("{scheme}://{user}:[redacted]@{host}")
+            } else {
+                url.to_owned()
+            }
+        }
+        None => url.to_owned(),
+    }
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("bind", &self.bind)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &redact_url(&self.database_url()))
+            .field("database_max_connections", &self.database_max_connections)
+            .field("public_url", &self.public_url())
+            .field("timezone", &self.timezone)
+            .field("seed_file", &self.seed_file)
+            .field("admin_email", &self.admin_email)
+            .field("admin_password", &self.admin_password)
+            .field("access_token_ttl_seconds", &self.access_token_ttl_seconds)
+            .field("refresh_token_ttl_seconds", &self.refresh_token_ttl_seconds)
+            .field("login_max_failures", &self.login_max_failures)
+            .field("ride_min_lead_minutes", &self.ride_min_lead_minutes)
+            .field("ride_reminder_minutes", &self.ride_reminder_minutes)
+            .field("vapid_subject", &self.vapid_subject)
+            .field("push_allow_http", &self.push_allow_http)
+            .field("log", &self.log)
+            .field("log_format", &self.log_format)
+            .field("body_limit_bytes", &self.body_limit_bytes)
+            .field("cors_origins", &self.cors_origins)
+            .field("job_poll_interval_ms", &self.job_poll_interval_ms)
+            .field("shutdown_timeout_seconds", &self.shutdown_timeout_seconds)
+            .field("token_key_file", &self.token_key_path())
+            .field("vapid_key_file", &self.vapid_key_path())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+// `figment::Jail` closures return figment's large error type; that is its API, not ours.
+#[allow(clippy::result_large_err)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_redacts_secrets() {
+        let settings = Settings {
+            database_url: Some(Secret::new("postgres://app:hunter22@db:5432/dorfapp")),
+            admin_password: Some(Secret::new("correct horse battery")),
+            ..Settings::default()
+        };
+        let printed = format!("{settings:?}");
+        assert!(!printed.contains("hunter22"), "{printed}");
+        assert!(!printed.contains("correct horse"), "{printed}");
+        assert!(printed.contains("postgres://app:[redacted]@db:5432/dorfapp"));
+    }
+
+    #[test]
+    fn file_then_environment_override_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "dorfapp.toml",
+                "bind = \"0.0.0.0:9000\"\ntimezone = \"Europe/Vienna\"\n",
+            )?;
+            jail.set_env("DORFAPP_CONFIG", "dorfapp.toml");
+            jail.set_env("DORFAPP_TIMEZONE", "Europe/Berlin");
+            jail.set_env("DORFAPP_PUSH_ALLOW_HTTP", "true");
+            let settings = Settings::load().expect("settings load");
+            assert_eq!(settings.bind.port(), 9000);
+            assert_eq!(settings.timezone, "Europe/Berlin");
+            assert!(settings.push_allow_http);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_time_zone_is_refused() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("DORFAPP_TIMEZONE", "Mars/Olympus");
+            assert!(matches!(
+                Settings::load(),
+                Err(ConfigError::Invalid {
+                    key: "timezone",
+                    ..
+                })
+            ));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn defaults_need_no_configuration() {
+        let settings = Settings::default();
+        assert_eq!(settings.bind.to_string(), "127.0.0.1:8080");
+        assert!(
+            settings
+                .database_url()
+                .starts_with("sqlite://./data/dorfapp.db")
+        );
+        assert_eq!(settings.public_url(), "http://127.0.0.1:8080");
+        assert_eq!(settings.cors_origin_list(), None);
+    }
+}

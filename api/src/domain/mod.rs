@@ -1,0 +1,121 @@
+//! The rules, one module per resource: plain functions over `&impl ConnectionTrait` and a
+//! clock, no HTTP types. Handlers call one function each and map [`DomainError`] at the edge.
+
+use sea_orm::DbErr;
+
+use crate::error::{ApiError, ErrorCode, FieldError, Text};
+
+pub mod districts;
+
+/// Why a rule refused, in terms a person understands.
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    #[error("not found")]
+    NotFound(Text),
+    #[error("validation failed: {0:?}")]
+    Validation(Vec<FieldError>),
+    #[error("conflict")]
+    Conflict(Text),
+    #[error("forbidden")]
+    Forbidden,
+    #[error("the resource changed meanwhile")]
+    PreconditionFailed,
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+pub type DomainResult<T> = Result<T, DomainError>;
+
+impl From<DomainError> for ApiError {
+    fn from(err: DomainError) -> Self {
+        match err {
+            DomainError::NotFound(text) => ApiError::not_found(text),
+            DomainError::Validation(errors) => ApiError::validation(errors),
+            DomainError::Conflict(text) => ApiError::conflict(text),
+            DomainError::Forbidden => ApiError::forbidden(),
+            DomainError::PreconditionFailed => ApiError::of(ErrorCode::PreconditionFailed),
+            DomainError::Db(err) => ApiError::from(err),
+        }
+    }
+}
+
+/// Collects field errors so that one answer names every field at fault, not just the first.
+#[derive(Debug, Default)]
+pub struct Validator(Vec<FieldError>);
+
+impl Validator {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn check(
+        &mut self,
+        ok: bool,
+        field: &str,
+        de: &'static str,
+        en: &'static str,
+    ) -> &mut Self {
+        if !ok {
+            self.0.push(crate::error::field(field, de, en));
+        }
+        self
+    }
+
+    /// A required text: trimmed, not empty, at most `max` characters.
+    pub fn text(&mut self, field: &str, value: &str, max: usize) -> &mut Self {
+        let length = value.trim().chars().count();
+        self.check(
+            length > 0,
+            field,
+            "Darf nicht leer sein.",
+            "Must not be empty.",
+        );
+        if length > max {
+            self.0.push(FieldError::new(
+                field,
+                Text::new(
+                    format!("Höchstens {max} Zeichen."),
+                    format!("At most {max} characters."),
+                ),
+            ));
+        }
+        self
+    }
+
+    /// An optional text: at most `max` characters.
+    pub fn optional_text(&mut self, field: &str, value: Option<&str>, max: usize) -> &mut Self {
+        if let Some(value) = value
+            && value.trim().chars().count() > max
+        {
+            self.0.push(FieldError::new(
+                field,
+                Text::new(
+                    format!("Höchstens {max} Zeichen."),
+                    format!("At most {max} characters."),
+                ),
+            ));
+        }
+        self
+    }
+
+    pub fn finish(self) -> DomainResult<()> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(DomainError::Validation(self.0))
+        }
+    }
+}
+
+/// Whether a database error is a unique-constraint violation (a duplicate).
+pub fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}
+
+/// Trims a text and turns an empty one into `None`.
+pub fn normalize_optional(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}

@@ -1,0 +1,572 @@
+//! The one error type at the edge. Domain errors map onto [`ApiError`]; it answers as
+//! RFC 9457 `application/problem+json` with a stable `code`. The body is rendered once more by
+//! the edge middleware ([`crate::http::edge`]) in the caller's language and with the request id.
+
+use std::borrow::Cow;
+
+use poem::{IntoResponse, Response, http::StatusCode};
+use poem_openapi::{
+    ApiResponse, Enum, Object,
+    registry::{MetaHeader, MetaMediaType, MetaResponse, MetaResponses, Registry},
+    types::{ToJSON, Type},
+};
+
+/// The media type of every error answer.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// A text a person reads, in German (the default) and English.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Text {
+    pub de: Cow<'static, str>,
+    pub en: Cow<'static, str>,
+}
+
+impl Text {
+    pub fn new(de: impl Into<Cow<'static, str>>, en: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            de: de.into(),
+            en: en.into(),
+        }
+    }
+
+    pub fn get(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::De => &self.de,
+            Lang::En => &self.en,
+        }
+    }
+}
+
+/// The language of texts in an answer, negotiated from `Accept-Language`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Lang {
+    #[default]
+    De,
+    En,
+}
+
+impl Lang {
+    /// Picks German or English from an `Accept-Language` header (RFC 9110 §12.5.4), honouring
+    /// q-values; anything else falls back to German, the residents' language.
+    pub fn negotiate(accept_language: Option<&str>) -> Self {
+        let Some(header) = accept_language else {
+            return Lang::De;
+        };
+        let mut best: Option<(f32, Lang)> = None;
+        for entry in header.split(',') {
+            let mut parts = entry.trim().split(';');
+            let tag = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+            let q = parts
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            let lang = match tag.split('-').next() {
+                Some("de") => Lang::De,
+                Some("en") => Lang::En,
+                _ => continue,
+            };
+            if q > 0.0 && best.is_none_or(|(best_q, _)| q > best_q) {
+                best = Some((q, lang));
+            }
+        }
+        best.map_or(Lang::De, |(_, lang)| lang)
+    }
+
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::De => "de",
+            Lang::En => "en",
+        }
+    }
+}
+
+/// Stable machine-readable error codes. Clients switch on these, never on texts.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[oai(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// 422: a field failed validation; `errors` names the fields.
+    ValidationFailed,
+    /// 400: the request could not be read (malformed JSON, bad parameter).
+    BadRequest,
+    /// 401: no, an invalid or an expired access token.
+    Unauthorized,
+    /// 403: authenticated, but the caller's roles do not allow this.
+    Forbidden,
+    /// 404: no such resource, or not visible to the caller.
+    NotFound,
+    /// 405: the path exists, the method does not.
+    MethodNotAllowed,
+    /// 409: the request conflicts with the current state (duplicate, illegal transition).
+    Conflict,
+    /// 412: `If-Match` named an outdated version.
+    PreconditionFailed,
+    /// 413: the request body is larger than the server accepts.
+    PayloadTooLarge,
+    /// 415: the request body has a media type the operation does not accept.
+    UnsupportedMediaType,
+    /// 429: too many requests; wait for `Retry-After` seconds.
+    RateLimited,
+    /// 503: the service cannot answer right now (e.g. the database is unreachable).
+    Unavailable,
+    /// 500: an unexpected error; it is logged with the request id.
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn status(self) -> StatusCode {
+        match self {
+            ErrorCode::ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::BadRequest => StatusCode::BAD_REQUEST,
+            ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
+            ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+            ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::Conflict => StatusCode::CONFLICT,
+            ErrorCode::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The code that fits a status the framework produced by itself.
+    pub fn from_status(status: StatusCode) -> Self {
+        match status.as_u16() {
+            401 => ErrorCode::Unauthorized,
+            403 => ErrorCode::Forbidden,
+            404 => ErrorCode::NotFound,
+            405 => ErrorCode::MethodNotAllowed,
+            409 => ErrorCode::Conflict,
+            411 | 400 => ErrorCode::BadRequest,
+            412 => ErrorCode::PreconditionFailed,
+            413 => ErrorCode::PayloadTooLarge,
+            415 => ErrorCode::UnsupportedMediaType,
+            422 => ErrorCode::ValidationFailed,
+            429 => ErrorCode::RateLimited,
+            503 => ErrorCode::Unavailable,
+            s if (400..500).contains(&s) => ErrorCode::BadRequest,
+            _ => ErrorCode::Internal,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::ValidationFailed => "validation_failed",
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::PreconditionFailed => "precondition_failed",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::Unavailable => "unavailable",
+            ErrorCode::Internal => "internal",
+        }
+    }
+
+    /// The short, fixed title of a problem of this kind.
+    pub fn title(self) -> Text {
+        let (de, en) = match self {
+            ErrorCode::ValidationFailed => ("Eingaben ungültig", "Validation failed"),
+            ErrorCode::BadRequest => ("Anfrage fehlerhaft", "Bad request"),
+            ErrorCode::Unauthorized => ("Anmeldung erforderlich", "Authentication required"),
+            ErrorCode::Forbidden => ("Keine Berechtigung", "Forbidden"),
+            ErrorCode::NotFound => ("Nicht gefunden", "Not found"),
+            ErrorCode::MethodNotAllowed => ("Methode nicht erlaubt", "Method not allowed"),
+            ErrorCode::Conflict => ("Konflikt", "Conflict"),
+            ErrorCode::PreconditionFailed => ("Veraltete Version", "Precondition failed"),
+            ErrorCode::PayloadTooLarge => ("Anfrage zu groß", "Payload too large"),
+            ErrorCode::UnsupportedMediaType => {
+                ("Format nicht unterstützt", "Unsupported media type")
+            }
+            ErrorCode::RateLimited => ("Zu viele Anfragen", "Too many requests"),
+            ErrorCode::Unavailable => ("Vorübergehend nicht verfügbar", "Service unavailable"),
+            ErrorCode::Internal => ("Interner Fehler", "Internal error"),
+        };
+        Text::new(de, en)
+    }
+
+    /// The detail used when nothing more specific is known.
+    pub fn default_detail(self) -> Text {
+        let (de, en) = match self {
+            ErrorCode::ValidationFailed => (
+                "Mindestens ein Feld ist ungültig.",
+                "At least one field is invalid.",
+            ),
+            ErrorCode::BadRequest => (
+                "Die Anfrage konnte nicht gelesen werden.",
+                "The request could not be read.",
+            ),
+            ErrorCode::Unauthorized => ("Bitte melden Sie sich an.", "Please sign in."),
+            ErrorCode::Forbidden => (
+                "Dafür fehlt Ihnen die Berechtigung.",
+                "You are not allowed to do this.",
+            ),
+            ErrorCode::NotFound => (
+                "Das Gesuchte gibt es nicht.",
+                "The requested resource does not exist.",
+            ),
+            ErrorCode::MethodNotAllowed => (
+                "Diese Methode ist für diese Adresse nicht erlaubt.",
+                "This method is not allowed for this path.",
+            ),
+            ErrorCode::Conflict => (
+                "Die Anfrage widerspricht dem aktuellen Stand.",
+                "The request conflicts with the current state.",
+            ),
+            ErrorCode::PreconditionFailed => (
+                "Der Eintrag wurde inzwischen geändert. Bitte neu laden.",
+                "The resource has changed meanwhile. Please reload.",
+            ),
+            ErrorCode::PayloadTooLarge => {
+                ("Die Anfrage ist zu groß.", "The request body is too large.")
+            }
+            ErrorCode::UnsupportedMediaType => (
+                "Bitte senden Sie JSON (Content-Type: application/json).",
+                "Please send JSON (Content-Type: application/json).",
+            ),
+            ErrorCode::RateLimited => (
+                "Zu viele Anfragen. Bitte später erneut versuchen.",
+                "Too many requests. Please try again later.",
+            ),
+            ErrorCode::Unavailable => (
+                "Der Dienst ist gerade nicht erreichbar. Bitte später erneut versuchen.",
+                "The service is unavailable. Please try again later.",
+            ),
+            ErrorCode::Internal => (
+                "Ein unerwarteter Fehler ist aufgetreten. Bitte später erneut versuchen.",
+                "An unexpected error occurred. Please try again later.",
+            ),
+        };
+        Text::new(de, en)
+    }
+
+    /// The problem `type` URI (RFC 9457 §3.1.1): stable and unique per code.
+    pub fn type_uri(self) -> String {
+        format!("urn:dorfapp:problem:{}", self.as_str())
+    }
+}
+
+/// One field that failed validation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldError {
+    /// JSON path of the field, e.g. `name` or `opening_hours[2].closes`.
+    pub field: String,
+    pub message: Text,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: Text) -> Self {
+        Self {
+            field: field.into(),
+            message,
+        }
+    }
+}
+
+/// An error answer in the making. Everything a handler can fail with becomes one of these.
+#[derive(Debug)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub detail: Text,
+    pub errors: Vec<FieldError>,
+    /// Seconds for `Retry-After` (429, 503).
+    pub retry_after: Option<u64>,
+    /// What went wrong inside, for the log only; never sent to the client.
+    pub internal: Option<String>,
+}
+
+/// The result type of every handler.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn new(code: ErrorCode, detail: Text) -> Self {
+        Self {
+            code,
+            detail,
+            errors: Vec::new(),
+            retry_after: None,
+            internal: None,
+        }
+    }
+
+    pub fn of(code: ErrorCode) -> Self {
+        Self::new(code, code.default_detail())
+    }
+
+    pub fn not_found(detail: Text) -> Self {
+        Self::new(ErrorCode::NotFound, detail)
+    }
+
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        Self {
+            errors,
+            ..Self::of(ErrorCode::ValidationFailed)
+        }
+    }
+
+    pub fn conflict(detail: Text) -> Self {
+        Self::new(ErrorCode::Conflict, detail)
+    }
+
+    pub fn forbidden() -> Self {
+        Self::of(ErrorCode::Forbidden)
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::of(ErrorCode::Unauthorized)
+    }
+
+    /// An unexpected failure: logged with the request id, answered with a generic text.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        Self {
+            internal: Some(cause.to_string()),
+            ..Self::of(ErrorCode::Internal)
+        }
+    }
+
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
+    /// The RFC 9457 body in the given language.
+    pub fn to_problem(&self, lang: Lang, request_id: Option<&str>) -> Problem {
+        Problem {
+            r#type: self.code.type_uri(),
+            title: self.code.title().get(lang).to_owned(),
+            status: self.code.status().as_u16(),
+            detail: self.detail.get(lang).to_owned(),
+            code: self.code,
+            errors: (!self.errors.is_empty()).then(|| {
+                self.errors
+                    .iter()
+                    .map(|e| ProblemFieldError {
+                        field: e.field.clone(),
+                        message: e.message.get(lang).to_owned(),
+                    })
+                    .collect()
+            }),
+            request_id: request_id.map(str::to_owned),
+        }
+    }
+
+    /// The finished answer: status, `Content-Type`, `Content-Language`, `Retry-After`, body.
+    pub fn render(&self, lang: Lang, request_id: Option<&str>) -> Response {
+        let body = self.to_problem(lang, request_id).to_json_string();
+        let mut builder = Response::builder()
+            .status(self.code.status())
+            .content_type(PROBLEM_JSON)
+            .header("Content-Language", lang.tag());
+        if let Some(seconds) = self.retry_after {
+            builder = builder.header("Retry-After", seconds.to_string());
+        }
+        builder.body(body)
+    }
+}
+
+impl From<sea_orm::DbErr> for ApiError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        use sea_orm::DbErr;
+        match err {
+            // The pool could not hand out a connection: the database is down or saturated.
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => Self {
+                internal: Some(err.to_string()),
+                ..Self::of(ErrorCode::Unavailable)
+            }
+            .with_retry_after(5),
+            other => Self::internal(other),
+        }
+    }
+}
+
+/// Carries the error through poem's response so that the edge middleware can render it once
+/// more in the caller's language, with the request id.
+#[derive(Clone, Debug)]
+pub struct PendingProblem(pub std::sync::Arc<ApiError>);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = self.render(Lang::De, None);
+        response.set_data(PendingProblem(std::sync::Arc::new(self)));
+        response
+    }
+}
+
+impl From<ApiError> for poem::Error {
+    fn from(err: ApiError) -> Self {
+        let pending = PendingProblem(std::sync::Arc::new(err));
+        let mut error = poem::Error::from_response(pending.0.render(Lang::De, None));
+        // `poem::Error::into_response` replaces the response's extensions with the error's own,
+        // so the problem travels in the error's extensions.
+        error.set_data(pending);
+        error
+    }
+}
+
+/// RFC 9457 problem details, as every error answer carries them.
+#[derive(Object, Clone, Debug)]
+#[oai(rename = "Problem", example)]
+pub struct Problem {
+    /// A URI that identifies the kind of problem: `urn:dorfapp:problem:<code>`.
+    pub r#type: String,
+    /// Short summary of the kind of problem, in the negotiated language (German by default).
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What happened in this case, written for the person using the app.
+    pub detail: String,
+    /// Stable machine-readable code; switch on this, not on texts.
+    pub code: ErrorCode,
+    /// The fields at fault, for `validation_failed`.
+    #[oai(skip_serializing_if_is_none)]
+    pub errors: Option<Vec<ProblemFieldError>>,
+    /// The request id (also in the `X-Request-Id` header); quote it when reporting a problem.
+    #[oai(skip_serializing_if_is_none)]
+    pub request_id: Option<String>,
+}
+
+impl poem_openapi::types::Example for Problem {
+    fn example() -> Self {
+        Problem {
+            r#type: ErrorCode::ValidationFailed.type_uri(),
+            title: "Eingaben ungültig".into(),
+            status: 422,
+            detail: "Mindestens ein Feld ist ungültig.".into(),
+            code: ErrorCode::ValidationFailed,
+            errors: Some(vec![ProblemFieldError {
+                field: "name".into(),
+                message: "Der Name darf nicht leer sein.".into(),
+            }]),
+            request_id: Some("01932b6e-6f4c-7d3a-9a51-2f0c6c1e8b7a".into()),
+        }
+    }
+}
+
+/// One field at fault.
+#[derive(Object, Clone, Debug)]
+#[oai(rename = "ProblemFieldError")]
+pub struct ProblemFieldError {
+    /// JSON path of the field, e.g. `name` or `opening_hours[2].closes`.
+    pub field: String,
+    /// What is wrong with it, in the negotiated language.
+    pub message: String,
+}
+
+/// The error answers documented on every operation. Which of them an operation can really
+/// give is said in its description; the body is always a [`Problem`].
+const DOCUMENTED_ERRORS: &[(u16, &str)] = &[
+    (400, "The request could not be read (`bad_request`)."),
+    (
+        401,
+        "Missing, invalid or expired access token (`unauthorized`).",
+    ),
+    (403, "The caller's roles do not allow this (`forbidden`)."),
+    (404, "No such resource (`not_found`)."),
+    (409, "Conflicts with the current state (`conflict`)."),
+    (413, "Request body too large (`payload_too_large`)."),
+    (
+        422,
+        "A field failed validation; `errors` names it (`validation_failed`).",
+    ),
+    (
+        429,
+        "Too many requests; see `Retry-After` (`rate_limited`).",
+    ),
+    (
+        500,
+        "Unexpected error, logged with the request id (`internal`).",
+    ),
+    (
+        503,
+        "Temporarily unavailable, e.g. the database (`unavailable`).",
+    ),
+];
+
+impl ApiResponse for ApiError {
+    // Unreadable requests (bad JSON, wrong parameter types) come here too, not as poem errors.
+    const BAD_REQUEST_HANDLER: bool = true;
+
+    fn meta() -> MetaResponses {
+        MetaResponses {
+            responses: DOCUMENTED_ERRORS
+                .iter()
+                .map(|(status, description)| MetaResponse {
+                    description,
+                    status: Some(*status),
+                    status_range: None,
+                    content: vec![MetaMediaType {
+                        content_type: PROBLEM_JSON,
+                        schema: Problem::schema_ref(),
+                    }],
+                    headers: if *status == 429 || *status == 503 {
+                        vec![MetaHeader {
+                            name: "Retry-After".into(),
+                            description: Some("Seconds to wait before trying again.".into()),
+                            required: false,
+                            deprecated: false,
+                            schema: <u64 as Type>::schema_ref(),
+                        }]
+                    } else {
+                        Vec::new()
+                    },
+                })
+                .collect(),
+        }
+    }
+
+    fn register(registry: &mut Registry) {
+        Problem::register(registry);
+    }
+
+    fn from_parse_request_error(err: poem::Error) -> Self {
+        crate::http::edge::api_error_from_poem(&err)
+    }
+}
+
+/// Shorthand for field validation messages.
+pub fn field(field: impl Into<String>, de: &'static str, en: &'static str) -> FieldError {
+    FieldError::new(field, Text::new(de, en))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_prefers_highest_quality_known_language() {
+        assert_eq!(Lang::negotiate(None), Lang::De);
+        assert_eq!(Lang::negotiate(Some("en")), Lang::En);
+        assert_eq!(Lang::negotiate(Some("en-GB,en;q=0.9")), Lang::En);
+        assert_eq!(Lang::negotiate(Some("fr-FR, en;q=0.5, de;q=0.8")), Lang::De);
+        assert_eq!(Lang::negotiate(Some("fr")), Lang::De);
+        assert_eq!(Lang::negotiate(Some("en;q=0")), Lang::De);
+        assert_eq!(Lang::negotiate(Some(";;;,,q=")), Lang::De);
+    }
+
+    #[test]
+    fn every_code_maps_to_its_status_and_back() {
+        for code in [
+            ErrorCode::ValidationFailed,
+            ErrorCode::BadRequest,
+            ErrorCode::Unauthorized,
+            ErrorCode::Forbidden,
+            ErrorCode::NotFound,
+            ErrorCode::MethodNotAllowed,
+            ErrorCode::Conflict,
+            ErrorCode::PreconditionFailed,
+            ErrorCode::PayloadTooLarge,
+            ErrorCode::UnsupportedMediaType,
+            ErrorCode::RateLimited,
+            ErrorCode::Unavailable,
+            ErrorCode::Internal,
+        ] {
+            assert_eq!(ErrorCode::from_status(code.status()), code);
+        }
+    }
+}

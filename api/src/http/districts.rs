@@ -1,0 +1,102 @@
+//! `/api/v1/districts`: the municipality's villages (Ortsteile), public to everyone.
+
+use chrono::DateTime;
+use poem::web::Data;
+use poem_openapi::{Object, OpenApi, param::Header, param::Path};
+use uuid::Uuid;
+
+use super::{ApiTags, etag::Cached, types::Timestamp};
+use crate::{domain::districts, error::ApiResult, state::AppState};
+
+/// A village district (Ortsteil) of the municipality.
+#[derive(Object, Clone, Debug)]
+#[oai(example)]
+pub struct District {
+    /// Stable identifier (UUID v7).
+    pub id: Uuid,
+    /// Short, URL-safe name: lower-case letters, digits and hyphens, e.g. `badeborn`.
+    pub slug: String,
+    /// The name people use, e.g. `Badeborn` or `Ballenstedt (Kernstadt)`.
+    pub name: String,
+    /// A few sentences about the district, if any.
+    #[oai(skip_serializing_if_is_none)]
+    pub description: Option<String>,
+    /// When the district was created (RFC 3339, UTC).
+    pub created_at: Timestamp,
+    /// When the district was last changed (RFC 3339, UTC).
+    pub updated_at: Timestamp,
+}
+
+impl poem_openapi::types::Example for District {
+    fn example() -> Self {
+        let at = DateTime::parse_from_rfc3339("2026-05-01T08:30:00Z")
+            .map(|t| t.to_utc())
+            .unwrap_or_default();
+        District {
+            id: Uuid::parse_str("0193a5c2-7b1e-7c3d-8e4f-5a6b7c8d9e0f").unwrap_or_default(),
+            slug: "badeborn".into(),
+            name: "Badeborn".into(),
+            description: Some("Ortsteil im Harzvorland.".into()),
+            created_at: at.into(),
+            updated_at: at.into(),
+        }
+    }
+}
+
+impl From<entity::district::Model> for District {
+    fn from(m: entity::district::Model) -> Self {
+        Self {
+            id: m.id,
+            slug: m.slug,
+            name: m.name,
+            description: m.description,
+            created_at: m.created_at.into(),
+            updated_at: m.updated_at.into(),
+        }
+    }
+}
+
+pub struct DistrictsApi;
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Districts")]
+impl DistrictsApi {
+    /// List districts
+    ///
+    /// All village districts (Ortsteile) of the municipality, sorted by name. Public; no
+    /// token needed. The list is short (one entry per village) and therefore not paginated.
+    /// Send the `ETag` of a previous answer as `If-None-Match` to get an empty 304 when
+    /// nothing has changed.
+    #[oai(path = "/districts", method = "get", operation_id = "listDistricts")]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        /// The `ETag` of a copy the client already holds.
+        #[oai(name = "If-None-Match")]
+        if_none_match: Header<Option<String>>,
+    ) -> ApiResult<Cached<Vec<District>>> {
+        let items = districts::list(&state.db).await?;
+        let items: Vec<District> = items.into_iter().map(District::from).collect();
+        Ok(Cached::respond(items, if_none_match.0.as_deref()))
+    }
+
+    /// Get a district
+    ///
+    /// One district by its id. Public. Answers 404 (`not_found`) for an unknown id and 400
+    /// (`bad_request`) for an id that is not a UUID.
+    #[oai(path = "/districts/:id", method = "get", operation_id = "getDistrict")]
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        /// The district's id.
+        id: Path<Uuid>,
+        /// The `ETag` of a copy the client already holds.
+        #[oai(name = "If-None-Match")]
+        if_none_match: Header<Option<String>>,
+    ) -> ApiResult<Cached<District>> {
+        let district = districts::get(&state.db, id.0).await?;
+        Ok(Cached::respond(
+            District::from(district),
+            if_none_match.0.as_deref(),
+        ))
+    }
+}

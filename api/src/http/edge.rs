@@ -1,0 +1,319 @@
+//! The edge: what every request passes on its way in and every answer on its way out.
+//!
+//! - [`observe`]: request id (generated, or echoed when the client sent a sane one), a tracing
+//!   span that carries it into every log line of the request, Prometheus metrics by route
+//!   template, one access-log line, `X-Request-Id` on the answer.
+//! - [`problems`]: turns every error — ours and the framework's own (unknown path, wrong method,
+//!   unreadable JSON, missing token, body too large, wrong media type, a panic) — into RFC 9457
+//!   `application/problem+json` in the caller's language.
+//! - [`limit_body`]: refuses bodies larger than the configured limit, whether or not the client
+//!   announced the length.
+
+use std::time::Instant;
+
+use poem::{
+    Endpoint, IntoResponse, PathPattern, Request, Response, Result,
+    error::{MethodNotAllowedError, NotFoundError, ReadBodyError},
+    http::{HeaderValue, header},
+};
+use poem_openapi::error::{
+    AuthorizationError, ContentTypeError, ParseParamError, ParsePathError, ParseRequestPayloadError,
+};
+use tracing::Instrument;
+use uuid::Uuid;
+
+use crate::error::{ApiError, ErrorCode, FieldError, Lang, PendingProblem, Text};
+
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// The id of the current request, available to handlers as request data.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+/// A client-sent id is echoed only when it is short printable ASCII, so that it cannot break
+/// log lines or headers.
+fn acceptable_client_id(value: &HeaderValue) -> Option<String> {
+    let text = value.to_str().ok()?;
+    let ok = !text.is_empty()
+        && text.len() <= 128
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:/+=".contains(&b));
+    ok.then(|| text.to_owned())
+}
+
+/// Outermost layer: request id, span, metrics, access log.
+pub async fn observe<E: Endpoint>(inner: E, mut req: Request) -> Result<Response> {
+    let request_id = req
+        .headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(acceptable_client_id)
+        .unwrap_or_else(|| Uuid::now_v7().to_string());
+    req.extensions_mut().insert(RequestId(request_id.clone()));
+    let method = req.method().clone();
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        method = %method,
+        path = %req.uri().path(),
+    );
+    let started = Instant::now();
+    let mut response = match inner.call(req).instrument(span.clone()).await {
+        Ok(output) => output.into_response(),
+        Err(err) => err.into_response(),
+    };
+    let elapsed = started.elapsed();
+    let status = response.status();
+    // Route templates (`/api/v1/districts/:id`), never raw paths: metrics must not grow with
+    // every id that is requested.
+    let route = response
+        .data::<PathPattern>()
+        .filter(|p| !p.0.is_empty())
+        .map_or_else(|| "unmatched".to_owned(), |p| spec_template(&p.0).0);
+    metrics::counter!(
+        "http_requests_total",
+        "method" => method.to_string(),
+        "route" => route.clone(),
+        "status" => status.as_u16().to_string()
+    )
+    .increment(1);
+    metrics::histogram!(
+        "http_request_duration_seconds",
+        "method" => method.to_string(),
+        "route" => route.clone()
+    )
+    .record(elapsed.as_secs_f64());
+    span.in_scope(|| {
+        tracing::info!(
+            status = status.as_u16(),
+            route = %route,
+            latency_ms = elapsed.as_secs_f64() * 1000.0,
+            "request finished"
+        );
+    });
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    Ok(response)
+}
+
+/// Path templates of the spec by their shape, e.g. `/api/v1/districts/{}` →
+/// (`/api/v1/districts/{id}`, [`id`]).
+static SPEC_TEMPLATES: std::sync::OnceLock<
+    std::collections::HashMap<String, (String, Vec<String>)>,
+> = std::sync::OnceLock::new();
+
+fn shape_of(path: &str, is_param: impl Fn(&str) -> bool) -> String {
+    path.split('/')
+        .map(|segment| if is_param(segment) { "{}" } else { segment })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The spec's template and parameter names for a route pattern as poem matched it
+/// (`/api/v1/districts/:param0`); the pattern itself when the spec does not know it.
+fn spec_template(pattern: &str) -> (String, Vec<String>) {
+    let templates = SPEC_TEMPLATES.get_or_init(|| {
+        let spec: serde_json::Value =
+            serde_json::from_str(&crate::api_service().spec()).unwrap_or_default();
+        spec["paths"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(template, _)| {
+                let names = template
+                    .split('/')
+                    .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+                    .map(str::to_owned)
+                    .collect();
+                (
+                    shape_of(template, |s| s.starts_with('{')),
+                    (template.clone(), names),
+                )
+            })
+            .collect()
+    });
+    templates
+        .get(&shape_of(pattern, |s| s.starts_with(':')))
+        .cloned()
+        .unwrap_or_else(|| (pattern.to_owned(), Vec::new()))
+}
+
+/// Turns every error answer into problem+json in the negotiated language.
+pub async fn problems<E: Endpoint>(inner: E, req: Request) -> Result<Response> {
+    let lang = Lang::negotiate(
+        req.headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let request_id = req.data::<RequestId>().map(|id| id.0.clone());
+    let response = match inner.call(req).await {
+        Ok(output) => output.into_response(),
+        Err(err) if err.data::<PendingProblem>().is_some() => err.into_response(),
+        Err(err) => {
+            let pattern = err.data::<PathPattern>().cloned();
+            let mut response = api_error_from_poem(&err).into_response();
+            if let Some(pattern) = pattern {
+                response.set_data(pattern);
+            }
+            response
+        }
+    };
+    Ok(finish(response, lang, request_id.as_deref()))
+}
+
+/// Renders the final problem body; leaves successful answers untouched.
+fn finish(mut response: Response, lang: Lang, request_id: Option<&str>) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let error = match response.data::<PendingProblem>() {
+        Some(pending) => pending.0.clone(),
+        // An error answer that is not ours yet (a panic caught as a bare 500, for example).
+        None => std::sync::Arc::new(ApiError::of(ErrorCode::from_status(status))),
+    };
+    if error.code == ErrorCode::Internal || error.internal.is_some() {
+        tracing::error!(
+            code = error.code.as_str(),
+            cause = error.internal.as_deref().unwrap_or("unknown"),
+            "request failed"
+        );
+    }
+    let mut rendered = error.render(lang, request_id);
+    // Keep what outer layers rely on (route template for metrics, `Allow`, CORS headers).
+    if let Some(pattern) = response.data::<PathPattern>().cloned() {
+        rendered.set_data(pattern);
+    }
+    for name in [
+        header::ALLOW,
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        header::VARY,
+    ] {
+        if let Some(value) = response.headers().get(&name).cloned() {
+            rendered.headers_mut().insert(name, value);
+        }
+    }
+    // A status the code does not imply (e.g. 411 from a client) keeps its status.
+    if rendered.status() != status && error.code == ErrorCode::from_status(status) {
+        rendered.set_status(status);
+    }
+    response = rendered;
+    response
+}
+
+/// Maps the framework's own errors to ours.
+pub fn api_error_from_poem(err: &poem::Error) -> ApiError {
+    if let Some(e) = err.downcast_ref::<ParseRequestPayloadError>() {
+        return payload_error(&e.reason);
+    }
+    let bad_parameter = err
+        .downcast_ref::<ParseParamError>()
+        .map(|e| (e.name, e.reason.as_str()))
+        .or_else(|| {
+            err.downcast_ref::<ParsePathError>()
+                .map(|e| (e.name, e.reason.as_str()))
+        });
+    if let Some((name, reason)) = bad_parameter {
+        // poem-openapi names path parameters `param0`, `param1`… internally; say the name
+        // the spec uses.
+        let name = err
+            .data::<PathPattern>()
+            .and_then(|p| {
+                let index: usize = name.strip_prefix("param")?.parse().ok()?;
+                spec_template(&p.0).1.get(index).cloned()
+            })
+            .unwrap_or_else(|| name.to_owned());
+        return ApiError {
+            errors: vec![FieldError::new(
+                name.clone(),
+                Text::new(
+                    format!("Ungültiger Wert: {reason}"),
+                    format!("Invalid value: {reason}"),
+                ),
+            )],
+            ..ApiError::new(
+                ErrorCode::BadRequest,
+                Text::new(
+                    format!("Der Parameter „{name}“ ist ungültig."),
+                    format!("The parameter `{name}` is invalid."),
+                ),
+            )
+        };
+    }
+    if err.is::<ContentTypeError>() {
+        return ApiError::of(ErrorCode::UnsupportedMediaType);
+    }
+    if err.is::<AuthorizationError>() {
+        return ApiError::of(ErrorCode::Unauthorized);
+    }
+    if err.is::<NotFoundError>() {
+        return ApiError::of(ErrorCode::NotFound);
+    }
+    if err.is::<MethodNotAllowedError>() {
+        return ApiError::of(ErrorCode::MethodNotAllowed);
+    }
+    if let Some(ReadBodyError::PayloadTooLarge) = err.downcast_ref::<ReadBodyError>() {
+        return ApiError::of(ErrorCode::PayloadTooLarge);
+    }
+    let code = ErrorCode::from_status(err.status());
+    if code == ErrorCode::Internal {
+        return ApiError::internal(err);
+    }
+    ApiError::of(code)
+}
+
+/// A JSON body that did not fit the schema. serde names the field in backticks; when it does,
+/// the answer is a 422 naming that field, otherwise a 400.
+fn payload_error(reason: &str) -> ApiError {
+    let field = reason
+        .split('`')
+        .nth(1)
+        .filter(|name| !name.is_empty() && name.len() <= 64 && !name.contains(' '));
+    match field {
+        Some(name) if reason.contains("field") => ApiError::validation(vec![FieldError::new(
+            name,
+            Text::new(
+                format!("Fehlt oder hat den falschen Typ ({reason})."),
+                format!("Missing or of the wrong type ({reason})."),
+            ),
+        )]),
+        _ => ApiError::new(
+            ErrorCode::BadRequest,
+            Text::new(
+                format!(
+                    "Der Inhalt der Anfrage ist kein gültiges JSON für diese Operation: {reason}"
+                ),
+                format!("The request body is not valid JSON for this operation: {reason}"),
+            ),
+        ),
+    }
+}
+
+/// Reads the whole body up to `limit` bytes, so that handlers never see more.
+pub async fn limit_body<E: Endpoint>(inner: E, mut req: Request, limit: usize) -> Result<Response> {
+    let announced = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|len| len > limit as u64) {
+        return Err(ApiError::of(ErrorCode::PayloadTooLarge).into());
+    }
+    let body = req.take_body();
+    let bytes = body
+        .into_bytes_limit(limit)
+        .await
+        .map_err(|err| match err {
+            ReadBodyError::PayloadTooLarge => ApiError::of(ErrorCode::PayloadTooLarge),
+            other => ApiError::new(
+                ErrorCode::BadRequest,
+                Text::new(
+                    format!("Der Inhalt der Anfrage konnte nicht gelesen werden: {other}"),
+                    format!("The request body could not be read: {other}"),
+                ),
+            ),
+        })?;
+    req.set_body(bytes);
+    inner.call(req).await.map(IntoResponse::into_response)
+}

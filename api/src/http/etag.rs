@@ -1,0 +1,74 @@
+//! `ETag` and `If-None-Match` for single resources and public lists (RFC 9110 §8.8.3, §13.1.2):
+//! a client on a weak connection asks "has it changed?" and gets an empty 304 when it has not.
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use poem_openapi::{ApiResponse, payload::Json, types::ToJSON};
+use sha2::{Digest, Sha256};
+
+/// A JSON answer with its entity tag, or 304 when the client's copy is current.
+#[derive(ApiResponse)]
+pub enum Cached<T: ToJSON> {
+    /// The current representation. Keep the `ETag` and send it as `If-None-Match` next time.
+    #[oai(status = 200)]
+    Ok(
+        Json<T>,
+        /// Identifies this version of the representation.
+        #[oai(header = "ETag")]
+        String,
+        /// `no-cache`: a cached copy may be used after revalidation with `If-None-Match`.
+        #[oai(header = "Cache-Control")]
+        String,
+    ),
+    /// Unchanged since the version named in `If-None-Match`; the body is empty.
+    #[oai(status = 304)]
+    NotModified(
+        /// Identifies the (unchanged) version.
+        #[oai(header = "ETag")]
+        String,
+    ),
+}
+
+/// A strong entity tag over the exact JSON that is sent.
+pub fn etag_of(value: &impl ToJSON) -> String {
+    let body = value.to_json_string();
+    let digest = Sha256::digest(body.as_bytes());
+    format!("\"{}\"", URL_SAFE_NO_PAD.encode(&digest[..18]))
+}
+
+/// Whether an `If-None-Match` header names this tag (weak comparison, `*` matches anything).
+pub fn none_match_hits(if_none_match: Option<&str>, etag: &str) -> bool {
+    let Some(header) = if_none_match else {
+        return false;
+    };
+    header.split(',').map(str::trim).any(|candidate| {
+        candidate == "*" || candidate.trim_start_matches("W/") == etag.trim_start_matches("W/")
+    })
+}
+
+impl<T: ToJSON> Cached<T> {
+    /// Answers with the value, or with 304 when `If-None-Match` names its current tag.
+    pub fn respond(value: T, if_none_match: Option<&str>) -> Self {
+        let etag = etag_of(&value);
+        if none_match_hits(if_none_match, &etag) {
+            Cached::NotModified(etag)
+        } else {
+            Cached::Ok(Json(value), etag, "no-cache".to_owned())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_none_match_uses_weak_comparison_and_lists() {
+        let tag = "\"abc\"";
+        assert!(none_match_hits(Some("\"abc\""), tag));
+        assert!(none_match_hits(Some("W/\"abc\""), tag));
+        assert!(none_match_hits(Some("\"x\", \"abc\""), tag));
+        assert!(none_match_hits(Some("*"), tag));
+        assert!(!none_match_hits(Some("\"abd\""), tag));
+        assert!(!none_match_hits(None, tag));
+    }
+}

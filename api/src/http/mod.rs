@@ -1,0 +1,20 @@
+//! The HTTP layer: one module per resource, each an `#[OpenApi]` struct with its request and
+//! response types. Handlers extract, call one domain function, and map the result; they write
+//! no SQL and decide no rules.
+
+use poem_openapi::Tags;
+
+pub mod districts;
+pub mod edge;
+pub mod etag;
+pub mod operations;
+pub mod types;
+
+/// Groups of operations in the spec; generated clients name their modules after these.
+#[derive(Tags)]
+pub enum ApiTags {
+    /// Village districts (Ortsteile) of the municipality.
+    Districts,
+    /// Health, readiness and metrics for operators.
+    Operations,
+}

@@ -1,0 +1,108 @@
+//! The Dorf-App backend as a library: `main`, the tests and the spec export all build the
+//! application through [`app`] and [`api_service`].
+
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod jobs;
+pub mod keys;
+pub mod seed;
+pub mod server;
+pub mod state;
+pub mod telemetry;
+
+use poem::{
+    Endpoint, EndpointExt, Route,
+    http::Method,
+    middleware::{CatchPanic, Compression, Cors},
+};
+use poem_openapi::OpenApiService;
+
+use crate::config::Settings;
+use crate::http::{districts::DistrictsApi, edge, operations::OperationsApi};
+pub use crate::state::AppState;
+
+/// Every API of the server, in the order the spec lists them.
+pub type Apis = (DistrictsApi, OperationsApi);
+
+const API_DESCRIPTION: &str = include_str!("../openapi-description.md");
+
+/// The OpenAPI service: routes and the generated document. Needs no database.
+pub fn api_service() -> OpenApiService<Apis, ()> {
+    OpenApiService::new(
+        (DistrictsApi, OperationsApi),
+        "Dorf-App API",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(API_DESCRIPTION)
+    .license(poem_openapi::LicenseObject::new("AGPL-3.0-or-later"))
+}
+
+fn cors(settings: &Settings) -> Cors {
+    let mut cors = Cors::new()
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allow_headers([
+            "authorization",
+            "content-type",
+            "if-match",
+            "if-none-match",
+            "idempotency-key",
+            "accept-language",
+            "x-request-id",
+        ])
+        .expose_headers([
+            "etag",
+            "x-request-id",
+            "retry-after",
+            "location",
+            "content-language",
+        ])
+        .max_age(3600);
+    if let Some(origins) = settings.cors_origin_list() {
+        cors = cors.allow_origins(origins);
+    }
+    cors
+}
+
+/// The edge layers around any endpoint, innermost first: body limit, panic catcher, CORS,
+/// problem+json for every error, request id / tracing / metrics, compression.
+pub fn with_edge<E: Endpoint + 'static>(
+    endpoint: E,
+    settings: &Settings,
+) -> impl Endpoint + 'static + use<E> {
+    let body_limit = settings.body_limit_bytes;
+    endpoint
+        .around(move |ep, req| edge::limit_body(ep, req, body_limit))
+        .with(CatchPanic::new())
+        .with(cors(settings))
+        .around(edge::problems)
+        .around(edge::observe)
+        .with(Compression::new())
+}
+
+/// The whole application: API routes, spec and docs, inside the edge layers.
+pub fn app(state: AppState) -> impl Endpoint + 'static + use<> {
+    telemetry::init_metrics();
+    let service = api_service();
+    let spec_json = service.spec_endpoint();
+    let spec_yaml = service.spec_endpoint_yaml();
+    let docs = service.swagger_ui();
+    let settings = state.settings.clone();
+    let routes = Route::new()
+        .at("/openapi.json", spec_json)
+        .at("/openapi.yaml", spec_yaml)
+        .nest("/docs", docs)
+        .nest("/", service)
+        .data(state);
+    with_edge(routes, &settings)
+}

@@ -1,0 +1,19 @@
+//! Schema migrations for SQLite and PostgreSQL. One migration per change; a migration that has
+//! landed on `main` is never edited, only followed by a new one.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261121_000001_create_district;
+mod m20261121_000002_create_job;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261121_000001_create_district::Migration),
+            Box::new(m20261121_000002_create_job::Migration),
+        ]
+    }
+}

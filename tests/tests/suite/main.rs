@@ -1,0 +1,12 @@
+//! The black-box suite: the whole app over HTTP, as clients use it. One binary, so that it is
+//! linked once; each test owns a fresh database (SQLite file, or a fresh PostgreSQL database when
+//! `DORFAPP_TEST_DATABASE_URL` is set).
+
+mod common;
+
+mod districts;
+mod edge;
+mod jobs;
+mod openapi;
+mod operations;
+mod shutdown;
