@@ -85,16 +85,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let keys = VapidKeys::generate()?;
             if write {
                 let path = settings.vapid_key_path();
-                if path.exists() && !force {
-                    anyhow::bail!(
-                        "{} exists; replacing it breaks every push subscription (use --force to do it anyway)",
-                        path.display()
-                    );
+                if path.exists() {
+                    if !force {
+                        anyhow::bail!(
+                            "{} exists; replacing it breaks every push subscription (use --force to do it anyway)",
+                            path.display()
+                        );
+                    }
+                    std::fs::remove_file(&path)?;
                 }
-                if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir)?;
-                }
-                std::fs::write(&path, &keys.private_key)?;
+                crate::keys::write_new_secret(&path, &keys.private_key)?;
                 println!("wrote {}", path.display());
             }
             println!("public_key={}", keys.public_key);

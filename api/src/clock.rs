@@ -41,7 +41,7 @@ impl ManualClock {
 
     pub fn advance(&self, by: Duration) {
         let mut now = self.lock();
-        *now += by;
+        *now = (*now + by).trunc_subsecs(6);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, DateTime<Utc>> {

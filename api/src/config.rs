@@ -146,11 +146,16 @@ impl Settings {
                 reason: "must be at least 1".into(),
             });
         }
-        if self.access_token_ttl_seconds == 0 || self.refresh_token_ttl_seconds == 0 {
-            return Err(ConfigError::Invalid {
-                key: "access_token_ttl_seconds",
-                reason: "token lifetimes must be positive".into(),
-            });
+        for (key, value) in [
+            ("access_token_ttl_seconds", self.access_token_ttl_seconds),
+            ("refresh_token_ttl_seconds", self.refresh_token_ttl_seconds),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Invalid {
+                    key,
+                    reason: "must be positive".into(),
+                });
+            }
         }
         if self.job_poll_interval_ms == 0 {
             return Err(ConfigError::Invalid {

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr,
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
 
@@ -30,10 +31,50 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
     Database::connect(options).await
 }
 
-/// Brings the schema up to date. Safe to run from several instances at once on PostgreSQL:
-/// sea-orm-migration records applied migrations in `seaql_migrations`.
-pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+/// Any fixed number: the key of the PostgreSQL advisory lock that start-up work holds.
+const STARTUP_LOCK_KEY: i64 = 0x0064_6f72_6661_7070; // "dorfapp" in ASCII
+
+/// Brings the schema up to date, then runs `after` (e.g. the first-start seed), as one unit.
+///
+/// Both happen in one transaction that holds the database exclusively: on PostgreSQL under an
+/// advisory lock, on SQLite as an `IMMEDIATE` transaction (it takes the write lock at once).
+/// Instances that start together wait for each other instead of racing, and a failed migration
+/// leaves nothing half-applied (both databases have transactional DDL).
+pub async fn migrate_then<T, F>(db: &DatabaseConnection, after: F) -> anyhow::Result<T>
+where
+    F: for<'t> AsyncFnOnce(&'t DatabaseTransaction) -> anyhow::Result<T>,
+{
+    let txn = begin_write(db).await?;
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({STARTUP_LOCK_KEY})"))
+            .await?;
+    }
+    Migrator::up(&txn, None).await?;
+    let result = after(&txn).await?;
+    txn.commit().await?;
+    Ok(result)
+}
+
+/// Begins a transaction that is going to write. On SQLite it takes the write lock at once
+/// (`BEGIN IMMEDIATE`): a deferred transaction that reads first and writes later fails with
+/// `SQLITE_BUSY` when another writer got in between, whereas an immediate one simply waits its
+/// turn (busy timeout). On PostgreSQL it is an ordinary transaction.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    match db.get_database_backend() {
+        DatabaseBackend::Sqlite => {
+            db.begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..TransactionOptions::default()
+            })
+            .await
+        }
+        _ => db.begin().await,
+    }
+}
+
+/// Brings the schema up to date (`dorfapp migrate`).
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    migrate_then(db, async |_| Ok(())).await
 }
 
 /// Current pool occupancy, for the Prometheus gauges.

@@ -22,7 +22,7 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr,
     EntityTrait, FromQueryResult, QueryFilter, Statement, sea_query::OnConflict,
 };
-use serde::{Serialize, de::DeserializeOwned};
+use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 use uuid::Uuid;
@@ -57,10 +57,12 @@ pub struct NewJob {
 }
 
 impl NewJob {
-    pub fn new(kind: &'static str, payload: &impl Serialize, due_at: DateTime<Utc>) -> Self {
+    /// A job of `kind` with its JSON payload (build it with `serde_json::json!` or
+    /// `serde_json::to_value`, whose error the caller handles).
+    pub fn new(kind: &'static str, payload: serde_json::Value, due_at: DateTime<Utc>) -> Self {
         Self {
             kind,
-            payload: serde_json::to_value(payload).unwrap_or(serde_json::Value::Null),
+            payload,
             due_at,
             unique_key: None,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
@@ -245,7 +247,8 @@ impl Worker {
     pub async fn run(self, shutdown: CancellationToken) {
         tracing::info!(worker = %self.id, kinds = ?self.registry.kinds().collect::<Vec<_>>(), "job worker started");
         while !shutdown.is_cancelled() {
-            let ran = match self.run_due().await {
+            // One batch at a time, so that a shutdown waits for at most one batch.
+            let ran = match self.run_batch().await {
                 Ok(ran) => ran,
                 Err(err) => {
                     tracing::warn!(worker = %self.id, error = %err, "claiming jobs failed");
@@ -266,15 +269,21 @@ impl Worker {
     pub async fn run_due(&self) -> Result<usize, DbErr> {
         let mut total = 0;
         loop {
-            let claimed = self.claim(CLAIM_BATCH).await?;
-            if claimed.is_empty() {
-                return Ok(total);
-            }
-            total += claimed.len();
-            for job in claimed {
-                self.execute(job).await?;
+            match self.run_batch().await? {
+                0 => return Ok(total),
+                ran => total += ran,
             }
         }
+    }
+
+    /// Claims one batch of due jobs and runs it; returns how many ran.
+    pub async fn run_batch(&self) -> Result<usize, DbErr> {
+        let claimed = self.claim(CLAIM_BATCH).await?;
+        let ran = claimed.len();
+        for job in claimed {
+            self.execute(job).await?;
+        }
+        Ok(ran)
     }
 
     /// Claims up to `limit` due jobs for this worker.
@@ -383,7 +392,7 @@ impl Worker {
         status: &str,
     ) -> Result<(), DbErr> {
         use sea_orm::sea_query::Expr;
-        job::Entity::update_many()
+        let update = job::Entity::update_many()
             .col_expr(job::Column::DueAt, Expr::value(due_at.trunc_subsecs(6)))
             .col_expr(job::Column::Attempts, Expr::value(attempts))
             .col_expr(job::Column::LastError, Expr::value(last_error))
@@ -393,10 +402,15 @@ impl Worker {
                 job::Column::LockedUntil,
                 Expr::value(Option::<DateTime<Utc>>::None),
             )
-            .col_expr(job::Column::UpdatedAt, Expr::value(self.ctx.clock.now()))
-            .filter(mine)
-            .exec(&self.ctx.db)
-            .await?;
+            .col_expr(job::Column::UpdatedAt, Expr::value(self.ctx.clock.now()));
+        // A dead job keeps its row for inspection but frees its key, so that the same work
+        // can be queued again.
+        let update = if status == STATUS_DEAD {
+            update.col_expr(job::Column::UniqueKey, Expr::value(Option::<String>::None))
+        } else {
+            update
+        };
+        update.filter(mine).exec(&self.ctx.db).await?;
         Ok(())
     }
 }

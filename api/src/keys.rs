@@ -88,7 +88,7 @@ impl VapidKeys {
 }
 
 /// Writes a new secret file readable by the owner only; never overwrites an existing one.
-fn write_new_secret(path: &Path, contents: &str) -> Result<(), KeyError> {
+pub fn write_new_secret(path: &Path, contents: &str) -> Result<(), KeyError> {
     let io_err = |source| KeyError::Io {
         path: path.display().to_string(),
         source,

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use sea_orm::{DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, TransactionTrait};
+use sea_orm::{DatabaseTransaction, DbErr, EntityTrait, PaginatorTrait};
 use serde::Deserialize;
 
 use crate::{clock::SharedClock, domain::districts};
@@ -73,13 +73,13 @@ impl SeedFile {
 }
 
 /// Creates the seed's districts if the installation has none yet. Returns how many it created.
+/// Runs inside the start-up transaction (see [`crate::db::migrate_then`]).
 pub async fn apply_on_first_start(
-    db: &DatabaseConnection,
+    txn: &DatabaseTransaction,
     clock: &SharedClock,
     seed: &SeedFile,
 ) -> Result<usize, SeedError> {
-    let txn = db.begin().await?;
-    if entity::district::Entity::find().count(&txn).await? > 0 {
+    if entity::district::Entity::find().count(txn).await? > 0 {
         return Ok(0);
     }
     for district in &seed.districts {
@@ -88,14 +88,13 @@ pub async fn apply_on_first_start(
             name: district.name.clone(),
             description: district.description.clone(),
         };
-        districts::create(&txn, clock, input)
+        districts::create(txn, clock, input)
             .await
             .map_err(|err| SeedError::Invalid {
                 slug: district.slug.clone(),
                 reason: format!("{err:?}"),
             })?;
     }
-    txn.commit().await?;
     Ok(seed.districts.len())
 }
 

@@ -64,8 +64,14 @@ pub async fn run(
         )
         .await;
     stop.cancel();
-    if let Err(err) = worker_task.await {
-        tracing::error!(error = %err, "job worker ended abnormally");
+    // The worker finishes its current batch; a job cut off after this is taken over by another
+    // worker once its lease runs out, so waiting longer than the shutdown timeout is not needed.
+    match tokio::time::timeout(state.settings.shutdown_timeout(), worker_task).await {
+        Ok(Ok(())) => {}
+        Ok(Err(err)) => tracing::error!(error = %err, "job worker ended abnormally"),
+        Err(_) => {
+            tracing::warn!("job worker did not stop in time; its claims expire with their lease")
+        }
     }
     if let Err(err) = state.db.close_by_ref().await {
         tracing::warn!(error = %err, "closing the database pool failed");

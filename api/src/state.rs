@@ -35,10 +35,13 @@ impl AppState {
         let db = db::connect(&settings.database_url(), settings.database_max_connections)
             .await
             .context("connecting to the database")?;
-        db::migrate(&db).await.context("running migrations")?;
         let keys = keys::load_or_create(&settings.token_key_path(), &settings.vapid_key_path())?;
         let seed = seed::SeedFile::load(settings.seed_file.as_deref())?;
-        let created = seed::apply_on_first_start(&db, &clock, &seed).await?;
+        let created = db::migrate_then(&db, async |txn| {
+            Ok(seed::apply_on_first_start(txn, &clock, &seed).await?)
+        })
+        .await
+        .context("preparing the database")?;
         if created > 0 {
             tracing::info!(districts = created, "seeded districts on first start");
         }

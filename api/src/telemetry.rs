@@ -1,6 +1,6 @@
 //! Logs (tracing, text or JSON) and metrics (Prometheus, rendered on `/metrics`).
 
-use std::sync::OnceLock;
+use std::{io::IsTerminal, sync::OnceLock};
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::{EnvFilter, fmt, prelude::*};
@@ -21,7 +21,13 @@ pub fn init_logging(settings: &Settings) {
                     .with_span_list(false),
             )
             .try_init(),
-        LogFormat::Text => registry.with(fmt::layer().with_target(false)).try_init(),
+        LogFormat::Text => registry
+            .with(
+                fmt::layer()
+                    .with_target(false)
+                    .with_ansi(std::io::stdout().is_terminal()),
+            )
+            .try_init(),
     };
     if result.is_err() {
         tracing::debug!("log subscriber was already installed");

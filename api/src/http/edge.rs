@@ -263,31 +263,16 @@ pub fn api_error_from_poem(err: &poem::Error) -> ApiError {
     ApiError::of(code)
 }
 
-/// A JSON body that did not fit the schema. serde names the field in backticks; when it does,
-/// the answer is a 422 naming that field, otherwise a 400.
+/// A body that poem-openapi's own `Json<T>` could not read. Our operations take
+/// [`super::body::JsonBody`], which names the field at fault; this is the fallback.
 fn payload_error(reason: &str) -> ApiError {
-    let field = reason
-        .split('`')
-        .nth(1)
-        .filter(|name| !name.is_empty() && name.len() <= 64 && !name.contains(' '));
-    match field {
-        Some(name) if reason.contains("field") => ApiError::validation(vec![FieldError::new(
-            name,
-            Text::new(
-                format!("Fehlt oder hat den falschen Typ ({reason})."),
-                format!("Missing or of the wrong type ({reason})."),
-            ),
-        )]),
-        _ => ApiError::new(
-            ErrorCode::BadRequest,
-            Text::new(
-                format!(
-                    "Der Inhalt der Anfrage ist kein gültiges JSON für diese Operation: {reason}"
-                ),
-                format!("The request body is not valid JSON for this operation: {reason}"),
-            ),
+    ApiError::new(
+        ErrorCode::BadRequest,
+        Text::new(
+            format!("Der Inhalt der Anfrage ist kein gültiges JSON für diese Operation: {reason}"),
+            format!("The request body is not valid JSON for this operation: {reason}"),
         ),
-    }
+    )
 }
 
 /// Reads the whole body up to `limit` bytes, so that handlers never see more.

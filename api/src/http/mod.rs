@@ -4,6 +4,7 @@
 
 use poem_openapi::Tags;
 
+pub mod body;
 pub mod districts;
 pub mod edge;
 pub mod etag;

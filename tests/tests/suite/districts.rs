@@ -253,3 +253,18 @@ async fn district_rules_refuse_bad_and_duplicate_data_without_writing() {
     );
     assert_eq!(districts::list(&app.state.db).await.expect("list").len(), 6);
 }
+
+#[tokio::test]
+async fn instances_starting_together_on_an_empty_database_seed_once_and_both_start() {
+    let db = TestDatabase::new().await;
+    let clock = Arc::new(ManualClock::new(test_epoch()));
+    let (a, b, c) = tokio::join!(
+        AppState::init(db.settings(), clock.clone()),
+        AppState::init(db.settings(), clock.clone()),
+        AppState::init(db.settings(), clock.clone()),
+    );
+    let a = a.expect("first instance starts");
+    b.expect("second instance starts");
+    c.expect("third instance starts");
+    assert_eq!(districts::list(&a.db).await.expect("list").len(), 6);
+}

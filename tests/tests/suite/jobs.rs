@@ -79,7 +79,7 @@ async fn a_job_runs_once_when_due_and_not_before() {
     jobs::enqueue(
         &app.state.db,
         &app.state.clock,
-        NewJob::new("test.record", &json!({"n": 1}), due),
+        NewJob::new("test.record", json!({"n": 1}), due),
     )
     .await
     .expect("enqueue");
@@ -103,7 +103,7 @@ async fn a_unique_key_keeps_the_same_work_from_being_queued_twice() {
     let app = TestApp::spawn().await;
     let now = app.clock.now();
     for n in [1, 2] {
-        let job = NewJob::new("test.record", &json!({"n": n}), now).unique("publish:news-42");
+        let job = NewJob::new("test.record", json!({"n": n}), now).unique("publish:news-42");
         jobs::enqueue(&app.state.db, &app.state.clock, job)
             .await
             .expect("enqueue");
@@ -138,7 +138,7 @@ async fn a_temporary_failure_is_retried_with_growing_backoff_until_it_is_given_u
     jobs::enqueue(
         &app.state.db,
         &app.state.clock,
-        NewJob::new("test.flaky", &json!({}), now).max_attempts(3),
+        NewJob::new("test.flaky", json!({}), now).max_attempts(3),
     )
     .await
     .expect("enqueue");
@@ -186,14 +186,14 @@ async fn a_permanent_failure_or_an_unknown_kind_is_given_up_at_once() {
     jobs::enqueue(
         &app.state.db,
         &app.state.clock,
-        NewJob::new("test.broken", &json!({}), now),
+        NewJob::new("test.broken", json!({}), now),
     )
     .await
     .expect("enqueue");
     jobs::enqueue(
         &app.state.db,
         &app.state.clock,
-        NewJob::new("test.nobody-handles-this", &json!({}), now),
+        NewJob::new("test.nobody-handles-this", json!({}), now),
     )
     .await
     .expect("enqueue");
@@ -214,7 +214,7 @@ async fn a_job_can_defer_itself_without_using_up_an_attempt() {
     jobs::enqueue(
         &app.state.db,
         &app.state.clock,
-        NewJob::new("test.later", &json!({}), now),
+        NewJob::new("test.later", json!({}), now),
     )
     .await
     .expect("enqueue");
@@ -235,7 +235,7 @@ async fn a_claim_of_a_crashed_worker_is_taken_over_after_its_lease() {
     jobs::enqueue(
         &app.state.db,
         &app.state.clock,
-        NewJob::new("test.record", &json!({"n": 7}), now),
+        NewJob::new("test.record", json!({"n": 7}), now),
     )
     .await
     .expect("enqueue");
@@ -278,7 +278,7 @@ async fn concurrent_workers_run_every_job_exactly_once() {
         jobs::enqueue(
             &app.state.db,
             &app.state.clock,
-            NewJob::new("test.record", &json!({"n": n}), now),
+            NewJob::new("test.record", json!({"n": n}), now),
         )
         .await
         .expect("enqueue");
@@ -314,7 +314,7 @@ async fn the_background_worker_picks_up_due_work_within_five_seconds() {
         &ctx.clock,
         NewJob::new(
             "test.record",
-            &json!({"n": Uuid::now_v7().as_u128() as i64 & 0xffff}),
+            json!({"n": Uuid::now_v7().as_u128() as i64 & 0xffff}),
             due,
         ),
     )
