@@ -6,7 +6,32 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use crate::{config::Settings, db, keys::VapidKeys, server, telemetry};
+use std::sync::Arc;
+
+use crate::{
+    AppState,
+    clock::SystemClock,
+    config::Settings,
+    db,
+    domain::{DomainError, accounts},
+    keys::VapidKeys,
+    server, telemetry,
+};
+
+/// A domain error in words for the terminal.
+fn describe(err: &DomainError) -> String {
+    match err {
+        DomainError::Validation(fields) => fields
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message.en))
+            .collect::<Vec<_>>()
+            .join("; "),
+        DomainError::Conflict(text)
+        | DomainError::NotFound(text)
+        | DomainError::Unauthenticated(text) => text.en.to_string(),
+        other => other.to_string(),
+    }
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -102,9 +127,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("private_key={}", keys.private_key);
             }
         }
-        Command::CreateAdmin { .. } | Command::SeedDemo => {
-            eprintln!("accounts are not part of this build yet (see issue 3); nothing was changed");
-            return Ok(ExitCode::from(2));
+        Command::CreateAdmin { email, password } => {
+            let state = AppState::init(settings, Arc::new(SystemClock)).await?;
+            match accounts::create_admin(&state.db, &state.clock, &email, &password).await {
+                Ok(user) => println!("created administrator {} ({})", user.email, user.id),
+                Err(err) => anyhow::bail!("could not create the administrator: {}", describe(&err)),
+            }
+        }
+        Command::SeedDemo => {
+            let state = AppState::init(settings, Arc::new(SystemClock)).await?;
+            let report = crate::demo::seed(&state)
+                .await
+                .map_err(|err| anyhow::anyhow!(describe(&err)))?;
+            println!("{report}");
         }
         Command::Openapi { .. } => unreachable!("handled above"),
     }

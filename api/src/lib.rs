@@ -1,10 +1,12 @@
 //! The Dorf-App backend as a library: `main`, the tests and the spec export all build the
 //! application through [`app`] and [`api_service`].
 
+pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod http;
@@ -23,18 +25,21 @@ use poem::{
 use poem_openapi::OpenApiService;
 
 use crate::config::Settings;
-use crate::http::{districts::DistrictsApi, edge, operations::OperationsApi};
+use crate::http::{
+    auth::AuthApi, districts::DistrictsApi, edge, me::MeApi, operations::OperationsApi,
+    users::UsersApi,
+};
 pub use crate::state::AppState;
 
 /// Every API of the server, in the order the spec lists them.
-pub type Apis = (DistrictsApi, OperationsApi);
+pub type Apis = (AuthApi, MeApi, UsersApi, DistrictsApi, OperationsApi);
 
 const API_DESCRIPTION: &str = include_str!("../openapi-description.md");
 
 /// The OpenAPI service: routes and the generated document. Needs no database.
 pub fn api_service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        (DistrictsApi, OperationsApi),
+        (AuthApi, MeApi, UsersApi, DistrictsApi, OperationsApi),
         "Dorf-App API",
         env!("CARGO_PKG_VERSION"),
     )

@@ -10,6 +10,7 @@ use crate::{
     clock::SharedClock,
     config::Settings,
     db,
+    domain::accounts,
     jobs::{JobContext, JobRegistry},
     keys::{self, ServerKeys},
     seed,
@@ -37,14 +38,40 @@ impl AppState {
             .context("connecting to the database")?;
         let keys = keys::load_or_create(&settings.token_key_path(), &settings.vapid_key_path())?;
         let seed = seed::SeedFile::load(settings.seed_file.as_deref())?;
-        let created = db::migrate_then(&db, async |txn| {
-            Ok(seed::apply_on_first_start(txn, &clock, &seed).await?)
+        let admin = match (&settings.admin_email, &settings.admin_password) {
+            (Some(email), Some(password)) => {
+                let hash = accounts::hash_password(password.expose())
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+                Some((email.clone(), password.expose().to_owned(), hash))
+            }
+            _ => None,
+        };
+        let (created, admin_created) = db::migrate_then(&db, async |txn| {
+            let districts = seed::apply_on_first_start(txn, &clock, &seed).await?;
+            let admin_created = match admin {
+                Some((email, password, hash)) => {
+                    accounts::ensure_admin_in(txn, &clock, &email, &password, hash)
+                        .await
+                        .map_err(|err| {
+                            anyhow::anyhow!("creating the admin from DORFAPP_ADMIN_EMAIL: {err:?}")
+                        })?
+                }
+                None => false,
+            };
+            Ok((districts, admin_created))
         })
         .await
         .context("preparing the database")?;
         if created > 0 {
             tracing::info!(districts = created, "seeded districts on first start");
         }
+        if admin_created {
+            tracing::info!("created the first administrator from DORFAPP_ADMIN_EMAIL");
+        }
+        maintenance::schedule(&db, &clock)
+            .await
+            .context("scheduling housekeeping")?;
         Ok(Self {
             db,
             settings: Arc::new(settings),
@@ -64,5 +91,53 @@ impl AppState {
 
 /// The handlers of every kind of time-driven work. Capabilities add theirs here.
 pub fn job_registry() -> JobRegistry {
-    JobRegistry::default()
+    let mut registry = JobRegistry::default();
+    registry.register(maintenance::PURGE, maintenance::purge);
+    registry
+}
+
+/// Housekeeping: expired idempotency records and login attempts older than the throttle
+/// window are deleted hourly (they are personal data; see `docs/privacy.md`).
+pub mod maintenance {
+    use chrono::Duration;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+    use crate::{
+        clock::SharedClock,
+        domain::{accounts::THROTTLE_WINDOW, idempotency},
+        jobs::{self, ClaimedJob, JobContext, JobError, JobOutcome, NewJob},
+    };
+
+    pub const PURGE: &str = "maintenance.purge";
+    const EVERY: Duration = Duration::hours(1);
+
+    /// Queues the hourly purge unless it is queued already (any instance may call this).
+    pub async fn schedule(
+        db: &sea_orm::DatabaseConnection,
+        clock: &SharedClock,
+    ) -> Result<(), sea_orm::DbErr> {
+        jobs::enqueue(
+            db,
+            clock,
+            NewJob::new(PURGE, serde_json::json!({}), clock.now()).unique(PURGE),
+        )
+        .await
+    }
+
+    pub async fn purge(ctx: JobContext, _job: ClaimedJob) -> Result<JobOutcome, JobError> {
+        let now = ctx.clock.now();
+        let records = idempotency::purge_expired(&ctx.db, &ctx.clock).await?;
+        let attempts = entity::login_attempt::Entity::delete_many()
+            .filter(entity::login_attempt::Column::At.lte(now - THROTTLE_WINDOW))
+            .exec(&ctx.db)
+            .await?
+            .rows_affected;
+        tracing::info!(
+            idempotency_records = records,
+            login_attempts = attempts,
+            "purged expired records"
+        );
+        // The same row comes back in an hour: a recurring job without a second scheduler.
+        Ok(JobOutcome::RetryAt(now + EVERY))
+    }
 }

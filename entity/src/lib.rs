@@ -1,4 +1,11 @@
 //! sea-orm entities, one file per table. No logic lives here: rules are in `dorfapp::domain`.
 
+pub mod app_user;
 pub mod district;
+pub mod idempotency_record;
 pub mod job;
+pub mod login_attempt;
+pub mod refresh_token;
+pub mod role_assignment;
+pub mod session;
+pub mod shop;

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_create_district;
 mod m20261121_000002_create_job;
+mod m20261121_000003_create_accounts;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261121_000001_create_district::Migration),
             Box::new(m20261121_000002_create_job::Migration),
+            Box::new(m20261121_000003_create_accounts::Migration),
         ]
     }
 }

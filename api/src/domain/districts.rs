@@ -5,7 +5,7 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, 
 use uuid::Uuid;
 
 use super::{DomainError, DomainResult, Validator, is_unique_violation, normalize_optional};
-use crate::{clock::SharedClock, error::Text};
+use crate::{auth::Actor, clock::SharedClock, error::Text};
 
 pub const NAME_MAX: usize = 100;
 pub const SLUG_MAX: usize = 64;
@@ -107,6 +107,29 @@ pub async fn create(
     .insert(conn)
     .await
     .map_err(duplicate_slug)
+}
+
+/// Creates a district on behalf of a caller: administrators only.
+pub async fn create_as(
+    conn: &impl ConnectionTrait,
+    clock: &SharedClock,
+    actor: &Actor,
+    input: NewDistrict,
+) -> DomainResult<district::Model> {
+    actor.require_admin()?;
+    create(conn, clock, input).await
+}
+
+/// Updates a district on behalf of a caller: administrators only.
+pub async fn update_as(
+    conn: &impl ConnectionTrait,
+    clock: &SharedClock,
+    actor: &Actor,
+    id: Uuid,
+    patch: DistrictPatch,
+) -> DomainResult<district::Model> {
+    actor.require_admin()?;
+    update(conn, clock, id, patch).await
 }
 
 pub async fn update(

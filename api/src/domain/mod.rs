@@ -5,7 +5,10 @@ use sea_orm::DbErr;
 
 use crate::error::{ApiError, ErrorCode, FieldError, Text};
 
+pub mod accounts;
 pub mod districts;
+pub mod idempotency;
+pub mod users;
 
 /// Why a rule refused, in terms a person understands.
 #[derive(Debug, thiserror::Error)]
@@ -18,6 +21,10 @@ pub enum DomainError {
     Conflict(Text),
     #[error("forbidden")]
     Forbidden,
+    #[error("not authenticated")]
+    Unauthenticated(Text),
+    #[error("too many attempts")]
+    RateLimited { retry_after_seconds: u64 },
     #[error("the resource changed meanwhile")]
     PreconditionFailed,
     #[error(transparent)]
@@ -33,6 +40,15 @@ impl From<DomainError> for ApiError {
             DomainError::Validation(errors) => ApiError::validation(errors),
             DomainError::Conflict(text) => ApiError::conflict(text),
             DomainError::Forbidden => ApiError::forbidden(),
+            DomainError::Unauthenticated(text) => ApiError::new(ErrorCode::Unauthorized, text),
+            DomainError::RateLimited { retry_after_seconds } => ApiError::new(
+                ErrorCode::RateLimited,
+                Text::new(
+                    "Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie und versuchen Sie es dann erneut.",
+                    "Too many failed sign-in attempts. Please wait and try again.",
+                ),
+            )
+            .with_retry_after(retry_after_seconds),
             DomainError::PreconditionFailed => ApiError::of(ErrorCode::PreconditionFailed),
             DomainError::Db(err) => ApiError::from(err),
         }

@@ -2,11 +2,16 @@
 
 use chrono::DateTime;
 use poem::web::Data;
-use poem_openapi::{Object, OpenApi, param::Header, param::Path};
+use poem_openapi::{
+    ApiResponse, Object, OpenApi,
+    param::{Header, Path},
+    payload::Json,
+    types::MaybeUndefined,
+};
 use uuid::Uuid;
 
-use super::{ApiTags, etag::Cached, types::Timestamp};
-use crate::{domain::districts, error::ApiResult, state::AppState};
+use super::{ApiTags, body::JsonBody, etag::Cached, types::Timestamp};
+use crate::{auth::BearerAuth, domain::districts, error::ApiResult, state::AppState};
 
 /// A village district (Ortsteil) of the municipality.
 #[derive(Object, Clone, Debug)]
@@ -56,6 +61,35 @@ impl From<entity::district::Model> for District {
     }
 }
 
+/// A new district.
+#[derive(Object, Clone, Debug)]
+pub struct CreateDistrict {
+    /// Short, URL-safe name: lower-case letters a–z, digits, single hyphens; at most 64.
+    pub slug: String,
+    /// The name people use, 1 to 100 characters.
+    pub name: String,
+    /// A few sentences about the district, at most 2000 characters.
+    pub description: Option<String>,
+}
+
+/// Changes to a district; absent fields stay as they are.
+#[derive(Object, Clone, Debug)]
+pub struct UpdateDistrict {
+    /// New slug (see `CreateDistrict.slug`).
+    pub slug: Option<String>,
+    /// New name.
+    pub name: Option<String>,
+    /// New description; `null` removes it.
+    pub description: MaybeUndefined<String>,
+}
+
+#[derive(ApiResponse)]
+pub enum CreateDistrictResponse {
+    /// The district was created.
+    #[oai(status = 201)]
+    Created(Json<District>),
+}
+
 pub struct DistrictsApi;
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Districts")]
@@ -98,5 +132,65 @@ impl DistrictsApi {
             District::from(district),
             if_none_match.0.as_deref(),
         ))
+    }
+
+    /// Create a district
+    ///
+    /// Administrators only. The slug must be unique (409 `conflict`).
+    #[oai(path = "/districts", method = "post", operation_id = "createDistrict")]
+    async fn create(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        body: JsonBody<CreateDistrict>,
+    ) -> ApiResult<CreateDistrictResponse> {
+        let actor = state.actor(&auth).await?;
+        let CreateDistrict {
+            slug,
+            name,
+            description,
+        } = body.0;
+        let input = districts::NewDistrict {
+            slug,
+            name,
+            description,
+        };
+        let district = districts::create_as(&state.db, &state.clock, &actor, input).await?;
+        Ok(CreateDistrictResponse::Created(Json(district.into())))
+    }
+
+    /// Update a district
+    ///
+    /// Administrators only. Fields left out stay unchanged.
+    #[oai(
+        path = "/districts/:id",
+        method = "patch",
+        operation_id = "updateDistrict"
+    )]
+    async fn update(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// The district's id.
+        id: Path<Uuid>,
+        body: JsonBody<UpdateDistrict>,
+    ) -> ApiResult<Json<District>> {
+        let actor = state.actor(&auth).await?;
+        let UpdateDistrict {
+            slug,
+            name,
+            description,
+        } = body.0;
+        let patch = districts::DistrictPatch {
+            slug,
+            name,
+            description: match description {
+                MaybeUndefined::Undefined => None,
+                MaybeUndefined::Null => Some(None),
+                MaybeUndefined::Value(v) => Some(Some(v)),
+            },
+        };
+        let district = districts::update_as(&state.db, &state.clock, &actor, id.0, patch).await?;
+        Ok(Json(district.into()))
     }
 }

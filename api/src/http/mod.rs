@@ -4,16 +4,26 @@
 
 use poem_openapi::Tags;
 
+pub mod auth;
 pub mod body;
 pub mod districts;
 pub mod edge;
 pub mod etag;
+pub mod me;
 pub mod operations;
+pub mod pagination;
 pub mod types;
+pub mod users;
 
 /// Groups of operations in the spec; generated clients name their modules after these.
 #[derive(Tags)]
 pub enum ApiTags {
+    /// Registration, login, token refresh and logout.
+    Auth,
+    /// The signed-in person's own account: profile, password, data export, deletion.
+    Me,
+    /// Administration of users and their roles.
+    Users,
     /// Village districts (Ortsteile) of the municipality.
     Districts,
     /// Health, readiness and metrics for operators.

@@ -62,6 +62,17 @@ fn worker(app: &TestApp, ledger: &Ledger) -> Worker {
     )
 }
 
+/// An app whose queue holds only what the test puts there (the app schedules its own
+/// housekeeping at start).
+async fn app_with_empty_queue() -> TestApp {
+    let app = TestApp::spawn().await;
+    job::Entity::delete_many()
+        .exec(&app.state.db)
+        .await
+        .expect("empty the queue");
+    app
+}
+
 async fn job_row(app: &TestApp) -> job::Model {
     job::Entity::find()
         .one(&app.state.db)
@@ -72,7 +83,7 @@ async fn job_row(app: &TestApp) -> job::Model {
 
 #[tokio::test]
 async fn a_job_runs_once_when_due_and_not_before() {
-    let app = TestApp::spawn().await;
+    let app = app_with_empty_queue().await;
     let ledger = Ledger::default();
     let w = worker(&app, &ledger);
     let due = app.clock.now() + Span::minutes(10);
@@ -100,7 +111,7 @@ async fn a_job_runs_once_when_due_and_not_before() {
 
 #[tokio::test]
 async fn a_unique_key_keeps_the_same_work_from_being_queued_twice() {
-    let app = TestApp::spawn().await;
+    let app = app_with_empty_queue().await;
     let now = app.clock.now();
     for n in [1, 2] {
         let job = NewJob::new("test.record", json!({"n": n}), now).unique("publish:news-42");
@@ -132,7 +143,7 @@ async fn a_unique_key_keeps_the_same_work_from_being_queued_twice() {
 
 #[tokio::test]
 async fn a_temporary_failure_is_retried_with_growing_backoff_until_it_is_given_up() {
-    let app = TestApp::spawn().await;
+    let app = app_with_empty_queue().await;
     let w = worker(&app, &Ledger::default());
     let now = app.clock.now();
     jobs::enqueue(
@@ -180,7 +191,7 @@ async fn a_temporary_failure_is_retried_with_growing_backoff_until_it_is_given_u
 
 #[tokio::test]
 async fn a_permanent_failure_or_an_unknown_kind_is_given_up_at_once() {
-    let app = TestApp::spawn().await;
+    let app = app_with_empty_queue().await;
     let w = worker(&app, &Ledger::default());
     let now = app.clock.now();
     jobs::enqueue(
@@ -208,7 +219,7 @@ async fn a_permanent_failure_or_an_unknown_kind_is_given_up_at_once() {
 
 #[tokio::test]
 async fn a_job_can_defer_itself_without_using_up_an_attempt() {
-    let app = TestApp::spawn().await;
+    let app = app_with_empty_queue().await;
     let w = worker(&app, &Ledger::default());
     let now = app.clock.now();
     jobs::enqueue(
@@ -227,7 +238,7 @@ async fn a_job_can_defer_itself_without_using_up_an_attempt() {
 
 #[tokio::test]
 async fn a_claim_of_a_crashed_worker_is_taken_over_after_its_lease() {
-    let app = TestApp::spawn().await;
+    let app = app_with_empty_queue().await;
     let ledger = Ledger::default();
     let crashed = worker(&app, &ledger);
     let survivor = worker(&app, &ledger);
@@ -270,7 +281,7 @@ async fn a_claim_of_a_crashed_worker_is_taken_over_after_its_lease() {
 
 #[tokio::test]
 async fn concurrent_workers_run_every_job_exactly_once() {
-    let app = TestApp::spawn().await;
+    let app = app_with_empty_queue().await;
     let ledger = Ledger::default();
     let now = app.clock.now();
     const JOBS: i64 = 120;
@@ -297,7 +308,7 @@ async fn concurrent_workers_run_every_job_exactly_once() {
 
 #[tokio::test]
 async fn the_background_worker_picks_up_due_work_within_five_seconds() {
-    let app = TestApp::spawn().await;
+    let app = app_with_empty_queue().await;
     let ledger = Ledger::default();
     // A worker on the system clock, as `serve` runs it.
     let ctx = JobContext {
@@ -332,4 +343,76 @@ async fn the_background_worker_picks_up_due_work_within_five_seconds() {
         .await
         .expect("worker stops")
         .expect("clean stop");
+}
+
+#[tokio::test]
+async fn housekeeping_purges_expired_records_hourly() {
+    use entity::{idempotency_record, login_attempt};
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+
+    let app = TestApp::spawn().await;
+    let now = app.clock.now();
+    for (age_hours, key) in [(25, "old"), (1, "fresh")] {
+        let created = now - Span::hours(age_hours);
+        idempotency_record::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            scope: Set("anonymous".into()),
+            key: Set(key.into()),
+            request_hash: Set("x".into()),
+            status_code: Set(201),
+            response_body: Set(String::new()),
+            resource_id: Set(None),
+            created_at: Set(created),
+            expires_at: Set(created + Span::hours(24)),
+        }
+        .insert(&app.state.db)
+        .await
+        .expect("record");
+    }
+    for minutes in [20, 5] {
+        login_attempt::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            email_normalized: Set("anna@example.org".into()),
+            client_address: Set("192.0.2.1".into()),
+            succeeded: Set(false),
+            at: Set(now - Span::minutes(minutes)),
+        }
+        .insert(&app.state.db)
+        .await
+        .expect("attempt");
+    }
+    let worker = Worker::new(
+        app.state.job_context(),
+        Arc::new(dorfapp::state::job_registry()),
+        Duration::from_millis(50),
+    );
+    assert_eq!(
+        worker.run_due().await.expect("run"),
+        1,
+        "the purge scheduled at start is due"
+    );
+
+    let keys: Vec<String> = idempotency_record::Entity::find()
+        .all(&app.state.db)
+        .await
+        .expect("rows")
+        .into_iter()
+        .map(|r| r.key)
+        .collect();
+    assert_eq!(keys, ["fresh"]);
+    assert_eq!(
+        login_attempt::Entity::find()
+            .count(&app.state.db)
+            .await
+            .expect("count"),
+        1
+    );
+    let next = job_row(&app).await;
+    assert_eq!(next.kind, "maintenance.purge");
+    assert_eq!(
+        next.due_at,
+        now + Span::hours(1),
+        "it comes back in an hour"
+    );
+    assert_eq!(worker.run_due().await.expect("run"), 0);
 }

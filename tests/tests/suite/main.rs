@@ -2,11 +2,15 @@
 //! linked once; each test owns a fresh database (SQLite file, or a fresh PostgreSQL database when
 //! `DORFAPP_TEST_DATABASE_URL` is set).
 
+mod auth_support;
 mod common;
 
+mod accounts;
 mod districts;
 mod edge;
 mod jobs;
+mod me;
 mod openapi;
 mod operations;
 mod shutdown;
+mod users;

@@ -1,0 +1,201 @@
+//! Who is calling: the user, the session, and the role assignments, loaded from the database on
+//! every request. Loading per request is what makes a revoked role, a revoked session or a
+//! deleted user lose access at once, even with an access token that has not expired yet.
+
+use entity::{app_user, role_assignment, session};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use super::tokens::{self, TokenError};
+use crate::{
+    clock::SharedClock,
+    domain::{DomainError, DomainResult},
+    error::Text,
+};
+
+/// A role, as stored and as sent over the API.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Role {
+    Admin,
+    DistrictLeader,
+    Dispatcher,
+    Driver,
+    ShopOperator,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::DistrictLeader,
+        Role::Dispatcher,
+        Role::Driver,
+        Role::ShopOperator,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::DistrictLeader => "district_leader",
+            Role::Dispatcher => "dispatcher",
+            Role::Driver => "driver",
+            Role::ShopOperator => "shop_operator",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == value)
+    }
+
+    /// What a role is scoped to.
+    pub fn scope(self) -> Scope {
+        match self {
+            Role::Admin | Role::Dispatcher => Scope::Global,
+            Role::DistrictLeader | Role::Driver => Scope::District,
+            Role::ShopOperator => Scope::Shop,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    Global,
+    District,
+    Shop,
+}
+
+/// One role held, with its scope.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Assignment {
+    pub id: Uuid,
+    pub role: Role,
+    pub district_id: Option<Uuid>,
+    pub shop_id: Option<Uuid>,
+}
+
+impl Assignment {
+    /// Rows with a role this version does not know are skipped, never trusted.
+    pub fn from_model(m: &role_assignment::Model) -> Option<Self> {
+        Some(Self {
+            id: m.id,
+            role: Role::parse(&m.role)?,
+            district_id: m.district_id,
+            shop_id: m.shop_id,
+        })
+    }
+}
+
+/// The authenticated caller.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub user_id: Uuid,
+    pub session_id: Uuid,
+    pub assignments: Vec<Assignment>,
+}
+
+impl Actor {
+    pub fn has(&self, role: Role) -> bool {
+        self.assignments.iter().any(|a| a.role == role)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.has(Role::Admin)
+    }
+
+    pub fn is_dispatcher(&self) -> bool {
+        self.has(Role::Dispatcher)
+    }
+
+    /// Districts this caller holds `role` in.
+    pub fn districts_as(&self, role: Role) -> impl Iterator<Item = Uuid> + '_ {
+        self.assignments
+            .iter()
+            .filter(move |a| a.role == role)
+            .filter_map(|a| a.district_id)
+    }
+
+    /// Whether the caller is district leader (Ortsbürgermeister:in) of `district`.
+    pub fn leads(&self, district: Uuid) -> bool {
+        self.districts_as(Role::DistrictLeader)
+            .any(|d| d == district)
+    }
+
+    /// Whether the caller drives in `district`.
+    pub fn drives_in(&self, district: Uuid) -> bool {
+        self.districts_as(Role::Driver).any(|d| d == district)
+    }
+
+    /// Whether the caller operates `shop`.
+    pub fn operates(&self, shop: Uuid) -> bool {
+        self.assignments
+            .iter()
+            .any(|a| a.role == Role::ShopOperator && a.shop_id == Some(shop))
+    }
+
+    /// Guard: administrators only.
+    pub fn require_admin(&self) -> DomainResult<()> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(DomainError::Forbidden)
+        }
+    }
+}
+
+fn unauthenticated(de: &'static str, en: &'static str) -> DomainError {
+    DomainError::Unauthenticated(Text::new(de, en))
+}
+
+/// Verifies the access token and loads the caller. Every failure is a 401 with a text that says
+/// what to do (sign in again), never which check failed.
+pub async fn authenticate(
+    conn: &impl ConnectionTrait,
+    signing_key: &[u8],
+    clock: &SharedClock,
+    token: &str,
+) -> DomainResult<Actor> {
+    let now = clock.now();
+    let claims = tokens::verify_access(signing_key, token, now).map_err(|err| match err {
+        TokenError::Expired => unauthenticated(
+            "Ihre Anmeldung ist abgelaufen. Bitte erneuern oder neu anmelden.",
+            "Your access token has expired. Refresh it or sign in again.",
+        ),
+        TokenError::Invalid(_) => unauthenticated(
+            "Die Anmeldung ist ungültig. Bitte melden Sie sich neu an.",
+            "The access token is invalid. Please sign in again.",
+        ),
+    })?;
+    let ended = || {
+        unauthenticated(
+            "Diese Anmeldung wurde beendet. Bitte melden Sie sich neu an.",
+            "This session has ended. Please sign in again.",
+        )
+    };
+    let session = session::Entity::find_by_id(claims.sid)
+        .one(conn)
+        .await?
+        .ok_or_else(ended)?;
+    if session.user_id != claims.sub || session.revoked_at.is_some() || session.expires_at <= now {
+        return Err(ended());
+    }
+    // The user row must still exist (a deleted account cascades its sessions away, but the
+    // check costs one indexed lookup and states the rule where it is enforced).
+    if app_user::Entity::find_by_id(claims.sub)
+        .one(conn)
+        .await?
+        .is_none()
+    {
+        return Err(ended());
+    }
+    let assignments = role_assignment::Entity::find()
+        .filter(role_assignment::Column::UserId.eq(claims.sub))
+        .all(conn)
+        .await?
+        .iter()
+        .filter_map(Assignment::from_model)
+        .collect();
+    Ok(Actor {
+        user_id: claims.sub,
+        session_id: claims.sid,
+        assignments,
+    })
+}

@@ -1,0 +1,735 @@
+//! Accounts and sessions: registration, login with throttling, rotating refresh tokens, logout,
+//! self-service (profile, password, export, erasure) and the first administrator.
+
+use chrono::{DateTime, Duration, Utc};
+use entity::{app_user, district, login_attempt, refresh_token, role_assignment, session};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait, sea_query::Expr,
+};
+use uuid::Uuid;
+
+use super::{
+    DomainError, DomainResult, Validator, idempotency, is_unique_violation, normalize_optional,
+    users::{self, Profile},
+};
+use crate::{
+    auth::{
+        Actor, Role,
+        passwords::{self, MAX_LENGTH, MIN_LENGTH},
+        tokens,
+    },
+    clock::SharedClock,
+    db,
+    error::{Text, field},
+};
+
+/// How far back failed logins count.
+pub const THROTTLE_WINDOW: Duration = Duration::minutes(15);
+pub const DISPLAY_NAME_MAX: usize = 100;
+pub const PHONE_MAX: usize = 40;
+pub const EMAIL_MAX: usize = 254;
+
+/// What signing tokens needs.
+#[derive(Clone, Copy, Debug)]
+pub struct TokenConfig<'a> {
+    pub signing_key: &'a [u8],
+    pub access_ttl_seconds: u64,
+    pub refresh_ttl_seconds: u64,
+}
+
+/// A fresh token pair.
+#[derive(Clone, Debug)]
+pub struct IssuedTokens {
+    pub access_token: String,
+    pub expires_in: u64,
+    pub refresh_token: String,
+    pub refresh_expires_in: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewAccount {
+    pub email: String,
+    pub password: String,
+    pub display_name: String,
+    pub home_district_id: Option<Uuid>,
+    pub phone: Option<String>,
+}
+
+/// A partial profile update: `None` leaves a field; `Some(None)` clears an optional one.
+#[derive(Clone, Debug, Default)]
+pub struct ProfilePatch {
+    pub display_name: Option<String>,
+    pub home_district_id: Option<Option<Uuid>>,
+    pub phone: Option<Option<String>>,
+}
+
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// A pragmatic check: one `@`, something before it, a dotted domain after it, no spaces. The
+/// real proof of an address is a message that arrives; this catches typos.
+pub fn looks_like_email(email: &str) -> bool {
+    let email = email.trim();
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    email.len() <= EMAIL_MAX
+        && !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !email.chars().any(char::is_whitespace)
+}
+
+fn check_password(v: &mut Validator, name: &str, password: &str) {
+    let length = password.chars().count();
+    v.check(
+        (MIN_LENGTH..=MAX_LENGTH).contains(&length),
+        name,
+        "Das Passwort muss 10 bis 128 Zeichen lang sein.",
+        "The password must be 10 to 128 characters long.",
+    );
+}
+
+fn check_phone(v: &mut Validator, phone: Option<&str>) {
+    if let Some(phone) = phone.map(str::trim).filter(|p| !p.is_empty()) {
+        let ok = phone.chars().count() <= PHONE_MAX
+            && phone.chars().filter(char::is_ascii_digit).count() >= 3
+            && phone
+                .chars()
+                .all(|c| c.is_ascii_digit() || " +-/()".contains(c));
+        v.check(
+            ok,
+            "phone",
+            "Bitte eine Telefonnummer aus Ziffern (und + - / ( ) Leerzeichen) angeben.",
+            "Please give a phone number of digits (and + - / ( ) spaces).",
+        );
+    }
+}
+
+async fn check_district_exists(
+    conn: &impl ConnectionTrait,
+    v: &mut Validator,
+    id: Option<Uuid>,
+) -> DomainResult<()> {
+    if let Some(id) = id {
+        let exists = district::Entity::find_by_id(id).one(conn).await?.is_some();
+        v.check(
+            exists,
+            "home_district_id",
+            "Diesen Ortsteil gibt es nicht.",
+            "No such district.",
+        );
+    }
+    Ok(())
+}
+
+fn invalid_credentials() -> DomainError {
+    DomainError::Unauthenticated(Text::new(
+        "E-Mail-Adresse oder Passwort ist falsch.",
+        "Wrong email address or password.",
+    ))
+}
+
+fn session_ended() -> DomainError {
+    DomainError::Unauthenticated(Text::new(
+        "Diese Anmeldung ist nicht mehr gültig. Bitte melden Sie sich neu an.",
+        "This session is no longer valid. Please sign in again.",
+    ))
+}
+
+fn internal(err: impl std::fmt::Display) -> DomainError {
+    DomainError::Db(sea_orm::DbErr::Custom(format!("internal: {err}")))
+}
+
+/// Starts a session for a user: a refresh-token family and its first pair of tokens.
+pub async fn start_session(
+    conn: &impl ConnectionTrait,
+    clock: &SharedClock,
+    config: TokenConfig<'_>,
+    user_id: Uuid,
+    user_agent: Option<String>,
+) -> DomainResult<IssuedTokens> {
+    let now = clock.now();
+    let session_id = Uuid::now_v7();
+    let expires_at = now + seconds(config.refresh_ttl_seconds);
+    session::ActiveModel {
+        id: Set(session_id),
+        user_id: Set(user_id),
+        user_agent: Set(user_agent.map(|ua| ua.chars().take(200).collect())),
+        created_at: Set(now),
+        last_used_at: Set(now),
+        expires_at: Set(expires_at),
+        revoked_at: Set(None),
+    }
+    .insert(conn)
+    .await?;
+    issue_pair(conn, config, user_id, session_id, now, expires_at).await
+}
+
+fn seconds(value: u64) -> Duration {
+    Duration::seconds(i64::try_from(value).unwrap_or(i64::MAX / 1_000_000))
+}
+
+async fn issue_pair(
+    conn: &impl ConnectionTrait,
+    config: TokenConfig<'_>,
+    user_id: Uuid,
+    session_id: Uuid,
+    now: DateTime<Utc>,
+    refresh_expires_at: DateTime<Utc>,
+) -> DomainResult<IssuedTokens> {
+    let (refresh_token, hash) = tokens::new_refresh_token().map_err(internal)?;
+    refresh_token::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        session_id: Set(session_id),
+        token_hash: Set(hash),
+        expires_at: Set(refresh_expires_at),
+        used_at: Set(None),
+        created_at: Set(now),
+    }
+    .insert(conn)
+    .await?;
+    let access_token = tokens::issue_access(
+        config.signing_key,
+        user_id,
+        session_id,
+        now,
+        config.access_ttl_seconds,
+    )
+    .map_err(internal)?;
+    Ok(IssuedTokens {
+        access_token,
+        expires_in: config.access_ttl_seconds,
+        refresh_token,
+        refresh_expires_in: config.refresh_ttl_seconds,
+    })
+}
+
+/// Validates a new account (without touching the database beyond lookups).
+async fn validate_new_account(conn: &impl ConnectionTrait, input: &NewAccount) -> DomainResult<()> {
+    let mut v = Validator::new();
+    v.check(
+        looks_like_email(&input.email),
+        "email",
+        "Bitte eine gültige E-Mail-Adresse angeben.",
+        "Please give a valid email address.",
+    );
+    check_password(&mut v, "password", &input.password);
+    v.text("display_name", &input.display_name, DISPLAY_NAME_MAX);
+    check_phone(&mut v, input.phone.as_deref());
+    check_district_exists(conn, &mut v, input.home_district_id).await?;
+    v.finish()
+}
+
+/// Creates the user row (and nothing else). The password must already be hashed.
+async fn insert_user(
+    conn: &impl ConnectionTrait,
+    clock: &SharedClock,
+    input: &NewAccount,
+    password_hash: String,
+) -> DomainResult<app_user::Model> {
+    let now = clock.now();
+    app_user::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        email: Set(input.email.trim().to_owned()),
+        email_normalized: Set(normalize_email(&input.email)),
+        display_name: Set(input.display_name.trim().to_owned()),
+        password_hash: Set(password_hash),
+        home_district_id: Set(input.home_district_id),
+        phone: Set(normalize_optional(input.phone.clone())),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(conn)
+    .await
+    .map_err(|err| {
+        if is_unique_violation(&err) {
+            DomainError::Conflict(Text::new(
+                "Mit dieser E-Mail-Adresse gibt es schon ein Konto. Bitte melden Sie sich an.",
+                "An account with this email address exists. Please sign in.",
+            ))
+        } else {
+            DomainError::Db(err)
+        }
+    })
+}
+
+/// Hashes a password off the async threads (see [`passwords`]).
+pub async fn hash_password(password: &str) -> DomainResult<String> {
+    passwords::hash(password.to_owned()).await.map_err(internal)
+}
+
+/// Registers a resident: validates, hashes, creates the user inside `txn`. The session is
+/// started by the caller in the same transaction.
+pub async fn register_in(
+    txn: &impl ConnectionTrait,
+    clock: &SharedClock,
+    input: &NewAccount,
+    password_hash: String,
+) -> DomainResult<app_user::Model> {
+    validate_new_account(txn, input).await?;
+    insert_user(txn, clock, input, password_hash).await
+}
+
+/// Registers a resident and starts their first session. With an idempotency claim, a retry
+/// of the same registration (same key, same fields, same password) answers with the account
+/// created the first time and a fresh session, and creates no second account.
+pub async fn register(
+    db: &DatabaseConnection,
+    clock: &SharedClock,
+    config: TokenConfig<'_>,
+    input: &NewAccount,
+    claim: Option<&idempotency::Claim>,
+    user_agent: Option<String>,
+) -> DomainResult<(Profile, IssuedTokens)> {
+    precheck_registration(db, input).await?;
+    let hash = hash_password(&input.password).await?;
+    let txn = db::begin_write(db).await?;
+    if let Some(claim) = claim
+        && let Some(answer) = idempotency::claim(&txn, clock, claim).await?
+    {
+        let user_id = answer
+            .resource_id
+            .ok_or_else(|| internal("stored registration without user"))?;
+        let profile = users::profile(&txn, user_id).await?;
+        // The fingerprint leaves the password out (it must never be stored, not even hashed
+        // fast); so check it here, the slow way.
+        if !passwords::verify(input.password.clone(), profile.user.password_hash.clone())
+            .await
+            .map_err(internal)?
+        {
+            return Err(DomainError::Validation(vec![field(
+                "Idempotency-Key",
+                "Dieser Schlüssel wurde schon für eine andere Anfrage verwendet.",
+                "This key was already used for a different request.",
+            )]));
+        }
+        let tokens = start_session(&txn, clock, config, user_id, user_agent).await?;
+        txn.commit().await?;
+        return Ok((profile, tokens));
+    }
+    let user = insert_user(&txn, clock, input, hash).await?;
+    let tokens = start_session(&txn, clock, config, user.id, user_agent).await?;
+    let profile = users::profile(&txn, user.id).await?;
+    if let Some(claim) = claim {
+        let answer = idempotency::StoredAnswer {
+            status: 201,
+            body: String::new(),
+            resource_id: Some(user.id),
+        };
+        idempotency::complete(&txn, claim, &answer).await?;
+    }
+    txn.commit().await?;
+    Ok((profile, tokens))
+}
+
+/// What identifies a registration for `Idempotency-Key` (never the password).
+pub fn registration_fingerprint(input: &NewAccount) -> serde_json::Value {
+    serde_json::json!({
+        "email": normalize_email(&input.email),
+        "display_name": input.display_name,
+        "home_district_id": input.home_district_id,
+        "phone": input.phone,
+    })
+}
+
+/// Checks the new account before the slow hash, so that a typo costs no argon2 run.
+pub async fn precheck_registration(
+    conn: &impl ConnectionTrait,
+    input: &NewAccount,
+) -> DomainResult<()> {
+    validate_new_account(conn, input).await
+}
+
+/// Failed attempts in the throttle window for an account or an address.
+async fn failures_since(
+    conn: &impl ConnectionTrait,
+    column: login_attempt::Column,
+    value: &str,
+    since: DateTime<Utc>,
+) -> DomainResult<(u64, Option<DateTime<Utc>>)> {
+    let query = login_attempt::Entity::find()
+        .filter(column.eq(value))
+        .filter(login_attempt::Column::Succeeded.eq(false))
+        .filter(login_attempt::Column::At.gt(since));
+    let count = query.clone().count(conn).await?;
+    let oldest = query
+        .order_by_asc(login_attempt::Column::At)
+        .one(conn)
+        .await?
+        .map(|a| a.at);
+    Ok((count, oldest))
+}
+
+/// 429 when the account or the address has used up its failures in the window — even for the
+/// right password, so that guessing cannot go on until it hits. Shared by all instances
+/// because it lives in the database.
+async fn check_throttle(
+    conn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    email: &str,
+    client: &str,
+    max_failures: u32,
+) -> DomainResult<()> {
+    let since = now - THROTTLE_WINDOW;
+    for (column, value) in [
+        (login_attempt::Column::EmailNormalized, email),
+        (login_attempt::Column::ClientAddress, client),
+    ] {
+        let (count, oldest) = failures_since(conn, column, value, since).await?;
+        if count >= u64::from(max_failures.max(1)) {
+            let free_at = oldest.unwrap_or(now) + THROTTLE_WINDOW;
+            let wait = (free_at - now).num_seconds().max(1);
+            return Err(DomainError::RateLimited {
+                retry_after_seconds: u64::try_from(wait).unwrap_or(1),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Parameters of a login attempt.
+#[derive(Clone, Debug)]
+pub struct LoginAttempt<'a> {
+    pub email: &'a str,
+    pub password: &'a str,
+    pub client_address: &'a str,
+    pub user_agent: Option<String>,
+    pub max_failures: u32,
+}
+
+/// Logs in. Unknown email and wrong password give the same answer in about the same time.
+pub async fn login(
+    db: &DatabaseConnection,
+    clock: &SharedClock,
+    config: TokenConfig<'_>,
+    attempt: LoginAttempt<'_>,
+) -> DomainResult<(Profile, IssuedTokens)> {
+    let email = normalize_email(attempt.email);
+    let client = attempt.client_address.chars().take(64).collect::<String>();
+    check_throttle(db, clock.now(), &email, &client, attempt.max_failures).await?;
+    let user = app_user::Entity::find()
+        .filter(app_user::Column::EmailNormalized.eq(&email))
+        .one(db)
+        .await?;
+    let password = attempt.password.to_owned();
+    let verified = match &user {
+        Some(user) => passwords::verify(password, user.password_hash.clone()).await,
+        None => passwords::verify_nobody(password).await,
+    }
+    .map_err(internal)?;
+
+    let txn = db::begin_write(db).await?;
+    login_attempt::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        email_normalized: Set(email.chars().take(EMAIL_MAX).collect()),
+        client_address: Set(client.clone()),
+        succeeded: Set(verified),
+        at: Set(clock.now()),
+    }
+    .insert(&txn)
+    .await?;
+    let Some(user) = user.filter(|_| verified) else {
+        txn.commit().await?;
+        return Err(invalid_credentials());
+    };
+    // A success forgives the account's earlier failures (not the address's).
+    login_attempt::Entity::delete_many()
+        .filter(login_attempt::Column::EmailNormalized.eq(&email))
+        .filter(login_attempt::Column::Succeeded.eq(false))
+        .exec(&txn)
+        .await?;
+    let tokens = start_session(&txn, clock, config, user.id, attempt.user_agent).await?;
+    let profile = users::profile(&txn, user.id).await?;
+    txn.commit().await?;
+    Ok((profile, tokens))
+}
+
+/// Exchanges a refresh token for a new pair. Each refresh token works once: presenting a used
+/// one means it was stolen or replayed, so the whole session is revoked (OAuth 2.0 Security
+/// BCP, RFC 9700 §4.14.2).
+pub async fn refresh(
+    db: &DatabaseConnection,
+    clock: &SharedClock,
+    config: TokenConfig<'_>,
+    presented: &str,
+) -> DomainResult<IssuedTokens> {
+    let now = clock.now();
+    let hash = tokens::hash_refresh_token(presented.trim());
+    let txn = db::begin_write(db).await?;
+    let token = refresh_token::Entity::find()
+        .filter(refresh_token::Column::TokenHash.eq(hash))
+        .one(&txn)
+        .await?
+        .ok_or_else(session_ended)?;
+    let session = session::Entity::find_by_id(token.session_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(session_ended)?;
+    if session.revoked_at.is_some() || session.expires_at <= now || token.expires_at <= now {
+        return Err(session_ended());
+    }
+    // Compare-and-set: of two requests with the same token, exactly one rotates it.
+    let marked = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
+        .filter(refresh_token::Column::Id.eq(token.id))
+        .filter(refresh_token::Column::UsedAt.is_null())
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if marked == 0 {
+        revoke_sessions(&txn, now, session::Column::Id.eq(session.id)).await?;
+        txn.commit().await?;
+        tracing::warn!(session_id = %session.id, user_id = %session.user_id, "refresh token reused; session revoked");
+        return Err(session_ended());
+    }
+    let expires_at = now + seconds(config.refresh_ttl_seconds);
+    let mut active: session::ActiveModel = session.clone().into();
+    active.last_used_at = Set(now);
+    active.expires_at = Set(expires_at);
+    active.update(&txn).await?;
+    let tokens = issue_pair(&txn, config, session.user_id, session.id, now, expires_at).await?;
+    txn.commit().await?;
+    Ok(tokens)
+}
+
+async fn revoke_sessions(
+    conn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    which: impl sea_orm::sea_query::IntoCondition,
+) -> DomainResult<u64> {
+    Ok(session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
+        .filter(which)
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?
+        .rows_affected)
+}
+
+/// Ends the session the refresh token belongs to. Unknown tokens are fine: the goal, being
+/// signed out, holds either way.
+pub async fn logout(
+    db: &DatabaseConnection,
+    clock: &SharedClock,
+    presented: &str,
+) -> DomainResult<()> {
+    let hash = tokens::hash_refresh_token(presented.trim());
+    if let Some(token) = refresh_token::Entity::find()
+        .filter(refresh_token::Column::TokenHash.eq(hash))
+        .one(db)
+        .await?
+    {
+        revoke_sessions(db, clock.now(), session::Column::Id.eq(token.session_id)).await?;
+    }
+    Ok(())
+}
+
+async fn load_user(conn: &impl ConnectionTrait, id: Uuid) -> DomainResult<app_user::Model> {
+    app_user::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(session_ended)
+}
+
+/// Changes the caller's password after checking the current one; ends every other session.
+pub async fn change_password(
+    db: &DatabaseConnection,
+    clock: &SharedClock,
+    actor: &Actor,
+    current: &str,
+    new: &str,
+) -> DomainResult<()> {
+    let mut v = Validator::new();
+    check_password(&mut v, "new_password", new);
+    v.finish()?;
+    let user = load_user(db, actor.user_id).await?;
+    if !passwords::verify(current.to_owned(), user.password_hash.clone())
+        .await
+        .map_err(internal)?
+    {
+        return Err(DomainError::Validation(vec![field(
+            "current_password",
+            "Das aktuelle Passwort stimmt nicht.",
+            "The current password is wrong.",
+        )]));
+    }
+    let hash = hash_password(new).await?;
+    let txn = db::begin_write(db).await?;
+    let now = clock.now();
+    let mut active: app_user::ActiveModel = user.into();
+    active.password_hash = Set(hash);
+    active.updated_at = Set(now);
+    active.update(&txn).await?;
+    revoke_sessions(
+        &txn,
+        now,
+        sea_orm::Condition::all()
+            .add(session::Column::UserId.eq(actor.user_id))
+            .add(session::Column::Id.ne(actor.session_id)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Updates the caller's own profile.
+pub async fn update_profile(
+    db: &DatabaseConnection,
+    clock: &SharedClock,
+    actor: &Actor,
+    patch: ProfilePatch,
+) -> DomainResult<Profile> {
+    let mut v = Validator::new();
+    if let Some(name) = &patch.display_name {
+        v.text("display_name", name, DISPLAY_NAME_MAX);
+    }
+    if let Some(phone) = &patch.phone {
+        check_phone(&mut v, phone.as_deref());
+    }
+    if let Some(district) = patch.home_district_id {
+        check_district_exists(db, &mut v, district).await?;
+    }
+    v.finish()?;
+    let txn = db::begin_write(db).await?;
+    let user = load_user(&txn, actor.user_id).await?;
+    let mut active: app_user::ActiveModel = user.into();
+    if let Some(name) = patch.display_name {
+        active.display_name = Set(name.trim().to_owned());
+    }
+    if let Some(district) = patch.home_district_id {
+        active.home_district_id = Set(district);
+    }
+    if let Some(phone) = patch.phone {
+        active.phone = Set(normalize_optional(phone));
+    }
+    active.updated_at = Set(clock.now());
+    active.update(&txn).await?;
+    let profile = users::profile(&txn, actor.user_id).await?;
+    txn.commit().await?;
+    Ok(profile)
+}
+
+/// Everything held about the caller (GDPR Art. 15 and 20).
+#[derive(Clone, Debug)]
+pub struct AccountData {
+    pub profile: Profile,
+    pub sessions: Vec<session::Model>,
+    pub login_attempts: Vec<login_attempt::Model>,
+    pub exported_at: DateTime<Utc>,
+}
+
+pub async fn export(
+    db: &DatabaseConnection,
+    clock: &SharedClock,
+    actor: &Actor,
+) -> DomainResult<AccountData> {
+    let profile = users::profile(db, actor.user_id).await?;
+    let sessions = session::Entity::find()
+        .filter(session::Column::UserId.eq(actor.user_id))
+        .order_by_asc(session::Column::CreatedAt)
+        .all(db)
+        .await?;
+    let login_attempts = login_attempt::Entity::find()
+        .filter(login_attempt::Column::EmailNormalized.eq(&profile.user.email_normalized))
+        .order_by_asc(login_attempt::Column::At)
+        .all(db)
+        .await?;
+    Ok(AccountData {
+        profile,
+        sessions,
+        login_attempts,
+        exported_at: clock.now(),
+    })
+}
+
+/// Erases the caller's account after checking the password: the user row and with it (by
+/// foreign keys) roles, sessions and tokens; login attempts under the email; idempotency
+/// records of the caller. Content others rely on keeps existing without the person (foreign
+/// keys `ON DELETE SET NULL`, see `docs/privacy.md`).
+pub async fn delete_account(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    password: &str,
+) -> DomainResult<()> {
+    let user = load_user(db, actor.user_id).await?;
+    if !passwords::verify(password.to_owned(), user.password_hash.clone())
+        .await
+        .map_err(internal)?
+    {
+        return Err(DomainError::Validation(vec![field(
+            "password",
+            "Das Passwort stimmt nicht.",
+            "The password is wrong.",
+        )]));
+    }
+    let txn = db::begin_write(db).await?;
+    login_attempt::Entity::delete_many()
+        .filter(login_attempt::Column::EmailNormalized.eq(&user.email_normalized))
+        .exec(&txn)
+        .await?;
+    entity::idempotency_record::Entity::delete_many()
+        .filter(entity::idempotency_record::Column::Scope.eq(format!("user:{}", user.id)))
+        .exec(&txn)
+        .await?;
+    app_user::Entity::delete_by_id(user.id).exec(&txn).await?;
+    txn.commit().await?;
+    tracing::info!(user_id = %user.id, "account erased on request");
+    Ok(())
+}
+
+/// Creates an administrator (`dorfapp create-admin`, or `DORFAPP_ADMIN_*` at start).
+pub async fn create_admin(
+    db: &DatabaseConnection,
+    clock: &SharedClock,
+    email: &str,
+    password: &str,
+) -> DomainResult<app_user::Model> {
+    let input = NewAccount {
+        email: email.to_owned(),
+        password: password.to_owned(),
+        display_name: "Administration".to_owned(),
+        home_district_id: None,
+        phone: None,
+    };
+    precheck_registration(db, &input).await?;
+    let hash = hash_password(password).await?;
+    let txn = db.begin().await?;
+    let user = register_in(&txn, clock, &input, hash).await?;
+    users::insert_assignment(&txn, clock, user.id, Role::Admin, None, None).await?;
+    txn.commit().await?;
+    Ok(user)
+}
+
+/// At start, inside the start-up transaction (so that instances starting together create it
+/// once): creates the configured admin when the installation has no admin yet. The password
+/// is hashed by the caller beforehand, outside the lock.
+pub async fn ensure_admin_in(
+    txn: &impl ConnectionTrait,
+    clock: &SharedClock,
+    email: &str,
+    password: &str,
+    password_hash: String,
+) -> DomainResult<bool> {
+    let admins = role_assignment::Entity::find()
+        .filter(role_assignment::Column::Role.eq(Role::Admin.as_str()))
+        .count(txn)
+        .await?;
+    if admins > 0 {
+        return Ok(false);
+    }
+    let input = NewAccount {
+        email: email.to_owned(),
+        password: password.to_owned(),
+        display_name: "Administration".to_owned(),
+        home_district_id: None,
+        phone: None,
+    };
+    let user = register_in(txn, clock, &input, password_hash).await?;
+    users::insert_assignment(txn, clock, user.id, Role::Admin, None, None).await?;
+    Ok(true)
+}

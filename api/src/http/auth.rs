@@ -1,0 +1,250 @@
+//! `/api/v1/auth`: register, log in, refresh, log out.
+
+use poem::{Request, web::Data};
+use poem_openapi::{ApiResponse, Object, OpenApi, param::Header, payload::Json};
+use uuid::Uuid;
+
+use super::{ApiTags, body::JsonBody, users::User};
+use crate::{
+    domain::{
+        accounts::{self, IssuedTokens, LoginAttempt, NewAccount, TokenConfig},
+        idempotency::Claim,
+    },
+    error::ApiResult,
+    state::AppState,
+};
+
+/// A token pair. Send `access_token` as `Authorization: Bearer …`; before it expires, trade
+/// `refresh_token` for a new pair at `POST /api/v1/auth/refresh`. Each refresh token works
+/// once; keep only the newest.
+#[derive(Object, Clone, Debug)]
+pub struct Tokens {
+    /// Short-lived JWT for the `Authorization` header.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until `access_token` expires.
+    pub expires_in: u64,
+    /// Opaque, single-use token for `POST /api/v1/auth/refresh`. Store it securely.
+    pub refresh_token: String,
+    /// Seconds until `refresh_token` expires if unused.
+    pub refresh_expires_in: u64,
+}
+
+impl From<IssuedTokens> for Tokens {
+    fn from(t: IssuedTokens) -> Self {
+        Self {
+            access_token: t.access_token,
+            token_type: "Bearer".into(),
+            expires_in: t.expires_in,
+            refresh_token: t.refresh_token,
+            refresh_expires_in: t.refresh_expires_in,
+        }
+    }
+}
+
+/// The signed-in user and their tokens.
+#[derive(Object, Clone, Debug)]
+pub struct Authenticated {
+    /// The account.
+    pub user: User,
+    /// The session's tokens.
+    pub tokens: Tokens,
+}
+
+/// A new account.
+#[derive(Object, Clone, Debug)]
+pub struct Register {
+    /// Email address; unique regardless of case.
+    pub email: String,
+    /// 10 to 128 characters. A sentence is easier to remember than a cryptic word.
+    pub password: String,
+    /// The name others see, 1 to 100 characters, e.g. `Erika M.`.
+    pub display_name: String,
+    /// The district the person lives in: the default for news and notifications.
+    pub home_district_id: Option<Uuid>,
+    /// Phone number, for ride questions (optional).
+    pub phone: Option<String>,
+}
+
+/// Email and password.
+#[derive(Object, Clone, Debug)]
+pub struct Login {
+    /// Email address, any case.
+    pub email: String,
+    /// The password.
+    pub password: String,
+}
+
+/// A refresh token.
+#[derive(Object, Clone, Debug)]
+pub struct RefreshRequest {
+    /// The newest refresh token of the session.
+    pub refresh_token: String,
+}
+
+#[derive(ApiResponse)]
+pub enum RegisterResponse {
+    /// The account exists and the person is signed in.
+    #[oai(status = 201)]
+    Created(Json<Authenticated>),
+}
+
+#[derive(ApiResponse)]
+pub enum LogoutResponse {
+    /// Signed out (also when the token was unknown or already ended).
+    #[oai(status = 204)]
+    NoContent,
+}
+
+/// The new pair of a refresh.
+#[derive(Object, Clone, Debug)]
+pub struct Refreshed {
+    /// The new token pair; the presented refresh token is used up.
+    pub tokens: Tokens,
+}
+
+pub(crate) fn token_config(state: &AppState) -> TokenConfig<'_> {
+    TokenConfig {
+        signing_key: &state.keys.token_signing_key,
+        access_ttl_seconds: state.settings.access_token_ttl_seconds,
+        refresh_ttl_seconds: state.settings.refresh_token_ttl_seconds,
+    }
+}
+
+pub(crate) fn user_agent(req: &Request) -> Option<String> {
+    req.header("user-agent").map(str::to_owned)
+}
+
+fn client_address(req: &Request) -> String {
+    req.remote_addr()
+        .as_socket_addr()
+        .map_or_else(|| "unknown".to_owned(), |addr| addr.ip().to_string())
+}
+
+pub struct AuthApi;
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Auth")]
+impl AuthApi {
+    /// Register
+    ///
+    /// Creates a resident account and signs it in. The email must be new (409 `conflict`
+    /// otherwise, whatever its case). Send an `Idempotency-Key` (e.g. a UUID) so that a retry
+    /// after a lost answer returns the same account instead of a conflict.
+    #[oai(path = "/auth/register", method = "post", operation_id = "register")]
+    async fn register(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        /// Any unique string (a UUID): a retry with the same key within 24 h creates nothing new.
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<String>>,
+        body: JsonBody<Register>,
+    ) -> ApiResult<RegisterResponse> {
+        let Register {
+            email,
+            password,
+            display_name,
+            home_district_id,
+            phone,
+        } = body.0;
+        let input = NewAccount {
+            email,
+            password,
+            display_name,
+            home_district_id,
+            phone,
+        };
+        let claim = idempotency_key
+            .0
+            .as_deref()
+            .map(|key| {
+                Claim::new(
+                    "anonymous".into(),
+                    key,
+                    "register",
+                    &accounts::registration_fingerprint(&input),
+                )
+            })
+            .transpose()?;
+        let (profile, tokens) = accounts::register(
+            &state.db,
+            &state.clock,
+            token_config(&state),
+            &input,
+            claim.as_ref(),
+            user_agent(req),
+        )
+        .await?;
+        Ok(RegisterResponse::Created(Json(Authenticated {
+            user: profile.into(),
+            tokens: tokens.into(),
+        })))
+    }
+
+    /// Log in
+    ///
+    /// Wrong email and wrong password give the same 401. After `DORFAPP_LOGIN_MAX_FAILURES`
+    /// failures within 15 minutes for one account or one client address, every attempt — the
+    /// right password included — is answered 429 `rate_limited` with `Retry-After`.
+    #[oai(path = "/auth/login", method = "post", operation_id = "login")]
+    async fn login(
+        &self,
+        state: Data<&AppState>,
+        req: &Request,
+        body: JsonBody<Login>,
+    ) -> ApiResult<Json<Authenticated>> {
+        let attempt = LoginAttempt {
+            email: &body.0.email,
+            password: &body.0.password,
+            client_address: &client_address(req),
+            user_agent: user_agent(req),
+            max_failures: state.settings.login_max_failures,
+        };
+        let (profile, tokens) =
+            accounts::login(&state.db, &state.clock, token_config(&state), attempt).await?;
+        Ok(Json(Authenticated {
+            user: profile.into(),
+            tokens: tokens.into(),
+        }))
+    }
+
+    /// Refresh tokens
+    ///
+    /// Trades a refresh token for a new pair. Each refresh token works once: presenting one that
+    /// was already used ends the whole session (401), because it means a copy is in other hands.
+    #[oai(
+        path = "/auth/refresh",
+        method = "post",
+        operation_id = "refreshTokens"
+    )]
+    async fn refresh(
+        &self,
+        state: Data<&AppState>,
+        body: JsonBody<RefreshRequest>,
+    ) -> ApiResult<Json<Refreshed>> {
+        let tokens = accounts::refresh(
+            &state.db,
+            &state.clock,
+            token_config(&state),
+            &body.0.refresh_token,
+        )
+        .await?;
+        Ok(Json(Refreshed {
+            tokens: tokens.into(),
+        }))
+    }
+
+    /// Log out
+    ///
+    /// Ends the session of the refresh token; its access tokens stop working at once.
+    #[oai(path = "/auth/logout", method = "post", operation_id = "logout")]
+    async fn logout(
+        &self,
+        state: Data<&AppState>,
+        body: JsonBody<RefreshRequest>,
+    ) -> ApiResult<LogoutResponse> {
+        accounts::logout(&state.db, &state.clock, &body.0.refresh_token).await?;
+        Ok(LogoutResponse::NoContent)
+    }
+}

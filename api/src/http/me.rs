@@ -1,0 +1,229 @@
+//! `/api/v1/me`: the signed-in person's own account.
+
+use poem::web::Data;
+use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json, types::MaybeUndefined};
+use uuid::Uuid;
+
+use super::{
+    ApiTags,
+    body::JsonBody,
+    types::Timestamp,
+    users::{RoleAssignment, User},
+};
+use crate::{
+    auth::BearerAuth,
+    domain::{
+        accounts::{self, ProfilePatch},
+        users,
+    },
+    error::ApiResult,
+    state::AppState,
+};
+
+/// Changes to the own profile; absent fields stay as they are.
+#[derive(Object, Clone, Debug)]
+pub struct UpdateMe {
+    /// New display name, 1 to 100 characters.
+    pub display_name: Option<String>,
+    /// New home district; `null` removes it.
+    pub home_district_id: MaybeUndefined<Uuid>,
+    /// New phone number; `null` removes it.
+    pub phone: MaybeUndefined<String>,
+}
+
+/// A password change.
+#[derive(Object, Clone, Debug)]
+pub struct ChangePassword {
+    /// The password in use now.
+    pub current_password: String,
+    /// The new password, 10 to 128 characters.
+    pub new_password: String,
+}
+
+/// Confirmation for deleting the account.
+#[derive(Object, Clone, Debug)]
+pub struct DeleteMe {
+    /// The account's password.
+    pub password: String,
+}
+
+/// A signed-in device.
+#[derive(Object, Clone, Debug)]
+pub struct ExportedSession {
+    /// Session id.
+    pub id: Uuid,
+    /// The app or browser that signed in, as it named itself.
+    pub user_agent: Option<String>,
+    /// Signed in at.
+    pub created_at: Timestamp,
+    /// Last token refresh.
+    pub last_used_at: Timestamp,
+    /// Ends at the latest.
+    pub expires_at: Timestamp,
+    /// Ended at (logout, password change), or null while active.
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// A recorded login attempt (kept for throttling).
+#[derive(Object, Clone, Debug)]
+pub struct ExportedLoginAttempt {
+    /// When.
+    pub at: Timestamp,
+    /// Whether it succeeded.
+    pub succeeded: bool,
+    /// The client address it came from.
+    pub client_address: String,
+}
+
+/// Every personal datum held about the caller (GDPR Art. 15 and 20), machine-readable.
+#[derive(Object, Clone, Debug)]
+pub struct AccountExport {
+    /// When this export was made.
+    pub exported_at: Timestamp,
+    /// The account, with its roles.
+    pub user: User,
+    /// Role assignments (also inside `user`).
+    pub roles: Vec<RoleAssignment>,
+    /// Signed-in devices, also ended ones.
+    pub sessions: Vec<ExportedSession>,
+    /// Recent login attempts under the account's email.
+    pub login_attempts: Vec<ExportedLoginAttempt>,
+}
+
+#[derive(ApiResponse)]
+pub enum NoContent {
+    /// Done.
+    #[oai(status = 204)]
+    Done,
+}
+
+pub struct MeApi;
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Me")]
+impl MeApi {
+    /// Get my account
+    ///
+    /// The signed-in person's account with their roles.
+    #[oai(path = "/me", method = "get", operation_id = "getMe")]
+    async fn get(&self, state: Data<&AppState>, auth: BearerAuth) -> ApiResult<Json<User>> {
+        let actor = state.actor(&auth).await?;
+        Ok(Json(users::profile(&state.db, actor.user_id).await?.into()))
+    }
+
+    /// Update my account
+    ///
+    /// Changes display name, home district or phone. Fields left out stay unchanged; `null`
+    /// removes an optional one.
+    #[oai(path = "/me", method = "patch", operation_id = "updateMe")]
+    async fn update(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        body: JsonBody<UpdateMe>,
+    ) -> ApiResult<Json<User>> {
+        let actor = state.actor(&auth).await?;
+        let UpdateMe {
+            display_name,
+            home_district_id,
+            phone,
+        } = body.0;
+        let patch = ProfilePatch {
+            display_name,
+            home_district_id: maybe(home_district_id),
+            phone: maybe(phone),
+        };
+        Ok(Json(
+            accounts::update_profile(&state.db, &state.clock, &actor, patch)
+                .await?
+                .into(),
+        ))
+    }
+
+    /// Change my password
+    ///
+    /// Needs the current password (422 naming `current_password` when it is wrong). Ends every
+    /// other session of the account; this one stays signed in.
+    #[oai(path = "/me/password", method = "put", operation_id = "changePassword")]
+    async fn change_password(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        body: JsonBody<ChangePassword>,
+    ) -> ApiResult<NoContent> {
+        let actor = state.actor(&auth).await?;
+        accounts::change_password(
+            &state.db,
+            &state.clock,
+            &actor,
+            &body.0.current_password,
+            &body.0.new_password,
+        )
+        .await?;
+        Ok(NoContent::Done)
+    }
+
+    /// Export my data
+    ///
+    /// Every personal datum held about the caller, as JSON (GDPR Art. 15 and 20). What is kept
+    /// and for how long: `docs/privacy.md`.
+    #[oai(path = "/me/export", method = "get", operation_id = "exportMe")]
+    async fn export(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+    ) -> ApiResult<Json<AccountExport>> {
+        let actor = state.actor(&auth).await?;
+        let data = accounts::export(&state.db, &state.clock, &actor).await?;
+        let user: User = data.profile.into();
+        Ok(Json(AccountExport {
+            exported_at: data.exported_at.into(),
+            roles: user.roles.clone(),
+            user,
+            sessions: data
+                .sessions
+                .into_iter()
+                .map(|s| ExportedSession {
+                    id: s.id,
+                    user_agent: s.user_agent,
+                    created_at: s.created_at.into(),
+                    last_used_at: s.last_used_at.into(),
+                    expires_at: s.expires_at.into(),
+                    revoked_at: s.revoked_at.map(Into::into),
+                })
+                .collect(),
+            login_attempts: data
+                .login_attempts
+                .into_iter()
+                .map(|a| ExportedLoginAttempt {
+                    at: a.at.into(),
+                    succeeded: a.succeeded,
+                    client_address: a.client_address,
+                })
+                .collect(),
+        }))
+    }
+
+    /// Delete my account
+    ///
+    /// Needs the password (422 naming `password` when it is wrong). Erases the account and its
+    /// personal data at once; content others rely on stays without the person's name.
+    #[oai(path = "/me", method = "delete", operation_id = "deleteMe")]
+    async fn delete(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        body: JsonBody<DeleteMe>,
+    ) -> ApiResult<NoContent> {
+        let actor = state.actor(&auth).await?;
+        accounts::delete_account(&state.db, &actor, &body.0.password).await?;
+        Ok(NoContent::Done)
+    }
+}
+
+fn maybe<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
+    match value {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(v) => Some(Some(v)),
+    }
+}

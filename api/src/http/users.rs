@@ -1,0 +1,272 @@
+//! `/api/v1/users`: administrators find people and grant or revoke their roles.
+
+use poem::web::Data;
+use poem_openapi::{
+    ApiResponse, Enum, Object, OpenApi,
+    param::{Path, Query},
+    payload::Json,
+};
+use uuid::Uuid;
+
+use super::{ApiTags, body::JsonBody, pagination, types::Timestamp};
+use crate::{
+    auth::{BearerAuth, Role},
+    domain::users::{self, Profile, UserFilter},
+    error::ApiResult,
+    state::AppState,
+};
+
+/// A role. `admin` and `dispatcher` are global; `district_leader` and `driver` hold for one
+/// district; `shop_operator` for one shop.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum RoleName {
+    /// Everything: users, roles, districts, shops.
+    Admin,
+    /// Ortsbürgermeister:in: news and statistics of one district.
+    DistrictLeader,
+    /// Fahrdienst-Koordination (Dorfkümmerer): all rides, bookings on behalf of others.
+    Dispatcher,
+    /// Volunteer driver in one district (one assignment per district served).
+    Driver,
+    /// Operator of one village shop.
+    ShopOperator,
+}
+
+impl From<RoleName> for Role {
+    fn from(r: RoleName) -> Self {
+        match r {
+            RoleName::Admin => Role::Admin,
+            RoleName::DistrictLeader => Role::DistrictLeader,
+            RoleName::Dispatcher => Role::Dispatcher,
+            RoleName::Driver => Role::Driver,
+            RoleName::ShopOperator => Role::ShopOperator,
+        }
+    }
+}
+
+impl From<Role> for RoleName {
+    fn from(r: Role) -> Self {
+        match r {
+            Role::Admin => RoleName::Admin,
+            Role::DistrictLeader => RoleName::DistrictLeader,
+            Role::Dispatcher => RoleName::Dispatcher,
+            Role::Driver => RoleName::Driver,
+            Role::ShopOperator => RoleName::ShopOperator,
+        }
+    }
+}
+
+/// A role held by a user, with its scope.
+#[derive(Object, Clone, Debug)]
+pub struct RoleAssignment {
+    /// Id of the assignment (to revoke it).
+    pub id: Uuid,
+    /// The role.
+    pub role: RoleName,
+    /// The district, for `district_leader` and `driver`; otherwise null.
+    pub district_id: Option<Uuid>,
+    /// The shop, for `shop_operator`; otherwise null.
+    pub shop_id: Option<Uuid>,
+    /// When it was granted.
+    pub created_at: Timestamp,
+}
+
+impl RoleAssignment {
+    fn from_model(m: entity::role_assignment::Model) -> Option<Self> {
+        Some(Self {
+            id: m.id,
+            role: Role::parse(&m.role)?.into(),
+            district_id: m.district_id,
+            shop_id: m.shop_id,
+            created_at: m.created_at.into(),
+        })
+    }
+}
+
+/// A person with an account, and the roles they hold.
+#[derive(Object, Clone, Debug)]
+pub struct User {
+    /// Stable identifier (UUID v7).
+    pub id: Uuid,
+    /// Email address as registered (compared case-insensitively).
+    pub email: String,
+    /// The name shown to others, e.g. `Erika M.`.
+    pub display_name: String,
+    /// The district the person lives in (the default for news and push), or null.
+    pub home_district_id: Option<Uuid>,
+    /// Phone number for ride questions, or null. Shown only to the person, the assigned
+    /// driver, dispatchers and administrators.
+    pub phone: Option<String>,
+    /// Roles beyond resident. Every registered user is a resident.
+    pub roles: Vec<RoleAssignment>,
+    /// When the account was created.
+    pub created_at: Timestamp,
+}
+
+impl From<Profile> for User {
+    fn from(p: Profile) -> Self {
+        Self {
+            id: p.user.id,
+            email: p.user.email,
+            display_name: p.user.display_name,
+            home_district_id: p.user.home_district_id,
+            phone: p.user.phone,
+            roles: p
+                .roles
+                .into_iter()
+                .filter_map(RoleAssignment::from_model)
+                .collect(),
+            created_at: p.user.created_at.into(),
+        }
+    }
+}
+
+/// A page of users.
+#[derive(Object, Clone, Debug)]
+pub struct UserPage {
+    /// The users of this page, newest first.
+    pub items: Vec<User>,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A role to grant.
+#[derive(Object, Clone, Debug)]
+pub struct GrantRole {
+    /// The role.
+    pub role: RoleName,
+    /// Required for `district_leader` and `driver`; must be absent otherwise.
+    pub district_id: Option<Uuid>,
+    /// Required for `shop_operator`; must be absent otherwise.
+    pub shop_id: Option<Uuid>,
+}
+
+#[derive(ApiResponse)]
+pub enum GrantResponse {
+    /// The role was granted; it holds from the user's next request.
+    #[oai(status = 201)]
+    Created(Json<RoleAssignment>),
+}
+
+#[derive(ApiResponse)]
+pub enum RevokeResponse {
+    /// The role was revoked; it stops working with the user's next request.
+    #[oai(status = 204)]
+    NoContent,
+}
+
+pub struct UsersApi;
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Users")]
+impl UsersApi {
+    /// List users
+    ///
+    /// Administrators only. Newest first, cursor-paginated. `q` matches part of the email or
+    /// display name in any case; `role` keeps users holding that role; `district_id` keeps
+    /// users living in the district or holding a role there.
+    #[oai(path = "/users", method = "get", operation_id = "listUsers")]
+    #[allow(clippy::too_many_arguments, reason = "one argument per documented query parameter")]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// Part of an email address or display name.
+        q: Query<Option<String>>,
+        /// Only users holding this role.
+        role: Query<Option<RoleName>>,
+        /// Only users living in, or holding a role in, this district.
+        district_id: Query<Option<Uuid>>,
+        /// Page size, 1–100 (default 20).
+        limit: Query<Option<u64>>,
+        /// `next_cursor` of the previous page.
+        cursor: Query<Option<String>>,
+    ) -> ApiResult<Json<UserPage>> {
+        let actor = state.actor(&auth).await?;
+        let limit = pagination::limit(limit.0)?;
+        let after = pagination::decode(cursor.0.as_deref())?;
+        let filter = UserFilter {
+            q: q.0,
+            role: role.0.map(Role::from),
+            district_id: district_id.0,
+        };
+        let (profiles, more) = users::list(&state.db, &actor, &filter, after, limit).await?;
+        let last = profiles.last().map(|p| p.user.id);
+        Ok(Json(UserPage {
+            items: profiles.into_iter().map(User::from).collect(),
+            next_cursor: pagination::next(last, more),
+        }))
+    }
+
+    /// Get a user
+    ///
+    /// Administrators only.
+    #[oai(path = "/users/:id", method = "get", operation_id = "getUser")]
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// The user's id.
+        id: Path<Uuid>,
+    ) -> ApiResult<Json<User>> {
+        let actor = state.actor(&auth).await?;
+        Ok(Json(users::get(&state.db, &actor, id.0).await?.into()))
+    }
+
+    /// Grant a role
+    ///
+    /// Administrators only. The scope must fit the role (422 `validation_failed` naming
+    /// `district_id` or `shop_id`) and name an existing district or shop (404). Granting the
+    /// same role with the same scope twice is a 409 `conflict`.
+    #[oai(path = "/users/:id/roles", method = "post", operation_id = "grantRole")]
+    async fn grant(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// The user's id.
+        id: Path<Uuid>,
+        body: JsonBody<GrantRole>,
+    ) -> ApiResult<GrantResponse> {
+        let actor = state.actor(&auth).await?;
+        let GrantRole {
+            role,
+            district_id,
+            shop_id,
+        } = body.0;
+        let assignment = users::grant_role(
+            &state.db,
+            &state.clock,
+            &actor,
+            id.0,
+            role.into(),
+            district_id,
+            shop_id,
+        )
+        .await?;
+        let view = RoleAssignment::from_model(assignment)
+            .ok_or_else(|| crate::error::ApiError::internal("unknown role stored"))?;
+        Ok(GrantResponse::Created(Json(view)))
+    }
+
+    /// Revoke a role
+    ///
+    /// Administrators only. Takes effect at once, also for access tokens already issued.
+    #[oai(
+        path = "/users/:id/roles/:assignment_id",
+        method = "delete",
+        operation_id = "revokeRole"
+    )]
+    async fn revoke(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// The user's id.
+        id: Path<Uuid>,
+        /// The assignment's id (from the user's `roles`).
+        assignment_id: Path<Uuid>,
+    ) -> ApiResult<RevokeResponse> {
+        let actor = state.actor(&auth).await?;
+        users::revoke_role(&state.db, &actor, id.0, assignment_id.0).await?;
+        Ok(RevokeResponse::NoContent)
+    }
+}

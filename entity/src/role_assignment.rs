@@ -1,0 +1,24 @@
+//! A role held by a user, with its scope (a district or a shop, or none for global roles).
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "role_assignment")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub user_id: Uuid,
+    /// `admin`, `district_leader`, `dispatcher`, `driver` or `shop_operator`.
+    pub role: String,
+    pub district_id: Option<Uuid>,
+    pub shop_id: Option<Uuid>,
+    /// `user|role|district|shop`, unique: no assignment twice.
+    #[sea_orm(unique)]
+    pub scope_key: String,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
