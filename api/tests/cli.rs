@@ -189,3 +189,63 @@ fn generate_vapid_keys_prints_a_usable_pair() {
     let derived = dorfapp::keys::VapidKeys::from_private_key(private).expect("valid");
     assert_eq!(derived.public_key, public);
 }
+
+#[test]
+fn create_admin_and_seed_demo_prepare_accounts_that_can_sign_in() {
+    let dir = tempfile::tempdir().expect("dir");
+    let run = |args: &[&str]| {
+        Command::new(BIN)
+            .args(args)
+            .current_dir(dir.path())
+            .env("DORFAPP_LOG", "warn")
+            .output()
+            .expect("run")
+    };
+    let created = run(&["create-admin", "--email", "Chefin@Ballenstedt.example", "--password", "ein sehr langes Passwort"]);
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    assert!(String::from_utf8_lossy(&created.stdout).contains("created administrator"));
+
+    let again = run(&["create-admin", "--email", "chefin@ballenstedt.example", "--password", "ein sehr langes Passwort"]);
+    assert!(!again.status.success(), "the same email twice is refused");
+    let short = run(&["create-admin", "--email", "zwei@ballenstedt.example", "--password", "kurz"]);
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("password"), "says what is wrong");
+
+    let demo = run(&["seed-demo"]);
+    assert!(demo.status.success(), "{}", String::from_utf8_lossy(&demo.stderr));
+    let report = String::from_utf8_lossy(&demo.stdout).to_string();
+    for role in ["admin", "district_leader", "dispatcher", "driver", "shop_operator", "resident"] {
+        assert!(report.contains(role), "{role} in {report}");
+    }
+    assert!(run(&["seed-demo"]).status.success(), "running it again is harmless");
+
+    // Both kinds of account sign in on the running server.
+    let port = free_port();
+    let server = start(dir.path(), port);
+    wait_ready(port, Duration::from_secs(5));
+    for (email, password) in [
+        ("chefin@ballenstedt.example", "ein sehr langes Passwort"),
+        ("fahrer@demo.dorfapp.invalid", dorfapp::demo::DEMO_PASSWORD),
+    ] {
+        let body = serde_json::json!({"email": email, "password": password}).to_string();
+        let (status, answer) = post(port, "/api/v1/auth/login", &body).expect("login");
+        assert_eq!(status, 200, "{email}: {answer}");
+    }
+    terminate(server);
+}
+
+fn post(port: u16, path: &str, body: &str) -> Option<(u16, String)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let status = response.split_whitespace().nth(1)?.parse().ok()?;
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    Some((status, body))
+}

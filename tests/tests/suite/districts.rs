@@ -258,13 +258,22 @@ async fn district_rules_refuse_bad_and_duplicate_data_without_writing() {
 async fn instances_starting_together_on_an_empty_database_seed_once_and_both_start() {
     let db = TestDatabase::new().await;
     let clock = Arc::new(ManualClock::new(test_epoch()));
+    let settings = || {
+        let mut settings = db.settings();
+        settings.admin_email = Some("chefin@ballenstedt.example".into());
+        settings.admin_password = Some(dorfapp::config::Secret::new("ein langes Passwort"));
+        settings
+    };
     let (a, b, c) = tokio::join!(
-        AppState::init(db.settings(), clock.clone()),
-        AppState::init(db.settings(), clock.clone()),
-        AppState::init(db.settings(), clock.clone()),
+        AppState::init(settings(), clock.clone()),
+        AppState::init(settings(), clock.clone()),
+        AppState::init(settings(), clock.clone()),
     );
     let a = a.expect("first instance starts");
     b.expect("second instance starts");
     c.expect("third instance starts");
     assert_eq!(districts::list(&a.db).await.expect("list").len(), 6);
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    assert_eq!(entity::app_user::Entity::find().count(&a.db).await.expect("count"), 1, "one admin");
+    assert_eq!(entity::role_assignment::Entity::find().count(&a.db).await.expect("count"), 1);
 }
