@@ -28,7 +28,19 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
                 .busy_timeout(Duration::from_secs(10))
                 .create_if_missing(true)
         });
-    Database::connect(options).await
+    // Opening SQLite sets the journal mode, which can meet "database is locked" while another
+    // process or pool holds the write lock (e.g. an instance migrating at the same moment);
+    // the busy timeout does not cover that pragma. Such a lock is short: wait and try again.
+    let mut attempt = 0;
+    loop {
+        match Database::connect(options.clone()).await {
+            Err(err) if attempt < 50 && err.to_string().contains("database is locked") => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            result => return result,
+        }
+    }
 }
 
 /// Any fixed number: the key of the PostgreSQL advisory lock that start-up work holds.

@@ -201,23 +201,62 @@ fn create_admin_and_seed_demo_prepare_accounts_that_can_sign_in() {
             .output()
             .expect("run")
     };
-    let created = run(&["create-admin", "--email", "Chefin@Ballenstedt.example", "--password", "ein sehr langes Passwort"]);
-    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let created = run(&[
+        "create-admin",
+        "--email",
+        "Chefin@Ballenstedt.example",
+        "--password",
+        "ein sehr langes Passwort",
+    ]);
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
     assert!(String::from_utf8_lossy(&created.stdout).contains("created administrator"));
 
-    let again = run(&["create-admin", "--email", "chefin@ballenstedt.example", "--password", "ein sehr langes Passwort"]);
+    let again = run(&[
+        "create-admin",
+        "--email",
+        "chefin@ballenstedt.example",
+        "--password",
+        "ein sehr langes Passwort",
+    ]);
     assert!(!again.status.success(), "the same email twice is refused");
-    let short = run(&["create-admin", "--email", "zwei@ballenstedt.example", "--password", "kurz"]);
+    let short = run(&[
+        "create-admin",
+        "--email",
+        "zwei@ballenstedt.example",
+        "--password",
+        "kurz",
+    ]);
     assert!(!short.status.success());
-    assert!(String::from_utf8_lossy(&short.stderr).contains("password"), "says what is wrong");
+    assert!(
+        String::from_utf8_lossy(&short.stderr).contains("password"),
+        "says what is wrong"
+    );
 
     let demo = run(&["seed-demo"]);
-    assert!(demo.status.success(), "{}", String::from_utf8_lossy(&demo.stderr));
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
     let report = String::from_utf8_lossy(&demo.stdout).to_string();
-    for role in ["admin", "district_leader", "dispatcher", "driver", "shop_operator", "resident"] {
+    for role in [
+        "admin",
+        "district_leader",
+        "dispatcher",
+        "driver",
+        "shop_operator",
+        "resident",
+    ] {
         assert!(report.contains(role), "{role} in {report}");
     }
-    assert!(run(&["seed-demo"]).status.success(), "running it again is harmless");
+    assert!(
+        run(&["seed-demo"]).status.success(),
+        "running it again is harmless"
+    );
 
     // Both kinds of account sign in on the running server.
     let port = free_port();
@@ -236,7 +275,9 @@ fn create_admin_and_seed_demo_prepare_accounts_that_can_sign_in() {
 
 fn post(port: u16, path: &str, body: &str) -> Option<(u16, String)> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
     write!(
         stream,
         "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -246,6 +287,9 @@ fn post(port: u16, path: &str, body: &str) -> Option<(u16, String)> {
     let mut response = String::new();
     stream.read_to_string(&mut response).ok()?;
     let status = response.split_whitespace().nth(1)?.parse().ok()?;
-    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
     Some((status, body))
 }

@@ -166,7 +166,10 @@ impl UsersApi {
     /// display name in any case; `role` keeps users holding that role; `district_id` keeps
     /// users living in the district or holding a role there.
     #[oai(path = "/users", method = "get", operation_id = "listUsers")]
-    #[allow(clippy::too_many_arguments, reason = "one argument per documented query parameter")]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one argument per documented query parameter"
+    )]
     async fn list(
         &self,
         state: Data<&AppState>,

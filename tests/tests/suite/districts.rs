@@ -274,6 +274,19 @@ async fn instances_starting_together_on_an_empty_database_seed_once_and_both_sta
     c.expect("third instance starts");
     assert_eq!(districts::list(&a.db).await.expect("list").len(), 6);
     use sea_orm::{EntityTrait, PaginatorTrait};
-    assert_eq!(entity::app_user::Entity::find().count(&a.db).await.expect("count"), 1, "one admin");
-    assert_eq!(entity::role_assignment::Entity::find().count(&a.db).await.expect("count"), 1);
+    assert_eq!(
+        entity::app_user::Entity::find()
+            .count(&a.db)
+            .await
+            .expect("count"),
+        1,
+        "one admin"
+    );
+    assert_eq!(
+        entity::role_assignment::Entity::find()
+            .count(&a.db)
+            .await
+            .expect("count"),
+        1
+    );
 }
