@@ -113,6 +113,8 @@ async fn demo_shop(state: &AppState, district: Option<Uuid>) -> DomainResult<Opt
         email: Set(Some(format!("laden@{DEMO_DOMAIN}"))),
         website: Set(None),
         description: Set(Some("Ein Demo-Laden zum Ausprobieren.".into())),
+        opening_hours: Set("[]".into()),
+        special_days: Set("[]".into()),
         created_at: Set(now),
         updated_at: Set(now),
     }

@@ -27,19 +27,33 @@ use poem_openapi::OpenApiService;
 use crate::config::Settings;
 use crate::http::{
     auth::AuthApi, districts::DistrictsApi, edge, me::MeApi, operations::OperationsApi,
-    users::UsersApi,
+    shops::ShopsApi, users::UsersApi,
 };
 pub use crate::state::AppState;
 
 /// Every API of the server, in the order the spec lists them.
-pub type Apis = (AuthApi, MeApi, UsersApi, DistrictsApi, OperationsApi);
+pub type Apis = (
+    AuthApi,
+    MeApi,
+    UsersApi,
+    DistrictsApi,
+    ShopsApi,
+    OperationsApi,
+);
 
 const API_DESCRIPTION: &str = include_str!("../openapi-description.md");
 
 /// The OpenAPI service: routes and the generated document. Needs no database.
 pub fn api_service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        (AuthApi, MeApi, UsersApi, DistrictsApi, OperationsApi),
+        (
+            AuthApi,
+            MeApi,
+            UsersApi,
+            DistrictsApi,
+            ShopsApi,
+            OperationsApi,
+        ),
         "Dorf-App API",
         env!("CARGO_PKG_VERSION"),
     )

@@ -14,6 +14,10 @@ pub struct Model {
     pub email: Option<String>,
     pub website: Option<String>,
     pub description: Option<String>,
+    /// JSON array of weekly windows `{weekday, opens, closes}`.
+    pub opening_hours: String,
+    /// JSON array of special days `{date, closed, opens, closes, note}`.
+    pub special_days: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261121_000001_create_district;
 mod m20261121_000002_create_job;
 mod m20261121_000003_create_accounts;
+mod m20261122_000004_shops;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000001_create_district::Migration),
             Box::new(m20261121_000002_create_job::Migration),
             Box::new(m20261121_000003_create_accounts::Migration),
+            Box::new(m20261122_000004_shops::Migration),
         ]
     }
 }

@@ -8,6 +8,9 @@ use crate::error::{ApiError, ErrorCode, FieldError, Text};
 pub mod accounts;
 pub mod districts;
 pub mod idempotency;
+pub mod notices;
+pub mod opening_hours;
+pub mod shops;
 pub mod users;
 
 /// Why a rule refused, in terms a person understands.

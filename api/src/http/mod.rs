@@ -12,6 +12,7 @@ pub mod etag;
 pub mod me;
 pub mod operations;
 pub mod pagination;
+pub mod shops;
 pub mod types;
 pub mod users;
 
@@ -26,6 +27,8 @@ pub enum ApiTags {
     Users,
     /// Village districts (Ortsteile) of the municipality.
     Districts,
+    /// Village shops (Dorfläden): opening hours, notices, followers.
+    Shops,
     /// Health, readiness and metrics for operators.
     Operations,
 }

@@ -259,6 +259,8 @@ pub async fn insert_shop(app: &TestApp, district_id: &str) -> String {
         email: Set(None),
         website: Set(None),
         description: Set(None),
+        opening_hours: Set("[]".into()),
+        special_days: Set("[]".into()),
         created_at: Set(now),
         updated_at: Set(now),
     }

@@ -1,0 +1,835 @@
+//! `/api/v1/shops` and `/api/v1/shop-notices`: village shops, their opening hours and notices.
+
+use poem::web::Data;
+use poem_openapi::{
+    ApiResponse, Enum, Object, OpenApi,
+    param::{Header, Path, Query},
+    payload::Json,
+    types::MaybeUndefined,
+};
+use uuid::Uuid;
+
+use super::{ApiTags, body::JsonBody, etag::Cached, pagination, types::Timestamp};
+use crate::{
+    auth::BearerAuth,
+    domain::{
+        idempotency::Claim,
+        opening_hours::{self, SpecialDay as DomainSpecialDay, Window},
+        shops::{self, NewNotice, NewShop, NoticePatch, NoticeScope, ShopPatch, ShopView},
+    },
+    error::ApiResult,
+    state::AppState,
+};
+
+/// A weekly opening window in the municipality's local time.
+#[derive(Object, Clone, Debug)]
+#[oai(example)]
+pub struct OpeningWindow {
+    /// Day of the week, 1 (Monday) to 7 (Sunday).
+    pub weekday: u8,
+    /// Opening time `HH:MM` (00:00–23:59).
+    pub opens: String,
+    /// Closing time `HH:MM`, later than `opens` on the same day; `24:00` = end of the day. A
+    /// window across midnight is two windows: `22:00`–`24:00` and, next day, `00:00`–`02:00`.
+    pub closes: String,
+}
+
+impl poem_openapi::types::Example for OpeningWindow {
+    fn example() -> Self {
+        Self {
+            weekday: 2,
+            opens: "08:00".into(),
+            closes: "12:00".into(),
+        }
+    }
+}
+
+/// A date with other hours than usual: closed, or open in one window.
+#[derive(Object, Clone, Debug)]
+#[oai(example)]
+pub struct SpecialDay {
+    /// The date, `YYYY-MM-DD`, in the municipality's time zone.
+    pub date: String,
+    /// `true`: closed all day (then no `opens`/`closes`).
+    pub closed: bool,
+    /// Opening time `HH:MM` when not closed.
+    pub opens: Option<String>,
+    /// Closing time `HH:MM` (or `24:00`) when not closed.
+    pub closes: Option<String>,
+    /// Why, for people, e.g. `Inventur` (at most 200 characters).
+    pub note: Option<String>,
+}
+
+impl poem_openapi::types::Example for SpecialDay {
+    fn example() -> Self {
+        Self {
+            date: "2026-12-24".into(),
+            closed: false,
+            opens: Some("08:00".into()),
+            closes: Some("12:00".into()),
+            note: Some("Heiligabend".into()),
+        }
+    }
+}
+
+/// A village shop (Dorfladen) with its hours.
+///
+/// `open_now` and `next_change_at` are computed by the server in the municipality's time zone,
+/// special days before the weekly schedule, so that an app can show "geöffnet bis 18:00" by
+/// formatting `next_change_at` in local time while `open_now` is true, and "öffnet Di 08:00"
+/// while it is false.
+#[derive(Object, Clone, Debug)]
+#[oai(example)]
+pub struct Shop {
+    /// Stable identifier (UUID v7).
+    pub id: Uuid,
+    /// The shop's name.
+    pub name: String,
+    /// The district it is in.
+    pub district_id: Uuid,
+    /// Street address.
+    pub address: String,
+    /// Phone number, or null.
+    pub phone: Option<String>,
+    /// Email address, or null.
+    pub email: Option<String>,
+    /// Web address, or null.
+    pub website: Option<String>,
+    /// A few sentences about the shop, or null.
+    pub description: Option<String>,
+    /// The weekly schedule, by weekday and time.
+    pub opening_hours: Vec<OpeningWindow>,
+    /// Dates with other hours, by date.
+    pub special_days: Vec<SpecialDay>,
+    /// Whether the shop is open at the time of the answer.
+    pub open_now: bool,
+    /// When `open_now` flips next (RFC 3339, UTC): the closing time while open, the next
+    /// opening while closed. Null when the shop has no upcoming hours.
+    pub next_change_at: Option<Timestamp>,
+    /// When the shop was created.
+    pub created_at: Timestamp,
+    /// When the shop or its hours last changed.
+    pub updated_at: Timestamp,
+}
+
+impl poem_openapi::types::Example for Shop {
+    fn example() -> Self {
+        let at = |s: &str| {
+            Timestamp(
+                chrono::DateTime::parse_from_rfc3339(s)
+                    .map(|t| t.to_utc())
+                    .unwrap_or_default(),
+            )
+        };
+        Self {
+            id: Uuid::parse_str("0193a5c2-7b1e-7c3d-8e4f-5a6b7c8d9e01").unwrap_or_default(),
+            name: "Dorfladen Badeborn".into(),
+            district_id: Uuid::parse_str("0193a5c2-7b1e-7c3d-8e4f-5a6b7c8d9e0f")
+                .unwrap_or_default(),
+            address: "Hauptstraße 12, 06493 Ballenstedt OT Badeborn".into(),
+            phone: Some("+49 39483 1234".into()),
+            email: None,
+            website: None,
+            description: Some("Lebensmittel, Backwaren, Post.".into()),
+            opening_hours: vec![
+                OpeningWindow {
+                    weekday: 2,
+                    opens: "08:00".into(),
+                    closes: "12:00".into(),
+                },
+                OpeningWindow {
+                    weekday: 2,
+                    opens: "14:00".into(),
+                    closes: "18:00".into(),
+                },
+            ],
+            special_days: vec![SpecialDay::example()],
+            open_now: true,
+            // Tuesday 14:30 CEST: open until 18:00 CEST = 16:00 UTC.
+            next_change_at: Some(at("2026-06-02T16:00:00Z")),
+            created_at: at("2026-05-01T08:30:00Z"),
+            updated_at: at("2026-05-01T08:30:00Z"),
+        }
+    }
+}
+
+impl Shop {
+    fn from_view(view: ShopView, state: &AppState) -> Self {
+        let (open_now, next) = opening_hours::status(
+            state.clock.now(),
+            state.time_zone,
+            &view.weekly,
+            &view.special,
+        );
+        let s = view.shop;
+        Self {
+            id: s.id,
+            name: s.name,
+            district_id: s.district_id,
+            address: s.address,
+            phone: s.phone,
+            email: s.email,
+            website: s.website,
+            description: s.description,
+            opening_hours: view
+                .weekly
+                .into_iter()
+                .map(|w| OpeningWindow {
+                    weekday: w.weekday,
+                    opens: w.opens,
+                    closes: w.closes,
+                })
+                .collect(),
+            special_days: view
+                .special
+                .into_iter()
+                .map(|d| SpecialDay {
+                    date: d.date,
+                    closed: d.closed,
+                    opens: d.opens,
+                    closes: d.closes,
+                    note: d.note,
+                })
+                .collect(),
+            open_now,
+            next_change_at: next.map(Timestamp),
+            created_at: s.created_at.into(),
+            updated_at: s.updated_at.into(),
+        }
+    }
+}
+
+/// A page of shops.
+#[derive(Object, Clone, Debug)]
+pub struct ShopPage {
+    /// The shops of this page.
+    pub items: Vec<Shop>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A new shop.
+#[derive(Object, Clone, Debug)]
+pub struct CreateShop {
+    /// Name, 1 to 200 characters.
+    pub name: String,
+    /// The district it is in.
+    pub district_id: Uuid,
+    /// Street address, 1 to 300 characters.
+    pub address: String,
+    /// Phone number.
+    pub phone: Option<String>,
+    /// Email address.
+    pub email: Option<String>,
+    /// Web address (`https://…`).
+    pub website: Option<String>,
+    /// A few sentences, at most 5000 characters.
+    pub description: Option<String>,
+}
+
+/// Changes to a shop; absent fields stay, `null` clears optional ones.
+#[derive(Object, Clone, Debug)]
+pub struct UpdateShop {
+    /// New name.
+    pub name: Option<String>,
+    /// New district (administrators only).
+    pub district_id: Option<Uuid>,
+    /// New address.
+    pub address: Option<String>,
+    /// New phone number.
+    pub phone: MaybeUndefined<String>,
+    /// New email address.
+    pub email: MaybeUndefined<String>,
+    /// New web address.
+    pub website: MaybeUndefined<String>,
+    /// New description.
+    pub description: MaybeUndefined<String>,
+}
+
+/// What a shop notice is about.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum NoticeKind {
+    /// A special offer.
+    Offer,
+    /// Something new on the shelves (fresh strawberries!).
+    NewStock,
+    /// Closed on some days.
+    Closure,
+    /// Something happening at the shop.
+    Event,
+    /// Anything else.
+    Info,
+}
+
+impl NoticeKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            NoticeKind::Offer => "offer",
+            NoticeKind::NewStock => "new_stock",
+            NoticeKind::Closure => "closure",
+            NoticeKind::Event => "event",
+            NoticeKind::Info => "info",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "offer" => NoticeKind::Offer,
+            "new_stock" => NoticeKind::NewStock,
+            "closure" => NoticeKind::Closure,
+            "event" => NoticeKind::Event,
+            _ => NoticeKind::Info,
+        }
+    }
+}
+
+/// A notice of a shop.
+#[derive(Object, Clone, Debug)]
+pub struct ShopNotice {
+    /// Stable identifier (UUID v7).
+    pub id: Uuid,
+    /// The shop.
+    pub shop_id: Uuid,
+    /// What it is about.
+    pub kind: NoticeKind,
+    /// Headline, at most 200 characters.
+    pub title: String,
+    /// Text, at most 5000 characters, plain text.
+    pub body: String,
+    /// Shown from (null: from posting).
+    pub valid_from: Option<Timestamp>,
+    /// Shown until (null: until deleted).
+    pub valid_until: Option<Timestamp>,
+    /// When it was posted.
+    pub created_at: Timestamp,
+    /// When it was last changed.
+    pub updated_at: Timestamp,
+}
+
+impl From<entity::shop_notice::Model> for ShopNotice {
+    fn from(n: entity::shop_notice::Model) -> Self {
+        Self {
+            id: n.id,
+            shop_id: n.shop_id,
+            kind: NoticeKind::parse(&n.kind),
+            title: n.title,
+            body: n.body,
+            valid_from: n.valid_from.map(Timestamp),
+            valid_until: n.valid_until.map(Timestamp),
+            created_at: n.created_at.into(),
+            updated_at: n.updated_at.into(),
+        }
+    }
+}
+
+/// A page of notices, newest first.
+#[derive(Object, Clone, Debug)]
+pub struct ShopNoticePage {
+    /// Currently valid notices.
+    pub items: Vec<ShopNotice>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A new notice.
+#[derive(Object, Clone, Debug)]
+pub struct CreateShopNotice {
+    /// What it is about.
+    pub kind: NoticeKind,
+    /// Headline, 1 to 200 characters.
+    pub title: String,
+    /// Text, 1 to 5000 characters.
+    pub body: String,
+    /// Show from (default: now). A push with `notify` goes out then.
+    pub valid_from: Option<Timestamp>,
+    /// Show until (after `valid_from`).
+    pub valid_until: Option<Timestamp>,
+    /// Tell the shop's followers by push (default false).
+    #[oai(default)]
+    pub notify: bool,
+}
+
+/// Changes to a notice; absent fields stay, `null` clears the validity bounds.
+#[derive(Object, Clone, Debug)]
+pub struct UpdateShopNotice {
+    /// New kind.
+    pub kind: Option<NoticeKind>,
+    /// New headline.
+    pub title: Option<String>,
+    /// New text.
+    pub body: Option<String>,
+    /// New start of validity.
+    pub valid_from: MaybeUndefined<Timestamp>,
+    /// New end of validity.
+    pub valid_until: MaybeUndefined<Timestamp>,
+}
+
+#[derive(ApiResponse)]
+pub enum ShopCreated {
+    /// The shop was created.
+    #[oai(status = 201)]
+    Created(Json<Shop>),
+}
+
+#[derive(ApiResponse)]
+pub enum NoticeCreated {
+    /// The notice was posted.
+    #[oai(status = 201)]
+    Created(Json<ShopNotice>),
+}
+
+#[derive(ApiResponse)]
+pub enum Done {
+    /// Done (also when it already was so).
+    #[oai(status = 204)]
+    NoContent,
+}
+
+fn maybe<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
+    match value {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(v) => Some(Some(v)),
+    }
+}
+
+fn claim(
+    actor_id: Uuid,
+    key: Option<&str>,
+    operation: &str,
+    fingerprint: serde_json::Value,
+) -> ApiResult<Option<Claim>> {
+    Ok(key
+        .map(|key| Claim::new(format!("user:{actor_id}"), key, operation, &fingerprint))
+        .transpose()?)
+}
+
+pub struct ShopsApi;
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Shops")]
+impl ShopsApi {
+    /// List shops
+    ///
+    /// Public. Village shops, optionally of one district, with their hours and whether they are
+    /// open now. Cursor-paginated; `ETag`/`If-None-Match` supported.
+    #[oai(path = "/shops", method = "get", operation_id = "listShops")]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        /// Only shops in this district.
+        district_id: Query<Option<Uuid>>,
+        /// Page size, 1–100 (default 20).
+        limit: Query<Option<u64>>,
+        /// `next_cursor` of the previous page.
+        cursor: Query<Option<String>>,
+        /// The `ETag` of a copy the client already holds.
+        #[oai(name = "If-None-Match")]
+        if_none_match: Header<Option<String>>,
+    ) -> ApiResult<Cached<ShopPage>> {
+        let limit = pagination::limit(limit.0)?;
+        let after = pagination::decode(cursor.0.as_deref())?;
+        let (shops, more) = shops::list(&state.db, district_id.0, after, limit).await?;
+        let last = shops.last().map(|s| s.shop.id);
+        let page = ShopPage {
+            items: shops
+                .into_iter()
+                .map(|v| Shop::from_view(v, &state))
+                .collect(),
+            next_cursor: pagination::next(last, more),
+        };
+        Ok(Cached::respond(page, if_none_match.0.as_deref()))
+    }
+
+    /// Get a shop
+    ///
+    /// Public. The shop with its hours, `open_now` and `next_change_at`.
+    #[oai(path = "/shops/:id", method = "get", operation_id = "getShop")]
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        /// The shop's id.
+        id: Path<Uuid>,
+        /// The `ETag` of a copy the client already holds.
+        #[oai(name = "If-None-Match")]
+        if_none_match: Header<Option<String>>,
+    ) -> ApiResult<Cached<Shop>> {
+        let view = shops::get(&state.db, id.0).await?;
+        Ok(Cached::respond(
+            Shop::from_view(view, &state),
+            if_none_match.0.as_deref(),
+        ))
+    }
+
+    /// Create a shop
+    ///
+    /// Administrators only. Operators are then assigned with `POST /users/{id}/roles`
+    /// (`shop_operator` with this `shop_id`).
+    #[oai(path = "/shops", method = "post", operation_id = "createShop")]
+    async fn create(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// Any unique string (a UUID): a retry with the same key within 24 h creates nothing new.
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<String>>,
+        body: JsonBody<CreateShop>,
+    ) -> ApiResult<ShopCreated> {
+        let actor = state.actor(&auth).await?;
+        let CreateShop {
+            name,
+            district_id,
+            address,
+            phone,
+            email,
+            website,
+            description,
+        } = body.0;
+        let fingerprint = serde_json::json!([
+            name,
+            district_id,
+            address,
+            phone,
+            email,
+            website,
+            description
+        ]);
+        let claim = claim(
+            actor.user_id,
+            idempotency_key.0.as_deref(),
+            "createShop",
+            fingerprint,
+        )?;
+        let input = NewShop {
+            name,
+            district_id,
+            address,
+            phone,
+            email,
+            website,
+            description,
+        };
+        let view = shops::create(&state.db, &state.clock, &actor, input, claim.as_ref()).await?;
+        Ok(ShopCreated::Created(Json(Shop::from_view(view, &state))))
+    }
+
+    /// Update a shop
+    ///
+    /// Administrators and the shop's operators. Moving it to another district is for
+    /// administrators only.
+    #[oai(path = "/shops/:id", method = "patch", operation_id = "updateShop")]
+    async fn update(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// The shop's id.
+        id: Path<Uuid>,
+        body: JsonBody<UpdateShop>,
+    ) -> ApiResult<Json<Shop>> {
+        let actor = state.actor(&auth).await?;
+        let b = body.0;
+        let patch = ShopPatch {
+            name: b.name,
+            district_id: b.district_id,
+            address: b.address,
+            phone: maybe(b.phone),
+            email: maybe(b.email),
+            website: maybe(b.website),
+            description: maybe(b.description),
+        };
+        let view = shops::update(&state.db, &state.clock, &actor, id.0, patch).await?;
+        Ok(Json(Shop::from_view(view, &state)))
+    }
+
+    /// Replace the opening hours
+    ///
+    /// Administrators and the shop's operators. The array replaces the whole weekly schedule.
+    /// Several windows a day are allowed (a lunch break is two windows); they must not overlap.
+    /// Errors name the element, e.g. `[1].closes`.
+    #[oai(
+        path = "/shops/:id/opening-hours",
+        method = "put",
+        operation_id = "setOpeningHours"
+    )]
+    async fn set_opening_hours(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// The shop's id.
+        id: Path<Uuid>,
+        body: JsonBody<Vec<OpeningWindow>>,
+    ) -> ApiResult<Json<Shop>> {
+        let actor = state.actor(&auth).await?;
+        let windows = body
+            .0
+            .into_iter()
+            .map(|w| Window {
+                weekday: w.weekday,
+                opens: w.opens,
+                closes: w.closes,
+            })
+            .collect();
+        let view = shops::set_opening_hours(&state.db, &state.clock, &actor, id.0, windows).await?;
+        Ok(Json(Shop::from_view(view, &state)))
+    }
+
+    /// Replace the special days
+    ///
+    /// Administrators and the shop's operators. The array replaces all special days. A special
+    /// day overrides the weekly schedule on its date.
+    #[oai(
+        path = "/shops/:id/special-days",
+        method = "put",
+        operation_id = "setSpecialDays"
+    )]
+    async fn set_special_days(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// The shop's id.
+        id: Path<Uuid>,
+        body: JsonBody<Vec<SpecialDay>>,
+    ) -> ApiResult<Json<Shop>> {
+        let actor = state.actor(&auth).await?;
+        let days = body
+            .0
+            .into_iter()
+            .map(|d| DomainSpecialDay {
+                date: d.date,
+                closed: d.closed,
+                opens: d.opens,
+                closes: d.closes,
+                note: d.note,
+            })
+            .collect();
+        let view = shops::set_special_days(&state.db, &state.clock, &actor, id.0, days).await?;
+        Ok(Json(Shop::from_view(view, &state)))
+    }
+
+    /// Follow a shop
+    ///
+    /// Any signed-in person. Followers get the shop's notices sent with `notify`. Idempotent.
+    #[oai(
+        path = "/shops/:id/follow",
+        method = "put",
+        operation_id = "followShop"
+    )]
+    async fn follow(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// The shop's id.
+        id: Path<Uuid>,
+    ) -> ApiResult<Done> {
+        let actor = state.actor(&auth).await?;
+        shops::follow(&state.db, &state.clock, &actor, id.0).await?;
+        Ok(Done::NoContent)
+    }
+
+    /// Unfollow a shop
+    ///
+    /// Idempotent.
+    #[oai(
+        path = "/shops/:id/follow",
+        method = "delete",
+        operation_id = "unfollowShop"
+    )]
+    async fn unfollow(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// The shop's id.
+        id: Path<Uuid>,
+    ) -> ApiResult<Done> {
+        let actor = state.actor(&auth).await?;
+        shops::unfollow(&state.db, &actor, id.0).await?;
+        Ok(Done::NoContent)
+    }
+
+    /// List a shop's notices
+    ///
+    /// Public. Only notices valid now, newest first.
+    #[oai(
+        path = "/shops/:id/notices",
+        method = "get",
+        operation_id = "listShopNotices"
+    )]
+    async fn notices(
+        &self,
+        state: Data<&AppState>,
+        /// The shop's id.
+        id: Path<Uuid>,
+        /// Page size, 1–100 (default 20).
+        limit: Query<Option<u64>>,
+        /// `next_cursor` of the previous page.
+        cursor: Query<Option<String>>,
+        /// The `ETag` of a copy the client already holds.
+        #[oai(name = "If-None-Match")]
+        if_none_match: Header<Option<String>>,
+    ) -> ApiResult<Cached<ShopNoticePage>> {
+        notice_page(
+            &state,
+            NoticeScope::Shop(id.0),
+            limit.0,
+            cursor.0.as_deref(),
+            if_none_match.0.as_deref(),
+        )
+        .await
+    }
+
+    /// List notices of a district's shops
+    ///
+    /// Public. Notices valid now of all shops in the district (all districts without
+    /// `district_id`), newest first.
+    #[oai(
+        path = "/shop-notices",
+        method = "get",
+        operation_id = "listDistrictShopNotices"
+    )]
+    async fn district_notices(
+        &self,
+        state: Data<&AppState>,
+        /// Only shops in this district.
+        district_id: Query<Option<Uuid>>,
+        /// Page size, 1–100 (default 20).
+        limit: Query<Option<u64>>,
+        /// `next_cursor` of the previous page.
+        cursor: Query<Option<String>>,
+        /// The `ETag` of a copy the client already holds.
+        #[oai(name = "If-None-Match")]
+        if_none_match: Header<Option<String>>,
+    ) -> ApiResult<Cached<ShopNoticePage>> {
+        notice_page(
+            &state,
+            NoticeScope::District(district_id.0),
+            limit.0,
+            cursor.0.as_deref(),
+            if_none_match.0.as_deref(),
+        )
+        .await
+    }
+
+    /// Post a notice
+    ///
+    /// Administrators and the shop's operators. With `notify`, the shop's followers are told
+    /// by push (when `valid_from` is reached, if it lies ahead).
+    #[oai(
+        path = "/shops/:id/notices",
+        method = "post",
+        operation_id = "createShopNotice"
+    )]
+    async fn create_notice(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// The shop's id.
+        id: Path<Uuid>,
+        /// Any unique string (a UUID): a retry with the same key within 24 h creates nothing new.
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<String>>,
+        body: JsonBody<CreateShopNotice>,
+    ) -> ApiResult<NoticeCreated> {
+        let actor = state.actor(&auth).await?;
+        let b = body.0;
+        let fingerprint = serde_json::json!([
+            id.0,
+            b.kind.as_str(),
+            b.title,
+            b.body,
+            b.valid_from.map(|t| t.0),
+            b.valid_until.map(|t| t.0),
+            b.notify
+        ]);
+        let claim = claim(
+            actor.user_id,
+            idempotency_key.0.as_deref(),
+            "createShopNotice",
+            fingerprint,
+        )?;
+        let input = NewNotice {
+            kind: b.kind.as_str().to_owned(),
+            title: b.title,
+            body: b.body,
+            valid_from: b.valid_from.map(|t| t.0),
+            valid_until: b.valid_until.map(|t| t.0),
+            notify: b.notify,
+        };
+        let notice =
+            shops::create_notice(&state.db, &state.clock, &actor, id.0, input, claim.as_ref())
+                .await?;
+        Ok(NoticeCreated::Created(Json(notice.into())))
+    }
+
+    /// Update a notice
+    ///
+    /// Administrators and the shop's operators.
+    #[oai(
+        path = "/shops/:id/notices/:notice_id",
+        method = "patch",
+        operation_id = "updateShopNotice"
+    )]
+    async fn update_notice(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// The shop's id.
+        id: Path<Uuid>,
+        /// The notice's id.
+        notice_id: Path<Uuid>,
+        body: JsonBody<UpdateShopNotice>,
+    ) -> ApiResult<Json<ShopNotice>> {
+        let actor = state.actor(&auth).await?;
+        let b = body.0;
+        let patch = NoticePatch {
+            kind: b.kind.map(|k| k.as_str().to_owned()),
+            title: b.title,
+            body: b.body,
+            valid_from: maybe(b.valid_from).map(|t| t.map(|t| t.0)),
+            valid_until: maybe(b.valid_until).map(|t| t.map(|t| t.0)),
+        };
+        let notice =
+            shops::update_notice(&state.db, &state.clock, &actor, id.0, notice_id.0, patch).await?;
+        Ok(Json(notice.into()))
+    }
+
+    /// Delete a notice
+    ///
+    /// Administrators and the shop's operators.
+    #[oai(
+        path = "/shops/:id/notices/:notice_id",
+        method = "delete",
+        operation_id = "deleteShopNotice"
+    )]
+    async fn delete_notice(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// The shop's id.
+        id: Path<Uuid>,
+        /// The notice's id.
+        notice_id: Path<Uuid>,
+    ) -> ApiResult<Done> {
+        let actor = state.actor(&auth).await?;
+        shops::delete_notice(&state.db, &actor, id.0, notice_id.0).await?;
+        Ok(Done::NoContent)
+    }
+}
+
+async fn notice_page(
+    state: &AppState,
+    scope: NoticeScope,
+    limit: Option<u64>,
+    cursor: Option<&str>,
+    if_none_match: Option<&str>,
+) -> ApiResult<Cached<ShopNoticePage>> {
+    let limit = pagination::limit(limit)?;
+    let before = pagination::decode(cursor)?;
+    let (items, more) =
+        shops::current_notices(&state.db, &state.clock, scope, before, limit).await?;
+    let last = items.last().map(|n| n.id);
+    let page = ShopNoticePage {
+        items: items.into_iter().map(ShopNotice::from).collect(),
+        next_cursor: pagination::next(last, more),
+    };
+    Ok(Cached::respond(page, if_none_match))
+}

@@ -1,0 +1,37 @@
+//! Something to tell people: written by a capability in its own transaction, expanded into
+//! inbox entries and push deliveries by the push worker.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "notice")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    /// What it is about: `news`, `shop_notice`, `ride_update`, …
+    pub kind: String,
+    pub title: String,
+    pub body: String,
+    /// JSON `{type, id}` the app opens when tapped.
+    pub data: String,
+    /// The audience rule: `district`, `shop_followers`, `district_drivers`, `user`.
+    pub audience_kind: String,
+    /// The district, shop or user the rule names.
+    pub audience_ref: Option<Uuid>,
+    /// For `district`: the news category (preferences filter on it).
+    pub audience_category: Option<String>,
+    /// `normal` or `high` (warnings, ride updates).
+    pub urgency: String,
+    /// Web Push `Topic`: a newer notice with the same topic replaces an undelivered older one.
+    pub topic: Option<String>,
+    /// Not to be delivered before this time (scheduled news).
+    pub not_before: DateTimeUtc,
+    /// `pending` until the push worker has expanded it.
+    pub status: String,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
