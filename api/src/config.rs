@@ -77,6 +77,9 @@ pub struct Settings {
     pub token_key_file: Option<PathBuf>,
     /// VAPID private key file; defaults to `<data_dir>/vapid_private.key`.
     pub vapid_key_file: Option<PathBuf>,
+    /// Comma-separated addresses of reverse proxies whose `X-Forwarded-For` is believed (for
+    /// login throttling by client address). Empty: the TCP peer is the client.
+    pub trusted_proxies: String,
 }
 
 impl Default for Settings {
@@ -106,6 +109,7 @@ impl Default for Settings {
             shutdown_timeout_seconds: 30,
             token_key_file: None,
             vapid_key_file: None,
+            trusted_proxies: String::new(),
         }
     }
 }
@@ -214,6 +218,14 @@ impl Settings {
         Duration::from_secs(self.shutdown_timeout_seconds)
     }
 
+    /// The reverse proxies whose `X-Forwarded-For` is believed.
+    pub fn trusted_proxy_list(&self) -> Vec<std::net::IpAddr> {
+        self.trusted_proxies
+            .split(',')
+            .filter_map(|p| p.trim().parse().ok())
+            .collect()
+    }
+
     /// Allowed CORS origins; `None` means any origin.
     pub fn cors_origin_list(&self) -> Option<Vec<String>> {
         let origins: Vec<String> = self
@@ -276,6 +288,7 @@ impl fmt::Debug for Settings {
             .field("shutdown_timeout_seconds", &self.shutdown_timeout_seconds)
             .field("token_key_file", &self.token_key_path())
             .field("vapid_key_file", &self.vapid_key_path())
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }

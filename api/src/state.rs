@@ -132,9 +132,21 @@ pub mod maintenance {
             .exec(&ctx.db)
             .await?
             .rows_affected;
+        // Sessions that ended over a week ago (their refresh tokens go with them).
+        let ended = now - Duration::days(7);
+        let sessions = entity::session::Entity::delete_many()
+            .filter(
+                sea_orm::Condition::any()
+                    .add(entity::session::Column::ExpiresAt.lte(ended))
+                    .add(entity::session::Column::RevokedAt.lte(ended)),
+            )
+            .exec(&ctx.db)
+            .await?
+            .rows_affected;
         tracing::info!(
             idempotency_records = records,
             login_attempts = attempts,
+            sessions,
             "purged expired records"
         );
         // The same row comes back in an hour: a recurring job without a second scheduler.

@@ -7,7 +7,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    /// Whose key: `user:<id>`, or `anonymous` for registration.
+    /// Whose key: `user:<id>`, or `register:<email>` for registration.
     pub scope: String,
     pub key: String,
     /// SHA-256 of the operation and its request body: the same key with another body is refused.

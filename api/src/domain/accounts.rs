@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use entity::{app_user, district, login_attempt, refresh_token, role_assignment, session};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait, sea_query::Expr,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -287,6 +287,30 @@ pub async fn register(
     user_agent: Option<String>,
 ) -> DomainResult<(Profile, IssuedTokens)> {
     precheck_registration(db, input).await?;
+    // A retry of a registration that succeeded: check the password outside any lock, then
+    // start a session for the account created the first time.
+    if let Some(claim) = claim
+        && let Some(answer) = idempotency::peek(db, clock, claim).await?
+    {
+        let user_id = answer
+            .resource_id
+            .ok_or_else(|| internal("stored registration without user"))?;
+        let profile = users::profile(db, user_id).await?;
+        if !passwords::verify(input.password.clone(), profile.user.password_hash.clone())
+            .await
+            .map_err(internal)?
+        {
+            return Err(DomainError::Validation(vec![field(
+                "Idempotency-Key",
+                "Dieser Schlüssel wurde schon für eine andere Anfrage verwendet.",
+                "This key was already used for a different request.",
+            )]));
+        }
+        let txn = db::begin_write(db).await?;
+        let tokens = start_session(&txn, clock, config, user_id, user_agent).await?;
+        txn.commit().await?;
+        return Ok((profile, tokens));
+    }
     let hash = hash_password(&input.password).await?;
     let txn = db::begin_write(db).await?;
     if let Some(claim) = claim
@@ -411,32 +435,44 @@ pub async fn login(
 ) -> DomainResult<(Profile, IssuedTokens)> {
     let email = normalize_email(attempt.email);
     let client = attempt.client_address.chars().take(64).collect::<String>();
-    check_throttle(db, clock.now(), &email, &client, attempt.max_failures).await?;
+    // Reserve the attempt before the slow verification, as a failure: concurrent attempts
+    // count each other, so a burst of parallel guesses cannot slip past the limit.
+    let attempt_id = reserve_attempt(db, clock, &email, &client, attempt.max_failures).await?;
     let user = app_user::Entity::find()
         .filter(app_user::Column::EmailNormalized.eq(&email))
         .one(db)
         .await?;
     let password = attempt.password.to_owned();
-    let verified = match &user {
-        Some(user) => passwords::verify(password, user.password_hash.clone()).await,
-        None => passwords::verify_nobody(password).await,
-    }
-    .map_err(internal)?;
+    let verified_hash = match &user {
+        Some(user) => passwords::verify(password, user.password_hash.clone())
+            .await
+            .map_err(internal)?
+            .then(|| user.password_hash.clone()),
+        None => passwords::verify_nobody(password)
+            .await
+            .map_err(internal)
+            .map(|_| None)?,
+    };
+    let Some(verified_hash) = verified_hash else {
+        return Err(invalid_credentials());
+    };
 
     let txn = db::begin_write(db).await?;
-    login_attempt::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        email_normalized: Set(email.chars().take(EMAIL_MAX).collect()),
-        client_address: Set(client.clone()),
-        succeeded: Set(verified),
-        at: Set(clock.now()),
-    }
-    .insert(&txn)
-    .await?;
-    let Some(user) = user.filter(|_| verified) else {
+    // The password may have changed while it was being verified: then this login is void.
+    let Some(user) = app_user::Entity::find()
+        .filter(app_user::Column::EmailNormalized.eq(&email))
+        .one(&txn)
+        .await?
+        .filter(|u| u.password_hash == verified_hash)
+    else {
         txn.commit().await?;
         return Err(invalid_credentials());
     };
+    login_attempt::Entity::update_many()
+        .col_expr(login_attempt::Column::Succeeded, Expr::value(true))
+        .filter(login_attempt::Column::Id.eq(attempt_id))
+        .exec(&txn)
+        .await?;
     // A success forgives the account's earlier failures (not the address's).
     login_attempt::Entity::delete_many()
         .filter(login_attempt::Column::EmailNormalized.eq(&email))
@@ -447,6 +483,69 @@ pub async fn login(
     let profile = users::profile(&txn, user.id).await?;
     txn.commit().await?;
     Ok((profile, tokens))
+}
+
+/// Checks the limits and records the attempt as failed, in one exclusive step per account
+/// (PostgreSQL: an advisory lock on the email; SQLite: the write lock).
+async fn reserve_attempt(
+    db: &DatabaseConnection,
+    clock: &SharedClock,
+    email: &str,
+    client: &str,
+    max_failures: u32,
+) -> DomainResult<Uuid> {
+    let txn = db::begin_write(db).await?;
+    if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        txn.execute_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT pg_advisory_xact_lock(hashtext($1))",
+            [email.into()],
+        ))
+        .await?;
+    }
+    let now = clock.now();
+    check_throttle(&txn, now, email, client, max_failures).await?;
+    let id = Uuid::now_v7();
+    login_attempt::ActiveModel {
+        id: Set(id),
+        email_normalized: Set(email.chars().take(EMAIL_MAX).collect()),
+        client_address: Set(client.to_owned()),
+        succeeded: Set(false),
+        at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(id)
+}
+
+/// Verifies the caller's own password for a sensitive change, counting failures against the
+/// account like failed logins (a stolen session must not be able to guess it).
+async fn verify_own_password(
+    db: &DatabaseConnection,
+    clock: &SharedClock,
+    user: &app_user::Model,
+    password: &str,
+    field_name: &'static str,
+    max_failures: u32,
+) -> DomainResult<()> {
+    let client = format!("self:{}", user.id.simple());
+    let attempt_id =
+        reserve_attempt(db, clock, &user.email_normalized, &client, max_failures).await?;
+    if passwords::verify(password.to_owned(), user.password_hash.clone())
+        .await
+        .map_err(internal)?
+    {
+        login_attempt::Entity::delete_by_id(attempt_id)
+            .exec(db)
+            .await?;
+        return Ok(());
+    }
+    Err(DomainError::Validation(vec![field(
+        field_name,
+        "Das Passwort stimmt nicht.",
+        "The password is wrong.",
+    )]))
 }
 
 /// Exchanges a refresh token for a new pair. Each refresh token works once: presenting a used
@@ -543,21 +642,13 @@ pub async fn change_password(
     actor: &Actor,
     current: &str,
     new: &str,
+    max_failures: u32,
 ) -> DomainResult<()> {
     let mut v = Validator::new();
     check_password(&mut v, "new_password", new);
     v.finish()?;
     let user = load_user(db, actor.user_id).await?;
-    if !passwords::verify(current.to_owned(), user.password_hash.clone())
-        .await
-        .map_err(internal)?
-    {
-        return Err(DomainError::Validation(vec![field(
-            "current_password",
-            "Das aktuelle Passwort stimmt nicht.",
-            "The current password is wrong.",
-        )]));
-    }
+    verify_own_password(db, clock, &user, current, "current_password", max_failures).await?;
     let hash = hash_password(new).await?;
     let txn = db::begin_write(db).await?;
     let now = clock.now();
@@ -653,27 +744,24 @@ pub async fn export(
 /// keys `ON DELETE SET NULL`, see `docs/privacy.md`).
 pub async fn delete_account(
     db: &DatabaseConnection,
+    clock: &SharedClock,
     actor: &Actor,
     password: &str,
+    max_failures: u32,
 ) -> DomainResult<()> {
     let user = load_user(db, actor.user_id).await?;
-    if !passwords::verify(password.to_owned(), user.password_hash.clone())
-        .await
-        .map_err(internal)?
-    {
-        return Err(DomainError::Validation(vec![field(
-            "password",
-            "Das Passwort stimmt nicht.",
-            "The password is wrong.",
-        )]));
-    }
+    verify_own_password(db, clock, &user, password, "password", max_failures).await?;
     let txn = db::begin_write(db).await?;
     login_attempt::Entity::delete_many()
         .filter(login_attempt::Column::EmailNormalized.eq(&user.email_normalized))
         .exec(&txn)
         .await?;
     entity::idempotency_record::Entity::delete_many()
-        .filter(entity::idempotency_record::Column::Scope.eq(format!("user:{}", user.id)))
+        .filter(
+            sea_orm::Condition::any()
+                .add(entity::idempotency_record::Column::Scope.eq(format!("user:{}", user.id)))
+                .add(entity::idempotency_record::Column::ResourceId.eq(user.id)),
+        )
         .exec(&txn)
         .await?;
     app_user::Entity::delete_by_id(user.id).exec(&txn).await?;
@@ -698,7 +786,7 @@ pub async fn create_admin(
     };
     precheck_registration(db, &input).await?;
     let hash = hash_password(password).await?;
-    let txn = db.begin().await?;
+    let txn = db::begin_write(db).await?;
     let user = register_in(&txn, clock, &input, hash).await?;
     users::insert_assignment(&txn, clock, user.id, Role::Admin, None, None).await?;
     txn.commit().await?;
@@ -729,6 +817,19 @@ pub async fn ensure_admin_in(
         home_district_id: None,
         phone: None,
     };
+    let exists = app_user::Entity::find()
+        .filter(app_user::Column::EmailNormalized.eq(normalize_email(email)))
+        .one(txn)
+        .await?
+        .is_some();
+    if exists {
+        // Promoting an account that someone registered would hand them the installation.
+        tracing::error!(
+            "DORFAPP_ADMIN_EMAIL belongs to an existing account without the admin role; no admin \
+             was created. Use `dorfapp create-admin` with another email."
+        );
+        return Ok(false);
+    }
     let user = register_in(txn, clock, &input, password_hash).await?;
     users::insert_assignment(txn, clock, user.id, Role::Admin, None, None).await?;
     Ok(true)

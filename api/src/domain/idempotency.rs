@@ -138,6 +138,37 @@ pub async fn claim(
     }))
 }
 
+/// Looks for a stored first answer without claiming anything (to do slow checks outside the
+/// write transaction). The same key with another request is refused.
+pub async fn peek(
+    conn: &impl ConnectionTrait,
+    clock: &SharedClock,
+    claim: &Claim,
+) -> DomainResult<Option<StoredAnswer>> {
+    let Some(existing) = record::Entity::find()
+        .filter(record::Column::Scope.eq(&claim.scope))
+        .filter(record::Column::Key.eq(&claim.key))
+        .filter(record::Column::ExpiresAt.gt(clock.now()))
+        .filter(record::Column::StatusCode.gt(0))
+        .one(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if existing.request_hash != claim.request_hash {
+        return Err(DomainError::Validation(vec![field(
+            "Idempotency-Key",
+            "Dieser Schlüssel wurde schon für eine andere Anfrage verwendet.",
+            "This key was already used for a different request.",
+        )]));
+    }
+    Ok(Some(StoredAnswer {
+        status: u16::try_from(existing.status_code).unwrap_or(200),
+        body: existing.response_body,
+        resource_id: existing.resource_id,
+    }))
+}
+
 /// Stores the first answer under the claimed key (same transaction as the create).
 pub async fn complete(
     conn: &impl ConnectionTrait,

@@ -6,7 +6,8 @@ use entity::{app_user, district, role_assignment, shop};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
     sea_query::{Expr, ExprTrait, Func, Query},
 };
 use uuid::Uuid;
@@ -81,6 +82,17 @@ pub async fn list(
     limit: u64,
 ) -> DomainResult<(Vec<Profile>, bool)> {
     actor.require_admin()?;
+    if filter
+        .q
+        .as_deref()
+        .is_some_and(|q| q.contains('\0') || q.chars().count() > 200)
+    {
+        return Err(DomainError::Validation(vec![field(
+            "q",
+            "Höchstens 200 Zeichen, keine Steuerzeichen.",
+            "At most 200 characters, no control characters.",
+        )]));
+    }
     let mut query = app_user::Entity::find();
     if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         let escaped = q
@@ -275,6 +287,21 @@ pub async fn revoke_role(
     assignment_id: Uuid,
 ) -> DomainResult<()> {
     actor.require_admin()?;
+    if let Some(assignment) = role_assignment::Entity::find_by_id(assignment_id)
+        .one(conn)
+        .await?
+        && assignment.role == Role::Admin.as_str()
+        && role_assignment::Entity::find()
+            .filter(role_assignment::Column::Role.eq(Role::Admin.as_str()))
+            .count(conn)
+            .await?
+            <= 1
+    {
+        return Err(DomainError::Conflict(Text::new(
+            "Die letzte Administrationsrolle kann nicht entzogen werden.",
+            "The last administrator role cannot be revoked.",
+        )));
+    }
     let deleted = role_assignment::Entity::delete_many()
         .filter(role_assignment::Column::Id.eq(assignment_id))
         .filter(role_assignment::Column::UserId.eq(user_id))

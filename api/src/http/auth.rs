@@ -1,5 +1,7 @@
 //! `/api/v1/auth`: register, log in, refresh, log out.
 
+use std::net::IpAddr;
+
 use poem::{Request, web::Data};
 use poem_openapi::{ApiResponse, Object, OpenApi, param::Header, payload::Json};
 use uuid::Uuid;
@@ -116,10 +118,38 @@ pub(crate) fn user_agent(req: &Request) -> Option<String> {
     req.header("user-agent").map(str::to_owned)
 }
 
-fn client_address(req: &Request) -> String {
-    req.remote_addr()
-        .as_socket_addr()
-        .map_or_else(|| "unknown".to_owned(), |addr| addr.ip().to_string())
+/// The client's address for throttling: the TCP peer, or behind a trusted reverse proxy the
+/// right-most `X-Forwarded-For` entry that is not itself a trusted proxy. IPv6 addresses count
+/// per /64 (one household or device gets a whole /64), IPv4-mapped ones as IPv4.
+fn client_address(req: &Request, trusted: &[IpAddr]) -> String {
+    let Some(peer) = req.remote_addr().as_socket_addr().map(|a| a.ip()) else {
+        return "unknown".to_owned();
+    };
+    let mut client = peer;
+    if trusted.contains(&peer)
+        && let Some(forwarded) = req.header("x-forwarded-for")
+    {
+        for hop in forwarded
+            .split(',')
+            .rev()
+            .filter_map(|h| h.trim().parse::<IpAddr>().ok())
+        {
+            client = hop;
+            if !trusted.contains(&hop) {
+                break;
+            }
+        }
+    }
+    match client {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+        v4 => v4.to_string(),
+    }
 }
 
 pub struct AuthApi;
@@ -159,8 +189,10 @@ impl AuthApi {
             .0
             .as_deref()
             .map(|key| {
+                // Scoped by the email: strangers who happen to pick the same key never meet.
+                let scope = format!("register:{}", accounts::normalize_email(&input.email));
                 Claim::new(
-                    "anonymous".into(),
+                    scope.chars().take(80).collect(),
                     key,
                     "register",
                     &accounts::registration_fingerprint(&input),
@@ -197,7 +229,7 @@ impl AuthApi {
         let attempt = LoginAttempt {
             email: &body.0.email,
             password: &body.0.password,
-            client_address: &client_address(req),
+            client_address: &client_address(req, &state.settings.trusted_proxy_list()),
             user_agent: user_agent(req),
             max_failures: state.settings.login_max_failures,
         };

@@ -54,6 +54,26 @@ impl<T: Type + ParseFromJSON> ParsePayload for JsonBody<T> {
                 )
             })?
         };
+        // PostgreSQL cannot store NUL in text; a client that sends one gets told where.
+        let mut nul_fields = Vec::new();
+        find_nul(&value, "", &mut nul_fields);
+        if !nul_fields.is_empty() {
+            return Err(ApiError::validation(
+                nul_fields
+                    .into_iter()
+                    .map(|f| {
+                        FieldError::new(
+                            f,
+                            Text::new(
+                                "Enthält ein unzulässiges Steuerzeichen (NUL).",
+                                "Contains a forbidden control character (NUL).",
+                            ),
+                        )
+                    })
+                    .collect(),
+            )
+            .into());
+        }
         match T::parse_from_json(Some(value.clone())) {
             Ok(parsed) => Ok(Self(parsed)),
             Err(err) => {
@@ -79,6 +99,27 @@ impl<T: Type + ParseFromJSON> ParsePayload for JsonBody<T> {
                 }
             }
         }
+    }
+}
+
+fn find_nul(value: &Value, path: &str, found: &mut Vec<String>) {
+    match value {
+        Value::String(s) if s.contains('\0') => found.push(if path.is_empty() {
+            "body".into()
+        } else {
+            path.to_owned()
+        }),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                find_nul(item, &format!("{path}[{i}]"), found);
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                find_nul(item, &join(path, key), found);
+            }
+        }
+        _ => {}
     }
 }
 

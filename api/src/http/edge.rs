@@ -302,3 +302,18 @@ pub async fn limit_body<E: Endpoint>(inner: E, mut req: Request, limit: usize) -
     req.set_body(bytes);
     inner.call(req).await.map(IntoResponse::into_response)
 }
+
+/// Answers that carry tokens or personal data must not be kept by caches (RFC 6749 §5.1):
+/// `Cache-Control: no-store` on `/api/v1/auth`, `/api/v1/me` and `/api/v1/users`.
+pub async fn no_store_for_personal_data<E: Endpoint>(inner: E, req: Request) -> Result<Response> {
+    let personal = ["/api/v1/auth/", "/api/v1/me", "/api/v1/users"]
+        .iter()
+        .any(|p| req.uri().path().starts_with(p));
+    let mut response = inner.call(req).await?.into_response();
+    if personal {
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    Ok(response)
+}

@@ -157,6 +157,7 @@ impl MeApi {
             &actor,
             &body.0.current_password,
             &body.0.new_password,
+            state.settings.login_max_failures,
         )
         .await?;
         Ok(NoContent::Done)
@@ -215,7 +216,14 @@ impl MeApi {
         body: JsonBody<DeleteMe>,
     ) -> ApiResult<NoContent> {
         let actor = state.actor(&auth).await?;
-        accounts::delete_account(&state.db, &actor, &body.0.password).await?;
+        accounts::delete_account(
+            &state.db,
+            &state.clock,
+            &actor,
+            &body.0.password,
+            state.settings.login_max_failures,
+        )
+        .await?;
         Ok(NoContent::Done)
     }
 }

@@ -221,13 +221,29 @@ async fn a_retried_registration_with_the_same_idempotency_key_creates_one_accoun
         found.text
     );
 
+    // The same key with a different registration of the same address is refused...
     let mut other = body.clone();
-    other["email"] = json!("emilia@example.org");
+    other["display_name"] = json!("Emil Anders");
     send("reg-4711", other)
         .await
         .assert_problem(422, "validation_failed");
+    // ...and so is a retry with another password (the key is no way around the password).
+    let mut wrong_password = body.clone();
+    wrong_password["password"] = json!("ein ganz anderes Passwort");
+    send("reg-4711", wrong_password)
+        .await
+        .assert_problem(422, "validation_failed");
+    // Keys are scoped by the address: a stranger who picks the same key is not affected.
+    let mut stranger = body.clone();
+    stranger["email"] = json!("emilia@example.org");
+    assert_eq!(send("reg-4711", stranger).await.status, 201);
     let emilia = get_as(&app, "/api/v1/users?q=emilia", &admin.access).await;
-    assert_eq!(emilia.json()["items"], json!([]), "{}", emilia.text);
+    assert_eq!(
+        emilia.json()["items"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        emilia.text
+    );
 }
 
 #[tokio::test]

@@ -5,12 +5,16 @@
 mod auth_support;
 mod common;
 
+mod account_hardening;
 mod accounts;
 mod districts;
 mod edge;
 mod jobs;
 mod me;
 mod openapi;
+mod opening_hours;
 mod operations;
+mod shop_notices;
+mod shops;
 mod shutdown;
 mod users;
