@@ -10,7 +10,12 @@ use poem_openapi::{
 };
 use uuid::Uuid;
 
-use super::{ApiTags, body::JsonBody, etag::Cached, types::Timestamp};
+use super::{
+    ApiTags,
+    body::JsonBody,
+    etag::Cached,
+    types::{Timestamp, patch_field},
+};
 use crate::{auth::BearerAuth, domain::districts, error::ApiResult, state::AppState};
 
 /// A village district (Ortsteil) of the municipality.
@@ -184,11 +189,7 @@ impl DistrictsApi {
         let patch = districts::DistrictPatch {
             slug,
             name,
-            description: match description {
-                MaybeUndefined::Undefined => None,
-                MaybeUndefined::Null => Some(None),
-                MaybeUndefined::Value(v) => Some(Some(v)),
-            },
+            description: patch_field(description),
         };
         let district = districts::update_as(&state.db, &state.clock, &actor, id.0, patch).await?;
         Ok(Json(district.into()))

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::{
     ApiTags,
     body::JsonBody,
-    types::Timestamp,
+    types::{Timestamp, patch_field},
     users::{RoleAssignment, User},
 };
 use crate::{
@@ -129,8 +129,8 @@ impl MeApi {
         } = body.0;
         let patch = ProfilePatch {
             display_name,
-            home_district_id: maybe(home_district_id),
-            phone: maybe(phone),
+            home_district_id: patch_field(home_district_id),
+            phone: patch_field(phone),
         };
         Ok(Json(
             accounts::update_profile(&state.db, &state.clock, &actor, patch)
@@ -225,13 +225,5 @@ impl MeApi {
         )
         .await?;
         Ok(NoContent::Done)
-    }
-}
-
-fn maybe<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
-    match value {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(v) => Some(Some(v)),
     }
 }

@@ -9,7 +9,13 @@ use poem_openapi::{
 };
 use uuid::Uuid;
 
-use super::{ApiTags, body::JsonBody, etag::Cached, pagination, types::Timestamp};
+use super::{
+    ApiTags,
+    body::JsonBody,
+    etag::Cached,
+    pagination,
+    types::{Timestamp, patch_field},
+};
 use crate::{
     auth::BearerAuth,
     domain::{
@@ -386,14 +392,6 @@ pub enum Done {
     NoContent,
 }
 
-fn maybe<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
-    match value {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(v) => Some(Some(v)),
-    }
-}
-
 fn claim(
     actor_id: Uuid,
     key: Option<&str>,
@@ -532,10 +530,10 @@ impl ShopsApi {
             name: b.name,
             district_id: b.district_id,
             address: b.address,
-            phone: maybe(b.phone),
-            email: maybe(b.email),
-            website: maybe(b.website),
-            description: maybe(b.description),
+            phone: patch_field(b.phone),
+            email: patch_field(b.email),
+            website: patch_field(b.website),
+            description: patch_field(b.description),
         };
         let view = shops::update(&state.db, &state.clock, &actor, id.0, patch).await?;
         Ok(Json(Shop::from_view(view, &state)))
@@ -784,8 +782,8 @@ impl ShopsApi {
             kind: b.kind.map(|k| k.as_str().to_owned()),
             title: b.title,
             body: b.body,
-            valid_from: maybe(b.valid_from).map(|t| t.map(|t| t.0)),
-            valid_until: maybe(b.valid_until).map(|t| t.map(|t| t.0)),
+            valid_from: patch_field(b.valid_from).map(|t| t.map(|t| t.0)),
+            valid_until: patch_field(b.valid_until).map(|t| t.map(|t| t.0)),
         };
         let notice =
             shops::update_notice(&state.db, &state.clock, &actor, id.0, notice_id.0, patch).await?;

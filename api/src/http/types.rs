@@ -9,6 +9,16 @@ use poem_openapi::{
 };
 use serde_json::Value;
 
+/// A PATCH field: absent (`None`), `null` (`Some(None)`, clears it) or a value.
+pub fn patch_field<T>(value: poem_openapi::types::MaybeUndefined<T>) -> Option<Option<T>> {
+    use poem_openapi::types::MaybeUndefined;
+    match value {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(v) => Some(Some(v)),
+    }
+}
+
 /// An instant, written as RFC 3339 in UTC with a `Z` (`2026-05-01T08:30:00Z`), as the API
 /// conventions promise. (poem-openapi's own `DateTime<Utc>` writes `+00:00`.) Accepts any
 /// RFC 3339 offset on input and converts it to UTC.
