@@ -150,16 +150,31 @@ impl Settings {
                 reason: "must be at least 1".into(),
             });
         }
-        for (key, value) in [
-            ("access_token_ttl_seconds", self.access_token_ttl_seconds),
-            ("refresh_token_ttl_seconds", self.refresh_token_ttl_seconds),
+        // Bounded: a huge lifetime would overflow date arithmetic at the first login.
+        for (key, value, max) in [
+            (
+                "access_token_ttl_seconds",
+                self.access_token_ttl_seconds,
+                24 * 3600,
+            ),
+            (
+                "refresh_token_ttl_seconds",
+                self.refresh_token_ttl_seconds,
+                366 * 24 * 3600,
+            ),
         ] {
-            if value == 0 {
+            if value == 0 || value > max {
                 return Err(ConfigError::Invalid {
                     key,
-                    reason: "must be positive".into(),
+                    reason: format!("must be between 1 and {max} seconds"),
                 });
             }
+        }
+        if self.access_token_ttl_seconds >= self.refresh_token_ttl_seconds {
+            return Err(ConfigError::Invalid {
+                key: "access_token_ttl_seconds",
+                reason: "must be shorter than refresh_token_ttl_seconds".into(),
+            });
         }
         if self.job_poll_interval_ms == 0 {
             return Err(ConfigError::Invalid {
@@ -326,6 +341,29 @@ mod tests {
             assert_eq!(settings.bind.port(), 9000);
             assert_eq!(settings.timezone, "Europe/Berlin");
             assert!(settings.push_allow_http);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn token_lifetimes_are_bounded() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("DORFAPP_REFRESH_TOKEN_TTL_SECONDS", "99999999999");
+            assert!(matches!(
+                Settings::load(),
+                Err(ConfigError::Invalid {
+                    key: "refresh_token_ttl_seconds",
+                    ..
+                })
+            ));
+            jail.set_env("DORFAPP_REFRESH_TOKEN_TTL_SECONDS", "600");
+            assert!(matches!(
+                Settings::load(),
+                Err(ConfigError::Invalid {
+                    key: "access_token_ttl_seconds",
+                    ..
+                })
+            ));
             Ok(())
         });
     }

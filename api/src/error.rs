@@ -380,6 +380,25 @@ impl From<sea_orm::DbErr> for ApiError {
                 ..Self::of(ErrorCode::Unavailable)
             }
             .with_retry_after(5),
+            // A referenced row was deleted between the check and the write (a race, e.g. a
+            // district removed while someone registers): the client can retry, so say so.
+            other
+                if matches!(
+                    other.sql_err(),
+                    Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_))
+                ) =>
+            {
+                Self {
+                    internal: Some(other.to_string()),
+                    ..Self::new(
+                        ErrorCode::Conflict,
+                        Text::new(
+                            "Ein verknüpfter Eintrag wurde inzwischen geändert oder gelöscht. Bitte neu laden.",
+                            "A related record was changed or deleted meanwhile. Please reload.",
+                        ),
+                    )
+                }
+            }
             other => Self::internal(other),
         }
     }

@@ -71,8 +71,9 @@ pub struct ExportedLoginAttempt {
     pub at: Timestamp,
     /// Whether it succeeded.
     pub succeeded: bool,
-    /// The client address it came from.
-    pub client_address: String,
+    /// The client address it came from; null for failed attempts, which may have been made
+    /// by someone else (GDPR Art. 15(4)).
+    pub client_address: Option<String>,
 }
 
 /// Every personal datum held about the caller (GDPR Art. 15 and 20), machine-readable.
@@ -198,7 +199,7 @@ impl MeApi {
                 .map(|a| ExportedLoginAttempt {
                     at: a.at.into(),
                     succeeded: a.succeeded,
-                    client_address: a.client_address,
+                    client_address: a.succeeded.then_some(a.client_address),
                 })
                 .collect(),
         }))

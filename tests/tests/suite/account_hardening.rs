@@ -178,3 +178,19 @@ async fn deleting_the_account_erases_its_registration_record() {
         0
     );
 }
+
+#[tokio::test]
+async fn the_export_does_not_hand_out_addresses_of_failed_attempts() {
+    let app = spawn_with_admin().await;
+    let email = unique_email("export");
+    let session = register(&app, &email, PASSWORD).await;
+    // Someone (perhaps not the owner) tries a wrong password.
+    assert_eq!(login(&app, &email, "nicht-das-passwort").await.status, 401);
+    let export = get_as(&app, "/api/v1/me/export", &session.access)
+        .await
+        .json();
+    let attempts = export["login_attempts"].as_array().expect("attempts");
+    assert_eq!(attempts.len(), 1, "{export}");
+    assert_eq!(attempts[0]["succeeded"], false);
+    assert!(attempts[0]["client_address"].is_null(), "{export}");
+}
