@@ -26,8 +26,8 @@ use poem_openapi::OpenApiService;
 
 use crate::config::Settings;
 use crate::http::{
-    auth::AuthApi, districts::DistrictsApi, edge, me::MeApi, operations::OperationsApi,
-    shops::ShopsApi, users::UsersApi,
+    auth::AuthApi, districts::DistrictsApi, edge, me::MeApi, news::NewsApi,
+    operations::OperationsApi, shops::ShopsApi, users::UsersApi,
 };
 pub use crate::state::AppState;
 
@@ -37,6 +37,7 @@ pub type Apis = (
     MeApi,
     UsersApi,
     DistrictsApi,
+    NewsApi,
     ShopsApi,
     OperationsApi,
 );
@@ -51,6 +52,7 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
             MeApi,
             UsersApi,
             DistrictsApi,
+            NewsApi,
             ShopsApi,
             OperationsApi,
         ),

@@ -5,6 +5,8 @@ pub mod district;
 pub mod idempotency_record;
 pub mod job;
 pub mod login_attempt;
+pub mod news_item;
+pub mod news_placement;
 pub mod notice;
 pub mod refresh_token;
 pub mod role_assignment;

@@ -14,11 +14,13 @@ pub struct Model {
     pub body: String,
     /// JSON `{type, id}` the app opens when tapped.
     pub data: String,
-    /// The audience rule: `district`, `shop_followers`, `district_drivers`, `user`.
+    /// The audience rule: `districts`, `shop_followers`, `district_drivers`, `user`.
     pub audience_kind: String,
     /// The district, shop or user the rule names.
     pub audience_ref: Option<Uuid>,
-    /// For `district`: the news category (preferences filter on it).
+    /// For `districts`: JSON array of district ids, empty = the whole municipality.
+    pub audience_districts: Option<String>,
+    /// For `districts`: the news category (preferences filter on it).
     pub audience_category: Option<String>,
     /// `normal` or `high` (warnings, ride updates).
     pub urgency: String,

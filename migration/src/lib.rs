@@ -7,6 +7,7 @@ mod m20261121_000001_create_district;
 mod m20261121_000002_create_job;
 mod m20261121_000003_create_accounts;
 mod m20261122_000004_shops;
+mod m20261122_000005_news;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000002_create_job::Migration),
             Box::new(m20261121_000003_create_accounts::Migration),
             Box::new(m20261122_000004_shops::Migration),
+            Box::new(m20261122_000005_news::Migration),
         ]
     }
 }

@@ -8,6 +8,7 @@ use crate::error::{ApiError, ErrorCode, FieldError, Text};
 pub mod accounts;
 pub mod districts;
 pub mod idempotency;
+pub mod news;
 pub mod notices;
 pub mod opening_hours;
 pub mod shops;
@@ -77,6 +78,12 @@ impl Validator {
         if !ok {
             self.0.push(crate::error::field(field, de, en));
         }
+        self
+    }
+
+    /// Adds an error that no other helper describes.
+    pub fn push(&mut self, error: FieldError) -> &mut Self {
+        self.0.push(error);
         self
     }
 

@@ -14,8 +14,13 @@ use crate::clock::SharedClock;
 /// Who is to be told: a rule, expanded later, never a list of people.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Audience {
-    /// Residents who follow this district's news of this category.
-    District { district: Uuid, category: String },
+    /// Residents who follow news of this category from any of these districts (each person
+    /// once); an empty list means the whole municipality. DESIGN.md names a single-district
+    /// rule; a news item for several villages is one notice so that nobody is told twice.
+    Districts {
+        districts: Vec<Uuid>,
+        category: String,
+    },
     /// Everyone following the shop.
     ShopFollowers(Uuid),
     /// Drivers serving the district.
@@ -24,15 +29,31 @@ pub enum Audience {
     User(Uuid),
 }
 
+/// How an audience is stored: kind, the one id it names, the district list, the category.
+type AudienceColumns = (
+    &'static str,
+    Option<Uuid>,
+    Option<String>,
+    Option<String>,
+);
+
 impl Audience {
-    fn parts(&self) -> (&'static str, Option<Uuid>, Option<String>) {
+    fn columns(&self) -> AudienceColumns {
         match self {
-            Audience::District { district, category } => {
-                ("district", Some(*district), Some(category.clone()))
+            Audience::Districts {
+                districts,
+                category,
+            } => (
+                "districts",
+                None,
+                Some(serde_json::json!(districts).to_string()),
+                Some(category.clone()),
+            ),
+            Audience::ShopFollowers(shop) => ("shop_followers", Some(*shop), None, None),
+            Audience::DistrictDrivers(district) => {
+                ("district_drivers", Some(*district), None, None)
             }
-            Audience::ShopFollowers(shop) => ("shop_followers", Some(*shop), None),
-            Audience::DistrictDrivers(district) => ("district_drivers", Some(*district), None),
-            Audience::User(user) => ("user", Some(*user), None),
+            Audience::User(user) => ("user", Some(*user), None, None),
         }
     }
 }
@@ -69,7 +90,8 @@ pub async fn enqueue(
     notice: Notice,
 ) -> Result<Uuid, DbErr> {
     let now = clock.now();
-    let (audience_kind, audience_ref, audience_category) = notice.audience.parts();
+    let (audience_kind, audience_ref, audience_districts, audience_category) =
+        notice.audience.columns();
     let id = Uuid::now_v7();
     notice::ActiveModel {
         id: Set(id),
@@ -79,6 +101,7 @@ pub async fn enqueue(
         data: Set(notice.data.to_string()),
         audience_kind: Set(audience_kind.to_owned()),
         audience_ref: Set(audience_ref),
+        audience_districts: Set(audience_districts),
         audience_category: Set(audience_category),
         urgency: Set(match notice.urgency {
             Urgency::Normal => "normal",

@@ -45,6 +45,18 @@ pub fn none_match_hits(if_none_match: Option<&str>, etag: &str) -> bool {
     })
 }
 
+/// Whether an `If-Match` header allows a change of the version tagged `etag` (strong
+/// comparison: a weak tag never matches; `*` matches any current version). No header: allowed.
+pub fn if_match_allows(if_match: Option<&str>, etag: &str) -> bool {
+    let Some(header) = if_match else {
+        return true;
+    };
+    header
+        .split(',')
+        .map(str::trim)
+        .any(|candidate| candidate == "*" || candidate == etag)
+}
+
 impl<T: ToJSON> Cached<T> {
     /// Answers with the value, or with 304 when `If-None-Match` names its current tag.
     pub fn respond(value: T, if_none_match: Option<&str>) -> Self {
@@ -70,5 +82,16 @@ mod tests {
         assert!(none_match_hits(Some("*"), tag));
         assert!(!none_match_hits(Some("\"abd\""), tag));
         assert!(!none_match_hits(None, tag));
+    }
+
+    #[test]
+    fn if_match_uses_strong_comparison() {
+        let tag = "\"abc\"";
+        assert!(if_match_allows(None, tag));
+        assert!(if_match_allows(Some("\"abc\""), tag));
+        assert!(if_match_allows(Some("\"x\", \"abc\""), tag));
+        assert!(if_match_allows(Some("*"), tag));
+        assert!(!if_match_allows(Some("W/\"abc\""), tag));
+        assert!(!if_match_allows(Some("\"abd\""), tag));
     }
 }

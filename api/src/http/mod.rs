@@ -10,6 +10,7 @@ pub mod districts;
 pub mod edge;
 pub mod etag;
 pub mod me;
+pub mod news;
 pub mod operations;
 pub mod pagination;
 pub mod shops;
@@ -27,6 +28,8 @@ pub enum ApiTags {
     Users,
     /// Village districts (Ortsteile) of the municipality.
     Districts,
+    /// District news (Ortsteil-Nachrichten): the public feed and publishing.
+    News,
     /// Village shops (Dorfläden): opening hours, notices, followers.
     Shops,
     /// Health, readiness and metrics for operators.

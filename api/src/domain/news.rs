@@ -1,0 +1,859 @@
+//! District news (Ortsteil-Nachrichten): who may publish where, the life of an item (draft,
+//! scheduled, published, expired), and the feed.
+//!
+//! The feed reads `news_placement`, a projection kept by [`sync_placements`]: one row per
+//! district of a published item, one with a null district for a municipality-wide item. A
+//! district's page is two index range scans (its own rows and the municipality-wide ones),
+//! merged; its cost does not grow with the table. Items are ordered by the moment they went
+//! live (`published_at`, then id), so a newly published item always lands at the top and a
+//! reader's cursor never skips or repeats one.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Duration, SubsecRound, Utc};
+use entity::{district, news_item, news_placement};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend,
+    DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    sea_query::{Expr, ExprTrait},
+};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{
+    DomainError, DomainResult, Validator, idempotency,
+    notices::{self, Audience, Notice, Urgency},
+};
+use crate::{
+    auth::{Actor, Role},
+    clock::SharedClock,
+    db,
+    error::{FieldError, Text},
+    jobs::{self, ClaimedJob, JobContext, JobError, JobOutcome, NewJob},
+};
+
+pub const TITLE_MAX: usize = 200;
+pub const BODY_MAX: usize = 20_000;
+pub const LOCATION_MAX: usize = 200;
+pub const DISTRICTS_MAX: usize = 100;
+pub const CATEGORIES: [&str; 4] = ["news", "announcement", "event", "warning"];
+/// How far ahead an item may be scheduled.
+pub const SCHEDULE_HORIZON: Duration = Duration::days(366);
+/// The job that publishes a scheduled item.
+pub const PUBLISH_JOB: &str = "news.publish";
+
+const DRAFT: &str = "draft";
+const SCHEDULED: &str = "scheduled";
+const PUBLISHED: &str = "published";
+
+/// Where an item stands, as readers and authors see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Draft,
+    Scheduled,
+    Published,
+    /// Published, and `expires_at` has passed.
+    Expired,
+}
+
+/// An item with its districts and its status at the time of the answer.
+#[derive(Clone, Debug)]
+pub struct NewsView {
+    pub item: news_item::Model,
+    pub district_ids: Vec<Uuid>,
+    pub status: Status,
+}
+
+impl NewsView {
+    fn new(item: news_item::Model, now: DateTime<Utc>) -> Self {
+        // Written by this module only, always a JSON array; unreadable shows as municipality-wide.
+        let district_ids = serde_json::from_str(&item.district_ids).unwrap_or_default();
+        let status = match item.status.as_str() {
+            DRAFT => Status::Draft,
+            SCHEDULED => Status::Scheduled,
+            _ if item.expires_at.is_some_and(|at| at <= now) => Status::Expired,
+            _ => Status::Published,
+        };
+        Self {
+            item,
+            district_ids,
+            status,
+        }
+    }
+
+    /// Visible to everyone: published and not expired.
+    pub fn is_public(&self) -> bool {
+        self.status == Status::Published
+    }
+}
+
+/// The event an item of category `event` announces.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventInput {
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: Option<DateTime<Utc>>,
+    pub location: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewNews {
+    pub title: String,
+    pub body: String,
+    pub category: String,
+    pub district_ids: Vec<Uuid>,
+    pub publish_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub pinned: bool,
+    pub event: Option<EventInput>,
+    pub notify: bool,
+    /// Keep it as a draft: neither published nor scheduled.
+    pub draft: bool,
+}
+
+/// `None` leaves a field; `Some(None)` clears an optional one.
+#[derive(Clone, Debug, Default)]
+pub struct NewsPatch {
+    pub title: Option<String>,
+    pub body: Option<String>,
+    pub category: Option<String>,
+    pub district_ids: Option<Vec<Uuid>>,
+    pub publish_at: Option<Option<DateTime<Utc>>>,
+    pub expires_at: Option<Option<DateTime<Utc>>>,
+    pub pinned: Option<bool>,
+    pub event: Option<Option<EventInput>>,
+    pub notify: Option<bool>,
+    pub draft: Option<bool>,
+}
+
+/// What the feed is asked for.
+#[derive(Clone, Debug, Default)]
+pub struct FeedQuery {
+    pub district: Option<Uuid>,
+    pub category: Option<String>,
+    pub pinned: Option<bool>,
+    /// The position after which the page starts: `(published_at, id)` of the last item seen.
+    pub after: Option<(DateTime<Utc>, Uuid)>,
+    pub limit: u64,
+}
+
+fn not_found() -> DomainError {
+    DomainError::NotFound(Text::new(
+        "Diese Nachricht gibt es nicht (mehr).",
+        "No such news item (any more).",
+    ))
+}
+
+/// Whether the caller may publish at all: admins and district leaders.
+fn is_publisher(actor: &Actor) -> bool {
+    actor.is_admin() || actor.districts_as(Role::DistrictLeader).next().is_some()
+}
+
+/// Admins publish anywhere; a district leader only to districts they lead, never to the whole
+/// municipality (an empty list).
+fn may_publish_to(actor: &Actor, districts: &[Uuid]) -> bool {
+    actor.is_admin() || (!districts.is_empty() && districts.iter().all(|d| actor.leads(*d)))
+}
+
+/// Whether the caller may see an item that is not public: those who may edit it, and its
+/// author.
+fn may_see_unpublished(actor: &Actor, view: &NewsView) -> bool {
+    may_publish_to(actor, &view.district_ids) || view.item.author_id == Some(actor.user_id)
+}
+
+/// An editor's check: 404 when the item is not public and the caller may not see it (its
+/// existence is nobody else's business), 403 when they see it but may not change it.
+fn require_editor(actor: &Actor, view: &NewsView) -> DomainResult<()> {
+    if may_publish_to(actor, &view.district_ids) {
+        Ok(())
+    } else if view.is_public() || may_see_unpublished(actor, view) {
+        Err(DomainError::Forbidden)
+    } else {
+        Err(not_found())
+    }
+}
+
+/// Timestamps as the databases keep them (microseconds), so that a cursor compares exactly.
+fn stored(at: DateTime<Utc>) -> DateTime<Utc> {
+    at.trunc_subsecs(6)
+}
+
+fn publish_job_key(id: Uuid) -> String {
+    format!("{PUBLISH_JOB}:{id}")
+}
+
+/// The fields of an item after a create or a patch, checked together.
+struct Draft {
+    title: String,
+    body: String,
+    category: String,
+    district_ids: Vec<Uuid>,
+    publish_at: Option<DateTime<Utc>>,
+    expires_at: Option<DateTime<Utc>>,
+    event: Option<EventInput>,
+}
+
+/// Checks everything at once (every field at fault is named) and returns the district list
+/// without duplicates.
+async fn validate(
+    conn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    draft: &Draft,
+    published_at: Option<DateTime<Utc>>,
+) -> DomainResult<Vec<Uuid>> {
+    let mut v = Validator::new();
+    v.text("title", &draft.title, TITLE_MAX);
+    v.text("body", &draft.body, BODY_MAX);
+    v.check(
+        CATEGORIES.contains(&draft.category.as_str()),
+        "category",
+        "Erlaubt sind: news, announcement, event, warning.",
+        "Allowed values: news, announcement, event, warning.",
+    );
+    v.check(
+        draft.district_ids.len() <= DISTRICTS_MAX,
+        "district_ids",
+        "Höchstens 100 Ortsteile.",
+        "At most 100 districts.",
+    );
+    let mut seen = HashSet::new();
+    let districts: Vec<Uuid> = draft
+        .district_ids
+        .iter()
+        .copied()
+        .filter(|d| seen.insert(*d))
+        .collect();
+    if districts.len() <= DISTRICTS_MAX && !districts.is_empty() {
+        let known: HashSet<Uuid> = district::Entity::find()
+            .filter(district::Column::Id.is_in(districts.clone()))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|d| d.id)
+            .collect();
+        for (index, id) in draft.district_ids.iter().enumerate() {
+            if !known.contains(id) {
+                v.push(FieldError::new(
+                    &format!("district_ids[{index}]"),
+                    Text::new("Diesen Ortsteil gibt es nicht.", "No such district."),
+                ));
+            }
+        }
+    }
+    if published_at.is_none()
+        && let Some(at) = draft.publish_at
+    {
+        v.check(
+            at <= now + SCHEDULE_HORIZON,
+            "publish_at",
+            "Höchstens ein Jahr im Voraus.",
+            "At most a year ahead.",
+        );
+    }
+    // Goes (or went) live then; expiry must come after it.
+    let live_from = published_at.or(draft.publish_at.filter(|at| *at > now)).unwrap_or(now);
+    if let Some(expires_at) = draft.expires_at {
+        v.check(
+            expires_at > live_from,
+            "expires_at",
+            "Muss nach der Veröffentlichung liegen.",
+            "Must be after publication.",
+        );
+    }
+    match (&draft.event, draft.category.as_str()) {
+        (None, "event") => {
+            v.check(
+                false,
+                "event",
+                "Eine Veranstaltung braucht event.starts_at.",
+                "An event needs event.starts_at.",
+            );
+        }
+        (Some(_), category) if category != "event" && CATEGORIES.contains(&category) => {
+            v.check(
+                false,
+                "event",
+                "Nur für die Kategorie event.",
+                "Only for the category event.",
+            );
+        }
+        (Some(event), _) => {
+            if let Some(ends_at) = event.ends_at {
+                v.check(
+                    ends_at > event.starts_at,
+                    "event.ends_at",
+                    "Muss nach event.starts_at liegen.",
+                    "Must be after event.starts_at.",
+                );
+            }
+            v.optional_text("event.location", event.location.as_deref(), LOCATION_MAX);
+        }
+        (None, _) => {}
+    }
+    v.finish()?;
+    Ok(districts)
+}
+
+/// Rebuilds the item's feed rows from the item: none unless published.
+async fn sync_placements(conn: &impl ConnectionTrait, view: &NewsView) -> Result<(), DbErr> {
+    news_placement::Entity::delete_many()
+        .filter(news_placement::Column::NewsId.eq(view.item.id))
+        .exec(conn)
+        .await?;
+    let Some(published_at) = view.item.published_at.filter(|_| view.item.status == PUBLISHED)
+    else {
+        return Ok(());
+    };
+    let districts: Vec<Option<Uuid>> = if view.district_ids.is_empty() {
+        vec![None]
+    } else {
+        view.district_ids.iter().copied().map(Some).collect()
+    };
+    let rows = districts.into_iter().map(|district| news_placement::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        news_id: Set(view.item.id),
+        district_id: Set(district),
+        category: Set(view.item.category.clone()),
+        pinned: Set(view.item.pinned),
+        published_at: Set(published_at),
+        expires_at: Set(view.item.expires_at),
+    });
+    news_placement::Entity::insert_many(rows)
+        .exec_without_returning(conn)
+        .await?;
+    Ok(())
+}
+
+/// A push text from Markdown: the first paragraph without markup, at most 300 characters.
+fn plain_excerpt(markdown: &str) -> String {
+    let mut text = String::new();
+    for line in markdown.lines().map(str::trim) {
+        if line.is_empty() {
+            if text.is_empty() {
+                continue;
+            }
+            break;
+        }
+        if !text.is_empty() {
+            text.push(' ');
+        }
+        text.push_str(line.trim_start_matches(['#', '>', '-', '*', '+', ' ']));
+    }
+    // Links `[text](url)` keep their text; emphasis and code marks go.
+    let mut plain = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '*' | '_' | '`' | '[' => {}
+            ']' if chars.peek() == Some(&'(') => {
+                for skipped in chars.by_ref() {
+                    if skipped == ')' {
+                        break;
+                    }
+                }
+            }
+            _ => plain.push(c),
+        }
+    }
+    plain.chars().take(300).collect()
+}
+
+/// Puts a (draft or scheduled) item live now, in the caller's transaction: feed rows, and with
+/// `notify` the notice for the residents of its districts.
+async fn go_live(
+    conn: &impl ConnectionTrait,
+    clock: &SharedClock,
+    item: news_item::Model,
+) -> Result<NewsView, DbErr> {
+    let now = stored(clock.now());
+    let mut model: news_item::ActiveModel = item.into();
+    model.status = Set(PUBLISHED.to_owned());
+    model.published_at = Set(Some(now));
+    let item = model.update(conn).await?;
+    let view = NewsView::new(item, now);
+    sync_placements(conn, &view).await?;
+    if view.item.notify {
+        let category = view.item.category.clone();
+        notices::enqueue(
+            conn,
+            clock,
+            Notice {
+                kind: "news",
+                title: view.item.title.clone(),
+                body: plain_excerpt(&view.item.body),
+                data: serde_json::json!({"type": "news", "id": view.item.id}),
+                audience: Audience::Districts {
+                    districts: view.district_ids.clone(),
+                    category: category.clone(),
+                },
+                urgency: if category == "warning" {
+                    Urgency::High
+                } else {
+                    Urgency::Normal
+                },
+                topic: None,
+                not_before: None,
+            },
+        )
+        .await?;
+    }
+    Ok(view)
+}
+
+/// Queues the job that publishes a scheduled item at its time (replacing an earlier one).
+async fn schedule(
+    conn: &impl ConnectionTrait,
+    clock: &SharedClock,
+    id: Uuid,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    jobs::cancel(conn, &publish_job_key(id)).await?;
+    jobs::enqueue(
+        conn,
+        clock,
+        NewJob::new(PUBLISH_JOB, serde_json::json!({ "news_id": id }), at)
+            .unique(publish_job_key(id)),
+    )
+    .await
+}
+
+/// Reads an item for a change: on PostgreSQL the row stays locked until the transaction ends,
+/// so that a concurrent change or the publishing job waits (SQLite's write lock already
+/// serialises writers).
+async fn find_for_update(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Option<news_item::Model>, DbErr> {
+    let mut query: Select<news_item::Entity> = news_item::Entity::find_by_id(id);
+    if conn.get_database_backend() == DatabaseBackend::Postgres {
+        query = query.lock_exclusive();
+    }
+    query.one(conn).await
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    clock: &SharedClock,
+    actor: &Actor,
+    input: NewNews,
+    claim: Option<&idempotency::Claim>,
+) -> DomainResult<NewsView> {
+    if !is_publisher(actor) {
+        return Err(DomainError::Forbidden);
+    }
+    let txn = db::begin_write(db).await?;
+    if let Some(claim) = claim
+        && let Some(answer) = idempotency::claim(&txn, clock, claim).await?
+    {
+        // A retry: the first request's item stands (it may have been deleted meanwhile).
+        let id = answer.resource_id.ok_or_else(not_found)?;
+        let item = news_item::Entity::find_by_id(id)
+            .one(&txn)
+            .await?
+            .ok_or_else(not_found)?;
+        txn.commit().await?;
+        return Ok(NewsView::new(item, clock.now()));
+    }
+    let now = clock.now();
+    let draft = Draft {
+        title: input.title,
+        body: input.body,
+        category: input.category,
+        district_ids: input.district_ids,
+        publish_at: input.publish_at.map(stored),
+        expires_at: input.expires_at.map(stored),
+        event: input.event,
+    };
+    let districts = validate(&txn, now, &draft, None).await?;
+    if !may_publish_to(actor, &districts) {
+        return Err(DomainError::Forbidden);
+    }
+    let scheduled_for = draft.publish_at.filter(|at| *at > now);
+    let status = match (input.draft, scheduled_for) {
+        (true, _) => DRAFT,
+        (false, Some(_)) => SCHEDULED,
+        (false, None) => DRAFT, // goes live just below, in this transaction
+    };
+    let event = draft.event;
+    let item = news_item::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        title: Set(draft.title.trim().to_owned()),
+        body: Set(draft.body),
+        category: Set(draft.category),
+        status: Set(status.to_owned()),
+        district_ids: Set(serde_json::json!(districts).to_string()),
+        publish_at: Set(draft.publish_at),
+        published_at: Set(None),
+        expires_at: Set(draft.expires_at),
+        pinned: Set(input.pinned),
+        notify: Set(input.notify),
+        event_starts_at: Set(event.as_ref().map(|e| stored(e.starts_at))),
+        event_ends_at: Set(event.as_ref().and_then(|e| e.ends_at.map(stored))),
+        event_location: Set(event
+            .and_then(|e| e.location)
+            .map(|l| l.trim().to_owned())
+            .filter(|l| !l.is_empty())),
+        author_id: Set(Some(actor.user_id)),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    let view = match (input.draft, scheduled_for) {
+        (true, _) => NewsView::new(item, now),
+        (false, Some(at)) => {
+            schedule(&txn, clock, item.id, at).await?;
+            NewsView::new(item, now)
+        }
+        (false, None) => go_live(&txn, clock, item).await?,
+    };
+    if let Some(claim) = claim {
+        let answer = idempotency::StoredAnswer {
+            status: 201,
+            body: String::new(),
+            resource_id: Some(view.item.id),
+        };
+        idempotency::complete(&txn, claim, &answer).await?;
+    }
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// One item: public when published and not expired; otherwise only for those who may edit it
+/// and its author (everyone else gets 404).
+pub async fn get(
+    conn: &impl ConnectionTrait,
+    clock: &SharedClock,
+    actor: Option<&Actor>,
+    id: Uuid,
+) -> DomainResult<NewsView> {
+    let item = news_item::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(not_found)?;
+    let view = NewsView::new(item, clock.now());
+    if view.is_public() || actor.is_some_and(|a| may_see_unpublished(a, &view)) {
+        Ok(view)
+    } else {
+        Err(not_found())
+    }
+}
+
+/// Changes an item. `if_match` tells whether the version the client last read is still the
+/// current one (the HTTP layer compares entity tags); `false` answers 412 and changes nothing.
+pub async fn update(
+    db: &DatabaseConnection,
+    clock: &SharedClock,
+    actor: &Actor,
+    id: Uuid,
+    patch: NewsPatch,
+    if_match: impl Fn(&NewsView) -> bool,
+) -> DomainResult<NewsView> {
+    let txn = db::begin_write(db).await?;
+    let now = clock.now();
+    let current = find_for_update(&txn, id).await?.ok_or_else(not_found)?;
+    let view = NewsView::new(current.clone(), now);
+    require_editor(actor, &view)?;
+    if !if_match(&view) {
+        return Err(DomainError::PreconditionFailed);
+    }
+    let was_published = current.status == PUBLISHED;
+    let publish_at_changes = patch
+        .publish_at
+        .is_some_and(|at| at.map(stored) != current.publish_at);
+    if was_published && (publish_at_changes || patch.draft == Some(true)) {
+        let field = if publish_at_changes {
+            "publish_at"
+        } else {
+            "draft"
+        };
+        return Err(DomainError::Validation(vec![crate::error::field(
+            field,
+            "Die Nachricht ist schon veröffentlicht. Zum Zurückziehen bitte löschen oder expires_at setzen.",
+            "The item is already published. Delete it or set expires_at to withdraw it.",
+        )]));
+    }
+    let category = patch.category.unwrap_or_else(|| current.category.clone());
+    let current_event = current.event_starts_at.map(|starts_at| EventInput {
+        starts_at,
+        ends_at: current.event_ends_at,
+        location: current.event_location.clone(),
+    });
+    // Leaving the category `event` drops the event data unless the patch names it.
+    let event = match patch.event {
+        Some(event) => event,
+        None if category != "event" => None,
+        None => current_event,
+    };
+    let draft = Draft {
+        title: patch.title.unwrap_or_else(|| current.title.clone()),
+        body: patch.body.unwrap_or_else(|| current.body.clone()),
+        category,
+        district_ids: patch.district_ids.unwrap_or_else(|| view.district_ids.clone()),
+        publish_at: patch.publish_at.unwrap_or(current.publish_at).map(stored),
+        expires_at: patch.expires_at.unwrap_or(current.expires_at).map(stored),
+        event,
+    };
+    let districts = validate(&txn, now, &draft, current.published_at).await?;
+    if !may_publish_to(actor, &districts) {
+        return Err(DomainError::Forbidden);
+    }
+    let stay_draft = patch.draft.unwrap_or(current.status == DRAFT);
+    let mut model: news_item::ActiveModel = current.clone().into();
+    model.title = Set(draft.title.trim().to_owned());
+    model.body = Set(draft.body);
+    model.category = Set(draft.category);
+    model.district_ids = Set(serde_json::json!(districts).to_string());
+    model.publish_at = Set(draft.publish_at);
+    model.expires_at = Set(draft.expires_at);
+    model.event_starts_at = Set(draft.event.as_ref().map(|e| stored(e.starts_at)));
+    model.event_ends_at = Set(draft.event.as_ref().and_then(|e| e.ends_at.map(stored)));
+    model.event_location = Set(draft
+        .event
+        .and_then(|e| e.location)
+        .map(|l| l.trim().to_owned())
+        .filter(|l| !l.is_empty()));
+    if let Some(pinned) = patch.pinned {
+        model.pinned = Set(pinned);
+    }
+    if let Some(notify) = patch.notify {
+        model.notify = Set(notify);
+    }
+    model.updated_at = Set(now);
+    let scheduled_for = draft.publish_at.filter(|at| *at > now);
+    let view = if was_published {
+        let view = NewsView::new(model.update(&txn).await?, now);
+        sync_placements(&txn, &view).await?;
+        view
+    } else if stay_draft {
+        model.status = Set(DRAFT.to_owned());
+        jobs::cancel(&txn, &publish_job_key(id)).await?;
+        NewsView::new(model.update(&txn).await?, now)
+    } else if let Some(at) = scheduled_for {
+        model.status = Set(SCHEDULED.to_owned());
+        let item = model.update(&txn).await?;
+        if current.status != SCHEDULED || current.publish_at != Some(at) {
+            schedule(&txn, clock, id, at).await?;
+        }
+        NewsView::new(item, now)
+    } else {
+        jobs::cancel(&txn, &publish_job_key(id)).await?;
+        let item = model.update(&txn).await?;
+        go_live(&txn, clock, item).await?
+    };
+    txn.commit().await?;
+    Ok(view)
+}
+
+pub async fn delete(
+    db: &DatabaseConnection,
+    clock: &SharedClock,
+    actor: &Actor,
+    id: Uuid,
+    if_match: impl Fn(&NewsView) -> bool,
+) -> DomainResult<()> {
+    let txn = db::begin_write(db).await?;
+    let current = find_for_update(&txn, id).await?.ok_or_else(not_found)?;
+    let view = NewsView::new(current, clock.now());
+    require_editor(actor, &view)?;
+    if !if_match(&view) {
+        return Err(DomainError::PreconditionFailed);
+    }
+    jobs::cancel(&txn, &publish_job_key(id)).await?;
+    // Its feed rows go with it (foreign key, on delete cascade).
+    news_item::Entity::delete_by_id(id).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The job that publishes a scheduled item. Runs once per item (unique key, claimed in the
+/// database); publishes only what is still scheduled and due, so a retry or a late run after
+/// an edit does nothing wrong.
+pub async fn publish_due(ctx: JobContext, job: ClaimedJob) -> Result<JobOutcome, JobError> {
+    #[derive(Deserialize)]
+    struct Payload {
+        news_id: Uuid,
+    }
+    let payload: Payload = job.payload()?;
+    let txn = db::begin_write(&ctx.db).await?;
+    let Some(item) = find_for_update(&txn, payload.news_id).await? else {
+        return Ok(JobOutcome::Done); // deleted meanwhile
+    };
+    if item.status != SCHEDULED {
+        return Ok(JobOutcome::Done); // published by hand or turned back into a draft
+    }
+    let now = ctx.clock.now();
+    if let Some(at) = item.publish_at.filter(|at| *at > now) {
+        // Moved later while this run was already claimed: come back then.
+        return Ok(JobOutcome::RetryAt(at));
+    }
+    let view = go_live(&txn, &ctx.clock, item).await?;
+    txn.commit().await?;
+    tracing::info!(news_id = %view.item.id, "published scheduled news item");
+    Ok(JobOutcome::Done)
+}
+
+fn keyset_after(
+    published_at: Expr,
+    id: Expr,
+    after: Option<(DateTime<Utc>, Uuid)>,
+) -> Condition {
+    let Some((at, last)) = after else {
+        return Condition::all();
+    };
+    // `published_at <= at` alone lets the index start at the cursor; the rest breaks ties.
+    Condition::all()
+        .add(published_at.clone().lte(at))
+        .add(
+            Condition::any()
+                .add(published_at.clone().lt(at))
+                .add(Condition::all().add(published_at.eq(at)).add(id.lt(last))),
+        )
+}
+
+fn not_expired(column: Expr, now: DateTime<Utc>) -> Condition {
+    Condition::any()
+        .add(column.clone().is_null())
+        .add(column.gt(now))
+}
+
+/// Feed rows of one district (`Some`) or the municipality-wide ones (`None`), newest first.
+async fn placements(
+    conn: &impl ConnectionTrait,
+    district: Option<Uuid>,
+    query: &FeedQuery,
+    now: DateTime<Utc>,
+) -> Result<Vec<news_placement::Model>, DbErr> {
+    use news_placement::Column as C;
+    let mut select = news_placement::Entity::find().filter(match district {
+        Some(d) => C::DistrictId.eq(d),
+        None => C::DistrictId.is_null(),
+    });
+    if let Some(category) = &query.category {
+        select = select.filter(C::Category.eq(category.clone()));
+    }
+    if let Some(pinned) = query.pinned {
+        select = select.filter(C::Pinned.eq(pinned));
+    }
+    select
+        .filter(C::PublishedAt.lte(now))
+        .filter(not_expired(Expr::col(C::ExpiresAt), now))
+        .filter(keyset_after(
+            Expr::col(C::PublishedAt),
+            Expr::col(C::NewsId),
+            query.after,
+        ))
+        .order_by_desc(C::PublishedAt)
+        .order_by_desc(C::NewsId)
+        .limit(query.limit + 1)
+        .all(conn)
+        .await
+}
+
+/// A page of the feed, newest first, and whether more follow.
+pub async fn feed(
+    conn: &impl ConnectionTrait,
+    clock: &SharedClock,
+    query: &FeedQuery,
+) -> DomainResult<(Vec<NewsView>, bool)> {
+    let now = clock.now();
+    let limit = usize::try_from(query.limit).unwrap_or(usize::MAX);
+    let mut items = if let Some(district) = query.district {
+        // The district's own rows and the municipality-wide ones, merged by the sort key.
+        let mut rows = placements(conn, Some(district), query, now).await?;
+        rows.extend(placements(conn, None, query, now).await?);
+        rows.sort_by(|a, b| (b.published_at, b.news_id).cmp(&(a.published_at, a.news_id)));
+        rows.truncate(limit + 1);
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.news_id).collect();
+        let mut found = news_item::Entity::find()
+            .filter(news_item::Column::Id.is_in(ids.clone()))
+            .all(conn)
+            .await?;
+        // Back into feed order (an item deleted in between simply drops out).
+        found.sort_by_key(|item| ids.iter().position(|id| *id == item.id));
+        found
+    } else {
+        use news_item::Column as C;
+        let mut select = news_item::Entity::find().filter(C::Status.eq(PUBLISHED));
+        if let Some(category) = &query.category {
+            select = select.filter(C::Category.eq(category.clone()));
+        }
+        if let Some(pinned) = query.pinned {
+            select = select.filter(C::Pinned.eq(pinned));
+        }
+        select
+            .filter(C::PublishedAt.lte(now))
+            .filter(not_expired(Expr::col(C::ExpiresAt), now))
+            .filter(keyset_after(
+                Expr::col(C::PublishedAt),
+                Expr::col(C::Id),
+                query.after,
+            ))
+            .order_by_desc(C::PublishedAt)
+            .order_by_desc(C::Id)
+            .limit(query.limit + 1)
+            .all(conn)
+            .await?
+    };
+    let more = items.len() > limit;
+    items.truncate(limit);
+    Ok((
+        items.into_iter().map(|i| NewsView::new(i, now)).collect(),
+        more,
+    ))
+}
+
+/// The caller's own items, newest first (keyset on the id), optionally of one status.
+pub async fn mine(
+    conn: &impl ConnectionTrait,
+    clock: &SharedClock,
+    actor: &Actor,
+    status: Option<Status>,
+    before: Option<Uuid>,
+    limit: u64,
+) -> DomainResult<(Vec<NewsView>, bool)> {
+    use news_item::Column as C;
+    let now = clock.now();
+    let mut select = news_item::Entity::find().filter(C::AuthorId.eq(actor.user_id));
+    select = match status {
+        None => select,
+        Some(Status::Draft) => select.filter(C::Status.eq(DRAFT)),
+        Some(Status::Scheduled) => select.filter(C::Status.eq(SCHEDULED)),
+        Some(Status::Published) => select
+            .filter(C::Status.eq(PUBLISHED))
+            .filter(not_expired(Expr::col(C::ExpiresAt), now)),
+        Some(Status::Expired) => select
+            .filter(C::Status.eq(PUBLISHED))
+            .filter(C::ExpiresAt.lte(now)),
+    };
+    if let Some(before) = before {
+        select = select.filter(C::Id.lt(before));
+    }
+    let mut items = select
+        .order_by_desc(C::Id)
+        .limit(limit + 1)
+        .all(conn)
+        .await?;
+    let more = items.len() as u64 > limit;
+    items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok((
+        items.into_iter().map(|i| NewsView::new(i, now)).collect(),
+        more,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_excerpt;
+
+    #[test]
+    fn push_texts_drop_markdown_and_keep_the_first_paragraph() {
+        assert_eq!(
+            plain_excerpt("## Straßensperrung\n\nDie **Hauptstraße** ist ab Montag gesperrt."),
+            "Straßensperrung"
+        );
+        assert_eq!(
+            plain_excerpt("Siehe [Aushang](https://example.org/a) im *Rathaus*.\nDanke!\n\nRest"),
+            "Siehe Aushang im Rathaus. Danke!"
+        );
+    }
+}

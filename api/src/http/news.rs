@@ -1,0 +1,641 @@
+//! `/api/v1/news`: district news (Ortsteil-Nachrichten), the public feed and publishing.
+
+use poem::web::Data;
+use poem_openapi::{
+    ApiResponse, Enum, Object, OpenApi, SecurityScheme,
+    param::{Header, Path, Query},
+    payload::Json,
+    types::MaybeUndefined,
+};
+use uuid::Uuid;
+
+use super::{
+    ApiTags,
+    body::JsonBody,
+    etag::{Cached, etag_of, if_match_allows},
+    pagination,
+    types::{Timestamp, patch_field},
+};
+use crate::{
+    auth::{Actor, BearerAuth},
+    domain::{
+        idempotency::Claim,
+        news::{self, EventInput, FeedQuery, NewNews, NewsPatch, NewsView, Status},
+    },
+    error::ApiResult,
+    state::AppState,
+};
+
+/// A bearer token where one is optional: public items for everyone, and drafts and scheduled
+/// items for their editors. A token that is sent must be valid (401 otherwise).
+#[derive(SecurityScheme)]
+pub enum OptionalBearer {
+    Bearer(BearerAuth),
+    #[oai(fallback)]
+    Anonymous,
+}
+
+impl AppState {
+    async fn optional_actor(&self, auth: &OptionalBearer) -> ApiResult<Option<Actor>> {
+        match auth {
+            OptionalBearer::Bearer(auth) => Ok(Some(self.actor(auth).await?)),
+            OptionalBearer::Anonymous => Ok(None),
+        }
+    }
+}
+
+/// What a news item is.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum NewsCategory {
+    /// News from the village.
+    News,
+    /// An official announcement (amtliche Bekanntmachung).
+    Announcement,
+    /// An event; the item carries `event` with its time and place.
+    Event,
+    /// A warning (storm, water, road closure): pushed at once with high urgency, also during
+    /// quiet hours.
+    Warning,
+}
+
+impl NewsCategory {
+    fn as_str(self) -> &'static str {
+        match self {
+            NewsCategory::News => "news",
+            NewsCategory::Announcement => "announcement",
+            NewsCategory::Event => "event",
+            NewsCategory::Warning => "warning",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "announcement" => NewsCategory::Announcement,
+            "event" => NewsCategory::Event,
+            "warning" => NewsCategory::Warning,
+            _ => NewsCategory::News,
+        }
+    }
+}
+
+/// Where an item stands.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum NewsStatus {
+    /// Being written; seen only by its author and its editors.
+    Draft,
+    /// Goes live at `publish_at` (within seconds); invisible until then.
+    Scheduled,
+    /// In the feed.
+    Published,
+    /// Was published; `expires_at` has passed, so it left the feed.
+    Expired,
+}
+
+impl From<Status> for NewsStatus {
+    fn from(status: Status) -> Self {
+        match status {
+            Status::Draft => NewsStatus::Draft,
+            Status::Scheduled => NewsStatus::Scheduled,
+            Status::Published => NewsStatus::Published,
+            Status::Expired => NewsStatus::Expired,
+        }
+    }
+}
+
+impl From<NewsStatus> for Status {
+    fn from(status: NewsStatus) -> Self {
+        match status {
+            NewsStatus::Draft => Status::Draft,
+            NewsStatus::Scheduled => Status::Scheduled,
+            NewsStatus::Published => Status::Published,
+            NewsStatus::Expired => Status::Expired,
+        }
+    }
+}
+
+/// When and where an event takes place.
+#[derive(Object, Clone, Debug)]
+#[oai(example)]
+pub struct NewsEvent {
+    /// Start (RFC 3339, UTC).
+    pub starts_at: Timestamp,
+    /// End, after `starts_at`, or null.
+    pub ends_at: Option<Timestamp>,
+    /// Where, at most 200 characters, or null.
+    pub location: Option<String>,
+}
+
+impl poem_openapi::types::Example for NewsEvent {
+    fn example() -> Self {
+        Self {
+            starts_at: example_time("2026-07-04T13:00:00Z"),
+            ends_at: Some(example_time("2026-07-04T18:00:00Z")),
+            location: Some("Dorfgemeinschaftshaus Opperode".into()),
+        }
+    }
+}
+
+fn example_time(text: &str) -> Timestamp {
+    Timestamp(
+        chrono::DateTime::parse_from_rfc3339(text)
+            .map(|t| t.to_utc())
+            .unwrap_or_default(),
+    )
+}
+
+impl From<EventInput> for NewsEvent {
+    fn from(e: EventInput) -> Self {
+        Self {
+            starts_at: e.starts_at.into(),
+            ends_at: e.ends_at.map(Timestamp),
+            location: e.location,
+        }
+    }
+}
+
+impl From<NewsEvent> for EventInput {
+    fn from(e: NewsEvent) -> Self {
+        Self {
+            starts_at: e.starts_at.0,
+            ends_at: e.ends_at.map(|t| t.0),
+            location: e.location,
+        }
+    }
+}
+
+/// A news item of one or more districts, or of the whole municipality.
+///
+/// `body` is Markdown (CommonMark), stored exactly as written and never turned into HTML by
+/// the server. Clients render it with a CommonMark renderer that does **not** pass raw HTML
+/// through (escape or drop it), allow links only with `https:`, `http:`, `mailto:` and `tel:`,
+/// and show images, if at all, only after a tap. Clients that cannot render Markdown show it
+/// as plain text; it is written to read well that way.
+#[derive(Object, Clone, Debug)]
+#[oai(example)]
+pub struct NewsItem {
+    /// Stable identifier (UUID v7).
+    pub id: Uuid,
+    /// Headline, at most 200 characters.
+    pub title: String,
+    /// Text in Markdown, at most 20,000 characters (see above for rendering).
+    pub body: String,
+    /// What it is.
+    pub category: NewsCategory,
+    /// The districts it is for; empty = the whole municipality (shown in every district's feed).
+    pub district_ids: Vec<Uuid>,
+    /// Where it stands at the time of the answer.
+    pub status: NewsStatus,
+    /// The requested publication time, or null (at once).
+    pub publish_at: Option<Timestamp>,
+    /// When it went live (the feed is ordered by this), or null while not yet published.
+    pub published_at: Option<Timestamp>,
+    /// When it leaves the feed, or null (stays).
+    pub expires_at: Option<Timestamp>,
+    /// Shown on top of the district's page (ask with `pinned=true`).
+    pub pinned: bool,
+    /// Whether residents are told by push when it goes live.
+    pub notify: bool,
+    /// For category `event`: when and where; null otherwise.
+    pub event: Option<NewsEvent>,
+    /// When it was written.
+    pub created_at: Timestamp,
+    /// When it last changed.
+    pub updated_at: Timestamp,
+}
+
+impl poem_openapi::types::Example for NewsItem {
+    fn example() -> Self {
+        Self {
+            id: Uuid::nil(),
+            title: "Sommerfest am Dorfgemeinschaftshaus".into(),
+            body: "Am **Samstag** feiern wir ab 13 Uhr. Kuchenspenden bitte an *Frau Müller*.\n\nMehr unter [ballenstedt.de](https://www.ballenstedt.de).".into(),
+            category: NewsCategory::Event,
+            district_ids: vec![Uuid::nil()],
+            status: NewsStatus::Published,
+            publish_at: None,
+            published_at: Some(example_time("2026-06-20T07:30:00Z")),
+            expires_at: Some(example_time("2026-07-05T00:00:00Z")),
+            pinned: false,
+            notify: true,
+            event: Some(NewsEvent::example()),
+            created_at: example_time("2026-06-20T07:30:00Z"),
+            updated_at: example_time("2026-06-20T07:30:00Z"),
+        }
+    }
+}
+
+
+impl From<NewsView> for NewsItem {
+    fn from(view: NewsView) -> Self {
+        let i = view.item;
+        Self {
+            id: i.id,
+            title: i.title,
+            body: i.body,
+            category: NewsCategory::parse(&i.category),
+            district_ids: view.district_ids,
+            status: view.status.into(),
+            publish_at: i.publish_at.map(Timestamp),
+            published_at: i.published_at.map(Timestamp),
+            expires_at: i.expires_at.map(Timestamp),
+            pinned: i.pinned,
+            notify: i.notify,
+            event: i.event_starts_at.map(|starts_at| NewsEvent {
+                starts_at: starts_at.into(),
+                ends_at: i.event_ends_at.map(Timestamp),
+                location: i.event_location,
+            }),
+            created_at: i.created_at.into(),
+            updated_at: i.updated_at.into(),
+        }
+    }
+}
+
+/// A page of news, newest first.
+#[derive(Object, Clone, Debug)]
+pub struct NewsPage {
+    /// The items of this page.
+    pub items: Vec<NewsItem>,
+    /// Pass as `cursor` for the next page; null on the last page. Stays valid while new items
+    /// are published (they appear on top, never within later pages).
+    pub next_cursor: Option<String>,
+}
+
+/// A new news item.
+#[derive(Object, Clone, Debug)]
+#[oai(example)]
+pub struct CreateNews {
+    /// Headline, 1 to 200 characters.
+    pub title: String,
+    /// Text in Markdown, 1 to 20,000 characters, stored as written.
+    pub body: String,
+    /// What it is.
+    pub category: NewsCategory,
+    /// The districts it is for. A district leader may name only districts they lead; an empty
+    /// list (the whole municipality) is for administrators.
+    pub district_ids: Vec<Uuid>,
+    /// Publish at this time (at most a year ahead); until then it is invisible, and its push
+    /// goes out then. Null or a past time: at once.
+    pub publish_at: Option<Timestamp>,
+    /// Leave the feed at this time (after publication), or null.
+    pub expires_at: Option<Timestamp>,
+    /// Show on top of the district's page (default false).
+    #[oai(default)]
+    pub pinned: bool,
+    /// Required for category `event`, not allowed for the others.
+    pub event: Option<NewsEvent>,
+    /// Tell the residents of the districts by push when it goes live (default false).
+    #[oai(default)]
+    pub notify: bool,
+    /// Keep as a draft, neither published nor scheduled (default false). Publish it later with
+    /// `PATCH {"draft": false}`.
+    #[oai(default)]
+    pub draft: bool,
+}
+
+impl poem_openapi::types::Example for CreateNews {
+    fn example() -> Self {
+        Self {
+            title: "Straßensperrung Hauptstraße".into(),
+            body: "Wegen Bauarbeiten ist die Hauptstraße von **Montag bis Freitag** gesperrt. Die Umleitung ist ausgeschildert.".into(),
+            category: NewsCategory::Announcement,
+            district_ids: vec![Uuid::nil()],
+            publish_at: Some(example_time("2026-06-22T05:00:00Z")),
+            expires_at: Some(example_time("2026-06-27T00:00:00Z")),
+            pinned: true,
+            event: None,
+            notify: true,
+            draft: false,
+        }
+    }
+}
+
+/// Changes to an item; absent fields stay, `null` clears an optional one.
+#[derive(Object, Clone, Debug)]
+#[oai(example)]
+pub struct UpdateNews {
+    /// New headline.
+    pub title: Option<String>,
+    /// New text.
+    pub body: Option<String>,
+    /// New category. Leaving `event` drops the event data unless `event` is given too.
+    pub category: Option<NewsCategory>,
+    /// New districts (the caller must be allowed to publish to all of them).
+    pub district_ids: Option<Vec<Uuid>>,
+    /// New publication time; only before publication. `null`: at once.
+    pub publish_at: MaybeUndefined<Timestamp>,
+    /// New expiry; `null`: stays. A time that has passed takes a published item off the feed.
+    pub expires_at: MaybeUndefined<Timestamp>,
+    /// Pin or unpin.
+    pub pinned: Option<bool>,
+    /// New event data; `null` removes it.
+    pub event: MaybeUndefined<NewsEvent>,
+    /// Push at publication; changing it after publication sends nothing.
+    pub notify: Option<bool>,
+    /// `false` publishes a draft (or schedules it, when `publish_at` lies ahead); `true` turns
+    /// a scheduled item back into a draft. Not possible once published.
+    pub draft: Option<bool>,
+}
+
+impl poem_openapi::types::Example for UpdateNews {
+    fn example() -> Self {
+        Self {
+            title: Some("Straßensperrung Hauptstraße verlängert".into()),
+            body: None,
+            category: None,
+            district_ids: None,
+            publish_at: MaybeUndefined::Undefined,
+            expires_at: MaybeUndefined::Value(example_time("2026-07-04T00:00:00Z")),
+            pinned: None,
+            event: MaybeUndefined::Undefined,
+            notify: None,
+            draft: None,
+        }
+    }
+}
+
+#[derive(ApiResponse)]
+pub enum NewsCreated {
+    /// The item was created (published, scheduled or kept as a draft, see `status`).
+    #[oai(status = 201)]
+    Created(
+        Json<NewsItem>,
+        /// The version, for `If-Match` on a later change.
+        #[oai(header = "ETag")]
+        String,
+    ),
+}
+
+#[derive(ApiResponse)]
+pub enum NewsUpdated {
+    /// The item as it is now.
+    #[oai(status = 200)]
+    Ok(
+        Json<NewsItem>,
+        /// The new version, for `If-Match` on the next change.
+        #[oai(header = "ETag")]
+        String,
+    ),
+}
+
+#[derive(ApiResponse)]
+pub enum NewsDeleted {
+    /// Deleted; it left every feed.
+    #[oai(status = 204)]
+    NoContent,
+}
+
+fn tagged(view: NewsView) -> (NewsItem, String) {
+    let item = NewsItem::from(view);
+    let etag = etag_of(&item);
+    (item, etag)
+}
+
+/// The `If-Match` check for the domain: the current version's tag against the client's.
+fn version_check(if_match: Option<String>) -> impl Fn(&NewsView) -> bool {
+    move |view| {
+        if_match_allows(
+            if_match.as_deref(),
+            &etag_of(&NewsItem::from(view.clone())),
+        )
+    }
+}
+
+pub struct NewsApi;
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::News")]
+impl NewsApi {
+    /// Read the news feed
+    ///
+    /// Public. Published, unexpired items, newest first (by the time they went live). With
+    /// `district_id`: that district's items and the municipality-wide ones. Cursor-paginated:
+    /// pass `next_cursor` back as `cursor`; pages neither skip nor repeat items while new ones
+    /// are published. `ETag`/`If-None-Match` supported.
+    #[oai(path = "/news", method = "get", operation_id = "listNews")]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        /// Only this district's items (and the municipality-wide ones).
+        district_id: Query<Option<Uuid>>,
+        /// Only items of this category.
+        category: Query<Option<NewsCategory>>,
+        /// `true`: only pinned items; `false`: only the others.
+        pinned: Query<Option<bool>>,
+        /// Page size, 1–100 (default 20).
+        limit: Query<Option<u64>>,
+        /// `next_cursor` of the previous page.
+        cursor: Query<Option<String>>,
+        /// The `ETag` of a copy the client already holds.
+        #[oai(name = "If-None-Match")]
+        if_none_match: Header<Option<String>>,
+    ) -> ApiResult<Cached<NewsPage>> {
+        let query = FeedQuery {
+            district: district_id.0,
+            category: category.0.map(|c| c.as_str().to_owned()),
+            pinned: pinned.0,
+            after: pagination::decode_at(cursor.0.as_deref())?,
+            limit: pagination::limit(limit.0)?,
+        };
+        let (items, more) = news::feed(&state.db, &state.clock, &query).await?;
+        let next_cursor = items
+            .last()
+            .filter(|_| more)
+            .and_then(|v| Some(pagination::encode_at(v.item.published_at?, v.item.id)));
+        let page = NewsPage {
+            items: items.into_iter().map(NewsItem::from).collect(),
+            next_cursor,
+        };
+        Ok(Cached::respond(page, if_none_match.0.as_deref()))
+    }
+
+    /// List my news items
+    ///
+    /// The items the caller wrote, newest first, in every status (drafts, scheduled,
+    /// published, expired), optionally of one status.
+    #[oai(path = "/news/mine", method = "get", operation_id = "listMyNews")]
+    async fn mine(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// Only items in this status.
+        status: Query<Option<NewsStatus>>,
+        /// Page size, 1–100 (default 20).
+        limit: Query<Option<u64>>,
+        /// `next_cursor` of the previous page.
+        cursor: Query<Option<String>>,
+    ) -> ApiResult<Json<NewsPage>> {
+        let actor = state.actor(&auth).await?;
+        let limit = pagination::limit(limit.0)?;
+        let before = pagination::decode(cursor.0.as_deref())?;
+        let (items, more) = news::mine(
+            &state.db,
+            &state.clock,
+            &actor,
+            status.0.map(Status::from),
+            before,
+            limit,
+        )
+        .await?;
+        let last = items.last().map(|v| v.item.id);
+        Ok(Json(NewsPage {
+            items: items.into_iter().map(NewsItem::from).collect(),
+            next_cursor: pagination::next(last, more),
+        }))
+    }
+
+    /// Get a news item
+    ///
+    /// Public while published and unexpired. Drafts, scheduled and expired items are shown
+    /// only to those who may edit them and to their author (with a token); everyone else gets
+    /// 404. The `ETag` serves `If-None-Match` here and `If-Match` on `PATCH`.
+    #[oai(path = "/news/:id", method = "get", operation_id = "getNews")]
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        auth: OptionalBearer,
+        /// The item's id.
+        id: Path<Uuid>,
+        /// The `ETag` of a copy the client already holds.
+        #[oai(name = "If-None-Match")]
+        if_none_match: Header<Option<String>>,
+    ) -> ApiResult<Cached<NewsItem>> {
+        let actor = state.optional_actor(&auth).await?;
+        let view = news::get(&state.db, &state.clock, actor.as_ref(), id.0).await?;
+        Ok(Cached::respond(
+            NewsItem::from(view),
+            if_none_match.0.as_deref(),
+        ))
+    }
+
+    /// Publish a news item
+    ///
+    /// District leaders (Ortsbürgermeister:innen) for the districts they lead; administrators
+    /// for any district and for the whole municipality (`district_ids: []`). With `notify`,
+    /// the residents of those districts are told by push when it goes live (at once, or at
+    /// `publish_at`). A retry with the same `Idempotency-Key` creates nothing new.
+    #[oai(path = "/news", method = "post", operation_id = "createNews")]
+    async fn create(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// Any unique string (a UUID): a retry with the same key within 24 h creates nothing new.
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<String>>,
+        body: JsonBody<CreateNews>,
+    ) -> ApiResult<NewsCreated> {
+        let actor = state.actor(&auth).await?;
+        let b = body.0;
+        let fingerprint = serde_json::json!([
+            b.title,
+            b.body,
+            b.category.as_str(),
+            b.district_ids,
+            b.publish_at.map(|t| t.0),
+            b.expires_at.map(|t| t.0),
+            b.pinned,
+            b.event.as_ref().map(|e| (e.starts_at.0, e.ends_at.map(|t| t.0), &e.location)),
+            b.notify,
+            b.draft
+        ]);
+        let claim = idempotency_key
+            .0
+            .as_deref()
+            .map(|key| {
+                Claim::new(
+                    format!("user:{}", actor.user_id),
+                    key,
+                    "createNews",
+                    &fingerprint,
+                )
+            })
+            .transpose()?;
+        let input = NewNews {
+            title: b.title,
+            body: b.body,
+            category: b.category.as_str().to_owned(),
+            district_ids: b.district_ids,
+            publish_at: b.publish_at.map(|t| t.0),
+            expires_at: b.expires_at.map(|t| t.0),
+            pinned: b.pinned,
+            event: b.event.map(EventInput::from),
+            notify: b.notify,
+            draft: b.draft,
+        };
+        let view = news::create(&state.db, &state.clock, &actor, input, claim.as_ref()).await?;
+        let (item, etag) = tagged(view);
+        Ok(NewsCreated::Created(Json(item), etag))
+    }
+
+    /// Change a news item
+    ///
+    /// Administrators, and district leaders who lead every district of the item (and of its
+    /// new district list). Send the `ETag` you read as `If-Match`: if someone changed the item
+    /// meanwhile, the answer is 412 and nothing changes; read it again and retry.
+    #[oai(path = "/news/:id", method = "patch", operation_id = "updateNews")]
+    async fn update(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// The item's id.
+        id: Path<Uuid>,
+        /// The `ETag` of the version the change is based on.
+        #[oai(name = "If-Match")]
+        if_match: Header<Option<String>>,
+        body: JsonBody<UpdateNews>,
+    ) -> ApiResult<NewsUpdated> {
+        let actor = state.actor(&auth).await?;
+        let b = body.0;
+        let patch = NewsPatch {
+            title: b.title,
+            body: b.body,
+            category: b.category.map(|c| c.as_str().to_owned()),
+            district_ids: b.district_ids,
+            publish_at: patch_field(b.publish_at).map(|t| t.map(|t| t.0)),
+            expires_at: patch_field(b.expires_at).map(|t| t.map(|t| t.0)),
+            pinned: b.pinned,
+            event: patch_field(b.event).map(|e| e.map(EventInput::from)),
+            notify: b.notify,
+            draft: b.draft,
+        };
+        let view = news::update(
+            &state.db,
+            &state.clock,
+            &actor,
+            id.0,
+            patch,
+            version_check(if_match.0),
+        )
+        .await?;
+        let (item, etag) = tagged(view);
+        Ok(NewsUpdated::Ok(Json(item), etag))
+    }
+
+    /// Delete a news item
+    ///
+    /// Administrators, and district leaders who lead every district of the item. It leaves
+    /// every feed at once; a scheduled item is not published. `If-Match` is honoured.
+    #[oai(path = "/news/:id", method = "delete", operation_id = "deleteNews")]
+    async fn delete(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// The item's id.
+        id: Path<Uuid>,
+        /// The `ETag` of the version the caller means to delete.
+        #[oai(name = "If-Match")]
+        if_match: Header<Option<String>>,
+    ) -> ApiResult<NewsDeleted> {
+        let actor = state.actor(&auth).await?;
+        news::delete(
+            &state.db,
+            &state.clock,
+            &actor,
+            id.0,
+            version_check(if_match.0),
+        )
+        .await?;
+        Ok(NewsDeleted::NoContent)
+    }
+}
