@@ -93,7 +93,10 @@ impl AppState {
 pub fn job_registry() -> JobRegistry {
     let mut registry = JobRegistry::default();
     registry.register(maintenance::PURGE, maintenance::purge);
-    registry.register(crate::domain::news::PUBLISH_JOB, crate::domain::news::publish_due);
+    registry.register(
+        crate::domain::news::PUBLISH_JOB,
+        crate::domain::news::publish_due,
+    );
     registry
 }
 

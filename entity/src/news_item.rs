@@ -33,6 +33,15 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(has_many = "super::news_placement::Entity")]
+    Placements,
+}
+
+impl Related<super::news_placement::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Placements.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

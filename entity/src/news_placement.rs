@@ -18,6 +18,20 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::news_item::Entity",
+        from = "Column::NewsId",
+        to = "super::news_item::Column::Id",
+        on_delete = "Cascade"
+    )]
+    NewsItem,
+}
+
+impl Related<super::news_item::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::NewsItem.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

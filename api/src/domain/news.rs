@@ -13,8 +13,10 @@ use std::collections::HashSet;
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use entity::{district, news_item, news_placement};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend,
-    DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
     sea_query::{Expr, ExprTrait},
 };
 use serde::Deserialize;
@@ -250,7 +252,9 @@ async fn validate(
         );
     }
     // Goes (or went) live then; expiry must come after it.
-    let live_from = published_at.or(draft.publish_at.filter(|at| *at > now)).unwrap_or(now);
+    let live_from = published_at
+        .or(draft.publish_at.filter(|at| *at > now))
+        .unwrap_or(now);
     if let Some(expires_at) = draft.expires_at {
         v.check(
             expires_at > live_from,
@@ -299,7 +303,10 @@ async fn sync_placements(conn: &impl ConnectionTrait, view: &NewsView) -> Result
         .filter(news_placement::Column::NewsId.eq(view.item.id))
         .exec(conn)
         .await?;
-    let Some(published_at) = view.item.published_at.filter(|_| view.item.status == PUBLISHED)
+    let Some(published_at) = view
+        .item
+        .published_at
+        .filter(|_| view.item.status == PUBLISHED)
     else {
         return Ok(());
     };
@@ -308,15 +315,17 @@ async fn sync_placements(conn: &impl ConnectionTrait, view: &NewsView) -> Result
     } else {
         view.district_ids.iter().copied().map(Some).collect()
     };
-    let rows = districts.into_iter().map(|district| news_placement::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        news_id: Set(view.item.id),
-        district_id: Set(district),
-        category: Set(view.item.category.clone()),
-        pinned: Set(view.item.pinned),
-        published_at: Set(published_at),
-        expires_at: Set(view.item.expires_at),
-    });
+    let rows = districts
+        .into_iter()
+        .map(|district| news_placement::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            news_id: Set(view.item.id),
+            district_id: Set(district),
+            category: Set(view.item.category.clone()),
+            pinned: Set(view.item.pinned),
+            published_at: Set(published_at),
+            expires_at: Set(view.item.expires_at),
+        });
     news_placement::Entity::insert_many(rows)
         .exec_without_returning(conn)
         .await?;
@@ -588,7 +597,9 @@ pub async fn update(
         title: patch.title.unwrap_or_else(|| current.title.clone()),
         body: patch.body.unwrap_or_else(|| current.body.clone()),
         category,
-        district_ids: patch.district_ids.unwrap_or_else(|| view.district_ids.clone()),
+        district_ids: patch
+            .district_ids
+            .unwrap_or_else(|| view.district_ids.clone()),
         publish_at: patch.publish_at.unwrap_or(current.publish_at).map(stored),
         expires_at: patch.expires_at.unwrap_or(current.expires_at).map(stored),
         event,
@@ -692,22 +703,16 @@ pub async fn publish_due(ctx: JobContext, job: ClaimedJob) -> Result<JobOutcome,
     Ok(JobOutcome::Done)
 }
 
-fn keyset_after(
-    published_at: Expr,
-    id: Expr,
-    after: Option<(DateTime<Utc>, Uuid)>,
-) -> Condition {
+fn keyset_after(published_at: Expr, id: Expr, after: Option<(DateTime<Utc>, Uuid)>) -> Condition {
     let Some((at, last)) = after else {
         return Condition::all();
     };
     // `published_at <= at` alone lets the index start at the cursor; the rest breaks ties.
-    Condition::all()
-        .add(published_at.clone().lte(at))
-        .add(
-            Condition::any()
-                .add(published_at.clone().lt(at))
-                .add(Condition::all().add(published_at.eq(at)).add(id.lt(last))),
-        )
+    Condition::all().add(published_at.clone().lte(at)).add(
+        Condition::any()
+            .add(published_at.clone().lt(at))
+            .add(Condition::all().add(published_at.eq(at)).add(id.lt(last))),
+    )
 }
 
 fn not_expired(column: Expr, now: DateTime<Utc>) -> Condition {
@@ -716,37 +721,49 @@ fn not_expired(column: Expr, now: DateTime<Utc>) -> Condition {
         .add(column.gt(now))
 }
 
-/// Feed rows of one district (`Some`) or the municipality-wide ones (`None`), newest first.
-async fn placements(
+/// Items placed in one district (`Some`) or municipality-wide (`None`), newest first: one range
+/// scan of a feed index, joined to the items.
+async fn placed_items(
     conn: &impl ConnectionTrait,
     district: Option<Uuid>,
     query: &FeedQuery,
     now: DateTime<Utc>,
-) -> Result<Vec<news_placement::Model>, DbErr> {
+) -> Result<Vec<(news_item::Model, DateTime<Utc>)>, DbErr> {
     use news_placement::Column as C;
-    let mut select = news_placement::Entity::find().filter(match district {
-        Some(d) => C::DistrictId.eq(d),
-        None => C::DistrictId.is_null(),
-    });
+    let mut select = news_item::Entity::find()
+        .inner_join(news_placement::Entity)
+        .filter(match district {
+            Some(d) => C::DistrictId.eq(d),
+            None => C::DistrictId.is_null(),
+        });
     if let Some(category) = &query.category {
         select = select.filter(C::Category.eq(category.clone()));
     }
     if let Some(pinned) = query.pinned {
         select = select.filter(C::Pinned.eq(pinned));
     }
-    select
-        .filter(C::PublishedAt.lte(now))
-        .filter(not_expired(Expr::col(C::ExpiresAt), now))
+    let published_at = Expr::col((news_placement::Entity, C::PublishedAt));
+    let items = select
+        .filter(published_at.clone().lte(now))
+        .filter(not_expired(
+            Expr::col((news_placement::Entity, C::ExpiresAt)),
+            now,
+        ))
         .filter(keyset_after(
-            Expr::col(C::PublishedAt),
-            Expr::col(C::NewsId),
+            published_at,
+            Expr::col((news_placement::Entity, C::NewsId)),
             query.after,
         ))
         .order_by_desc(C::PublishedAt)
         .order_by_desc(C::NewsId)
         .limit(query.limit + 1)
         .all(conn)
-        .await
+        .await?;
+    // A placed item is published, so it has its publication time.
+    Ok(items
+        .into_iter()
+        .filter_map(|item| item.published_at.map(|at| (item, at)))
+        .collect())
 }
 
 /// A page of the feed, newest first, and whether more follow.
@@ -758,19 +775,11 @@ pub async fn feed(
     let now = clock.now();
     let limit = usize::try_from(query.limit).unwrap_or(usize::MAX);
     let mut items = if let Some(district) = query.district {
-        // The district's own rows and the municipality-wide ones, merged by the sort key.
-        let mut rows = placements(conn, Some(district), query, now).await?;
-        rows.extend(placements(conn, None, query, now).await?);
-        rows.sort_by(|a, b| (b.published_at, b.news_id).cmp(&(a.published_at, a.news_id)));
-        rows.truncate(limit + 1);
-        let ids: Vec<Uuid> = rows.iter().map(|r| r.news_id).collect();
-        let mut found = news_item::Entity::find()
-            .filter(news_item::Column::Id.is_in(ids.clone()))
-            .all(conn)
-            .await?;
-        // Back into feed order (an item deleted in between simply drops out).
-        found.sort_by_key(|item| ids.iter().position(|id| *id == item.id));
-        found
+        // The district's own items and the municipality-wide ones, merged by the sort key.
+        let mut rows = placed_items(conn, Some(district), query, now).await?;
+        rows.extend(placed_items(conn, None, query, now).await?);
+        rows.sort_by(|(a, a_at), (b, b_at)| (b_at, b.id).cmp(&(a_at, a.id)));
+        rows.into_iter().map(|(item, _)| item).collect()
     } else {
         use news_item::Column as C;
         let mut select = news_item::Entity::find().filter(C::Status.eq(PUBLISHED));

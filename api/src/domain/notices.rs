@@ -30,12 +30,7 @@ pub enum Audience {
 }
 
 /// How an audience is stored: kind, the one id it names, the district list, the category.
-type AudienceColumns = (
-    &'static str,
-    Option<Uuid>,
-    Option<String>,
-    Option<String>,
-);
+type AudienceColumns = (&'static str, Option<Uuid>, Option<String>, Option<String>);
 
 impl Audience {
     fn columns(&self) -> AudienceColumns {

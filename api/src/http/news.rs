@@ -226,7 +226,6 @@ impl poem_openapi::types::Example for NewsItem {
     }
 }
 
-
 impl From<NewsView> for NewsItem {
     fn from(view: NewsView) -> Self {
         let i = view.item;
@@ -395,12 +394,7 @@ fn tagged(view: NewsView) -> (NewsItem, String) {
 
 /// The `If-Match` check for the domain: the current version's tag against the client's.
 fn version_check(if_match: Option<String>) -> impl Fn(&NewsView) -> bool {
-    move |view| {
-        if_match_allows(
-            if_match.as_deref(),
-            &etag_of(&NewsItem::from(view.clone())),
-        )
-    }
+    move |view| if_match_allows(if_match.as_deref(), &etag_of(&NewsItem::from(view.clone())))
 }
 
 pub struct NewsApi;
@@ -535,7 +529,9 @@ impl NewsApi {
             b.publish_at.map(|t| t.0),
             b.expires_at.map(|t| t.0),
             b.pinned,
-            b.event.as_ref().map(|e| (e.starts_at.0, e.ends_at.map(|t| t.0), &e.location)),
+            b.event
+                .as_ref()
+                .map(|e| (e.starts_at.0, e.ends_at.map(|t| t.0), &e.location)),
             b.notify,
             b.draft
         ]);

@@ -95,8 +95,14 @@ mod tests {
     fn a_time_cursor_round_trips_and_refuses_other_input() {
         let at = DateTime::from_timestamp_micros(1_780_000_000_123_456).expect("time");
         let id = Uuid::now_v7();
-        assert_eq!(decode_at(Some(&encode_at(at, id))).expect("ok"), Some((at, id)));
-        assert!(decode_at(Some(&encode(id))).is_err(), "an id-only cursor is not a time cursor");
+        assert_eq!(
+            decode_at(Some(&encode_at(at, id))).expect("ok"),
+            Some((at, id))
+        );
+        assert!(
+            decode_at(Some(&encode(id))).is_err(),
+            "an id-only cursor is not a time cursor"
+        );
         assert!(decode_at(Some("not a cursor")).is_err());
         assert_eq!(decode_at(Some("")).expect("empty"), None);
     }

@@ -11,6 +11,8 @@ mod districts;
 mod edge;
 mod jobs;
 mod me;
+mod news;
+mod news_feed;
 mod openapi;
 mod opening_hours;
 mod operations;
