@@ -134,6 +134,42 @@ impl MigrationTrait for Migration {
             }
             manager.create_index(index.to_owned()).await?;
         }
+        // The municipality-wide rows (null district) get partial indexes of their own:
+        // PostgreSQL does not treat `district_id IS NULL` like an equality, so with the indexes
+        // above it would sort all those rows for every page instead of reading them in order.
+        let municipality_indexes: [(&str, &[NewsPlacement]); 3] = [
+            (
+                "idx_news_placement_municipality",
+                &[NewsPlacement::PublishedAt, NewsPlacement::NewsId],
+            ),
+            (
+                "idx_news_placement_municipality_category",
+                &[
+                    NewsPlacement::Category,
+                    NewsPlacement::PublishedAt,
+                    NewsPlacement::NewsId,
+                ],
+            ),
+            (
+                "idx_news_placement_municipality_pinned",
+                &[
+                    NewsPlacement::Pinned,
+                    NewsPlacement::PublishedAt,
+                    NewsPlacement::NewsId,
+                ],
+            ),
+        ];
+        for (name, columns) in municipality_indexes {
+            let mut index = Index::create();
+            index
+                .name(name)
+                .table(NewsPlacement::Table)
+                .and_where(Expr::col(NewsPlacement::DistrictId).is_null());
+            for column in columns {
+                index.col(column.clone());
+            }
+            manager.create_index(index.to_owned()).await?;
+        }
 
         // A notice for several districts at once (a news item for two villages, or for the
         // whole municipality when empty) is one notice, so nobody is told twice.
