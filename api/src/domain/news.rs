@@ -235,7 +235,7 @@ async fn validate(
         for (index, id) in draft.district_ids.iter().enumerate() {
             if !known.contains(id) {
                 v.push(FieldError::new(
-                    &format!("district_ids[{index}]"),
+                    format!("district_ids[{index}]"),
                     Text::new("Diesen Ortsteil gibt es nicht.", "No such district."),
                 ));
             }

@@ -408,6 +408,10 @@ impl NewsApi {
     /// pass `next_cursor` back as `cursor`; pages neither skip nor repeat items while new ones
     /// are published. `ETag`/`If-None-Match` supported.
     #[oai(path = "/news", method = "get", operation_id = "listNews")]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "poem-openapi takes each documented parameter as an argument"
+    )]
     async fn list(
         &self,
         state: Data<&AppState>,

@@ -283,7 +283,7 @@ async fn a_district_leader_publishes_an_item_that_anyone_can_read_at_once() {
     assert_eq!(read.status, 200, "{}", read.text);
     assert_eq!(read.json(), created);
     assert!(read.header("etag").is_some(), "ETag on read");
-    assert_eq!(feed(&app, "").await, [id.clone()]);
+    assert_eq!(feed(&app, "").await, vec![id.clone()]);
     assert_eq!(
         feed(&app, &format!("?district_id={}", cast.rieder)).await,
         [id]
@@ -987,7 +987,7 @@ async fn a_district_named_twice_counts_once() {
         BTreeSet::from([cast.rieder.clone(), cast.badeborn.clone()])
     );
     let id = id_of(&created);
-    assert_eq!(feed(&app, "").await, [id.clone()]);
+    assert_eq!(feed(&app, "").await, vec![id.clone()]);
     assert_eq!(
         feed(&app, &format!("?district_id={}", cast.rieder)).await,
         [id]
@@ -1340,7 +1340,7 @@ async fn a_scheduled_item_stays_invisible_until_the_job_publishes_it_after_its_t
         Some(at + Duration::minutes(7)),
         "published_at is when it went live"
     );
-    assert_eq!(feed(&app, "").await, [id.clone()]);
+    assert_eq!(feed(&app, "").await, vec![id.clone()]);
     assert_eq!(feed(&app, &rieder_feed).await, [id]);
 }
 
@@ -1475,14 +1475,14 @@ async fn moving_the_publication_time_moves_when_an_item_goes_live() {
     run_jobs(&app).await;
     assert_eq!(
         feed(&app, "").await,
-        [earlier.clone()],
+        vec![earlier.clone()],
         "the earlier time publishes"
     );
     app.clock.set(start + Duration::hours(3));
     run_jobs(&app).await;
     assert_eq!(
         feed(&app, "").await,
-        [earlier.clone()],
+        vec![earlier.clone()],
         "the old time does nothing"
     );
     app.clock.set(start + Duration::hours(5));
@@ -1528,7 +1528,7 @@ async fn clearing_the_publication_time_of_a_scheduled_item_publishes_it_at_once(
         instant(&live["published_at"]),
         Some(test_epoch() + Duration::minutes(5))
     );
-    assert_eq!(feed(&app, "").await, [id.clone()]);
+    assert_eq!(feed(&app, "").await, vec![id.clone()]);
     assert_eq!(notices_of(&app, &id).await.len(), 1);
     // The old time does nothing more.
     app.clock.set(at + Duration::minutes(1));
@@ -1879,7 +1879,7 @@ async fn concurrent_retries_with_the_same_idempotency_key_create_one_item() {
         replies.iter().all(|r| id_of(&r.json()) == first),
         "{replies:?}"
     );
-    assert_eq!(my_ids(&app, &cast.leader).await, [first.clone()]);
+    assert_eq!(my_ids(&app, &cast.leader).await, vec![first.clone()]);
     assert_eq!(feed(&app, "").await, [first]);
     assert_eq!(news_notices(&app).await.len(), 1);
 }
