@@ -175,6 +175,8 @@ impl From<DbErr> for JobError {
 pub struct JobContext {
     pub db: DatabaseConnection,
     pub clock: SharedClock,
+    /// The municipality's time zone, for local times in notices.
+    pub time_zone: chrono_tz::Tz,
 }
 
 type Handler = Arc<

@@ -27,7 +27,7 @@ use poem_openapi::OpenApiService;
 use crate::config::Settings;
 use crate::http::{
     auth::AuthApi, districts::DistrictsApi, edge, me::MeApi, news::NewsApi,
-    operations::OperationsApi, shops::ShopsApi, users::UsersApi,
+    operations::OperationsApi, rides::RidesApi, shops::ShopsApi, users::UsersApi,
 };
 pub use crate::state::AppState;
 
@@ -38,6 +38,7 @@ pub type Apis = (
     UsersApi,
     DistrictsApi,
     NewsApi,
+    RidesApi,
     ShopsApi,
     OperationsApi,
 );
@@ -53,6 +54,7 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
             UsersApi,
             DistrictsApi,
             NewsApi,
+            RidesApi,
             ShopsApi,
             OperationsApi,
         ),

@@ -85,6 +85,7 @@ impl AppState {
         JobContext {
             db: self.db.clone(),
             clock: self.clock.clone(),
+            time_zone: self.time_zone,
         }
     }
 }
@@ -96,6 +97,14 @@ pub fn job_registry() -> JobRegistry {
     registry.register(
         crate::domain::news::PUBLISH_JOB,
         crate::domain::news::publish_due,
+    );
+    registry.register(
+        crate::domain::rides::EXPIRE_JOB,
+        crate::domain::rides::expire_due,
+    );
+    registry.register(
+        crate::domain::rides::REMIND_JOB,
+        crate::domain::rides::remind_due,
     );
     registry
 }

@@ -9,6 +9,8 @@ pub mod news_item;
 pub mod news_placement;
 pub mod notice;
 pub mod refresh_token;
+pub mod ride;
+pub mod ride_event;
 pub mod role_assignment;
 pub mod session;
 pub mod shop;

@@ -8,6 +8,7 @@ mod m20261121_000002_create_job;
 mod m20261121_000003_create_accounts;
 mod m20261122_000004_shops;
 mod m20261122_000005_news;
+mod m20261122_000006_rides;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000003_create_accounts::Migration),
             Box::new(m20261122_000004_shops::Migration),
             Box::new(m20261122_000005_news::Migration),
+            Box::new(m20261122_000006_rides::Migration),
         ]
     }
 }

@@ -13,6 +13,7 @@ pub mod me;
 pub mod news;
 pub mod operations;
 pub mod pagination;
+pub mod rides;
 pub mod shops;
 pub mod types;
 pub mod users;
@@ -30,6 +31,8 @@ pub enum ApiTags {
     Districts,
     /// District news (Ortsteil-Nachrichten): the public feed and publishing.
     News,
+    /// Shuttle rides (Fahrdienst) for older residents without a car: booking, dispatch, driving.
+    Rides,
     /// Village shops (Dorfläden): opening hours, notices, followers.
     Shops,
     /// Health, readiness and metrics for operators.

@@ -314,6 +314,7 @@ async fn the_background_worker_picks_up_due_work_within_five_seconds() {
     let ctx = JobContext {
         db: app.state.db.clone(),
         clock: Arc::new(dorfapp::clock::SystemClock),
+        time_zone: app.state.time_zone,
     };
     let w = Worker::new(ctx.clone(), registry(&ledger), Duration::from_millis(1000));
     let stop = tokio_util::sync::CancellationToken::new();

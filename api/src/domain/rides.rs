@@ -1,0 +1,1081 @@
+//! Shuttle rides (Fahrdienst für Ältere ohne Auto): booking, the state machine, who sees what,
+//! and the time-driven work (expiry, reminders).
+//!
+//! Every transition is a compare-and-set in the database: one `UPDATE … WHERE id = ? AND status
+//! IN (…)` whose affected-row count says whether this caller won. Of any number of drivers
+//! accepting one ride at once, exactly one succeeds, on SQLite (one writer at a time) and on
+//! PostgreSQL (the row lock makes the others re-check the condition and find it false); the
+//! others get 409 naming the status they lost to. Each transition writes its history event and
+//! its notices in the same transaction.
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
+use entity::{district, ride, ride_event};
+use sea_orm::{
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+    sea_query::{Expr, ExprTrait},
+};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{
+    DomainError, DomainResult, Validator, idempotency, normalize_optional,
+    notices::{self, Audience, Notice, Urgency},
+};
+use crate::{
+    auth::{Actor, Role},
+    clock::SharedClock,
+    db,
+    error::Text,
+    jobs::{self, ClaimedJob, JobContext, JobError, JobOutcome, NewJob},
+};
+
+pub const PURPOSES: [&str; 6] = [
+    "medical",
+    "pharmacy",
+    "shopping",
+    "authority",
+    "social",
+    "other",
+];
+pub const MOBILITY_AIDS: [&str; 3] = ["walker", "wheelchair", "companion"];
+pub const ADDRESS_MAX: usize = 300;
+pub const NOTES_MAX: usize = 1000;
+pub const REASON_MAX: usize = 500;
+pub const NAME_MAX: usize = 200;
+/// How far ahead a ride may be booked.
+pub const BOOKING_HORIZON: Duration = Duration::days(60);
+pub const EXPIRE_JOB: &str = "ride.expire";
+pub const REMIND_JOB: &str = "ride.remind";
+
+/// Where a ride (leg) stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Status {
+    Requested,
+    Accepted,
+    InProgress,
+    Completed,
+    Cancelled,
+    NoShow,
+    Expired,
+}
+
+impl Status {
+    pub const ALL: [Status; 7] = [
+        Status::Requested,
+        Status::Accepted,
+        Status::InProgress,
+        Status::Completed,
+        Status::Cancelled,
+        Status::NoShow,
+        Status::Expired,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Requested => "requested",
+            Status::Accepted => "accepted",
+            Status::InProgress => "in_progress",
+            Status::Completed => "completed",
+            Status::Cancelled => "cancelled",
+            Status::NoShow => "no_show",
+            Status::Expired => "expired",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// For people: the German and English name of the status.
+    fn label(self) -> (&'static str, &'static str) {
+        match self {
+            Status::Requested => ("angefragt", "requested"),
+            Status::Accepted => ("angenommen", "accepted"),
+            Status::InProgress => ("unterwegs", "in progress"),
+            Status::Completed => ("abgeschlossen", "completed"),
+            Status::Cancelled => ("storniert", "cancelled"),
+            Status::NoShow => ("nicht angetroffen", "no-show"),
+            Status::Expired => ("verfallen", "expired"),
+        }
+    }
+}
+
+/// The settings booking depends on.
+#[derive(Clone, Copy, Debug)]
+pub struct RideSettings {
+    pub min_lead: Duration,
+    pub reminder_before: Duration,
+    pub time_zone: Tz,
+}
+
+/// What a caller may see of a ride.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Visibility {
+    /// The rider, the assigned driver, dispatchers and admins.
+    Full,
+    /// Other drivers of the district, for an open ride: district, time, needs and the address
+    /// that is not the rider's home; no home address, name, phone, purpose, notes or history.
+    Redacted,
+}
+
+#[derive(Clone, Debug)]
+pub struct RideView {
+    pub ride: ride::Model,
+    pub status: Status,
+    pub mobility_aids: Vec<String>,
+    /// For an outward leg: its return leg, if booked.
+    pub return_ride_id: Option<Uuid>,
+    pub events: Vec<ride_event::Model>,
+    pub visibility: Visibility,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewRide {
+    pub pickup_district_id: Uuid,
+    pub pickup_address: String,
+    pub destination: String,
+    pub purpose: String,
+    pub pickup_at: DateTime<Utc>,
+    pub flexibility_minutes: Option<i32>,
+    pub appointment_at: Option<DateTime<Utc>>,
+    pub return_trip: bool,
+    pub return_pickup_at: Option<DateTime<Utc>>,
+    pub passengers: i32,
+    pub mobility_aids: Vec<String>,
+    pub notes: Option<String>,
+    pub contact_phone: Option<String>,
+    /// Dispatchers only: book for this resident.
+    pub rider_user_id: Option<Uuid>,
+    /// Dispatchers only: book for a person without an account (with `contact_phone`).
+    pub rider_name: Option<String>,
+}
+
+/// A transition asked for by a person.
+#[derive(Clone, Debug)]
+pub enum Action {
+    Accept,
+    Assign { driver_id: Uuid },
+    Release { reason: String },
+    Start,
+    Complete,
+    NoShow,
+    Cancel { reason: String },
+}
+
+/// Which rides a list shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    Mine,
+    Driver,
+    All,
+}
+
+#[derive(Clone, Debug)]
+pub struct ListQuery {
+    pub scope: Scope,
+    pub status: Option<Status>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub after: Option<(DateTime<Utc>, Uuid)>,
+    pub limit: u64,
+}
+
+/// Counts for a district's statistics: no personal data.
+#[derive(Clone, Debug, Default)]
+pub struct Stats {
+    pub total: u64,
+    pub by_status: Vec<(String, u64)>,
+    pub by_purpose: Vec<(String, u64)>,
+}
+
+fn not_found() -> DomainError {
+    DomainError::NotFound(Text::new("Diese Fahrt gibt es nicht.", "No such ride."))
+}
+
+fn status_of(ride: &ride::Model) -> Status {
+    Status::parse(&ride.status).unwrap_or(Status::Requested)
+}
+
+fn is_rider(actor: &Actor, ride: &ride::Model) -> bool {
+    ride.rider_user_id == Some(actor.user_id)
+        || (ride.rider_user_id.is_none() && ride.booked_by == Some(actor.user_id))
+}
+
+fn is_assigned(actor: &Actor, ride: &ride::Model) -> bool {
+    ride.driver_id == Some(actor.user_id)
+}
+
+fn is_staff(actor: &Actor) -> bool {
+    actor.is_admin() || actor.is_dispatcher()
+}
+
+/// What the caller may see of the ride, or `None` (then it does not exist for them: 404).
+fn visibility(actor: &Actor, ride: &ride::Model) -> Option<Visibility> {
+    if is_staff(actor) || is_rider(actor, ride) || is_assigned(actor, ride) {
+        Some(Visibility::Full)
+    } else if status_of(ride) == Status::Requested && actor.drives_in(ride.pickup_district_id) {
+        Some(Visibility::Redacted)
+    } else {
+        None
+    }
+}
+
+fn actor_role(actor: &Actor, ride: &ride::Model) -> &'static str {
+    if ride.rider_user_id == Some(actor.user_id) {
+        "rider"
+    } else if is_assigned(actor, ride) || actor.drives_in(ride.pickup_district_id) {
+        "driver"
+    } else if actor.is_dispatcher() {
+        "dispatcher"
+    } else if actor.is_admin() {
+        "admin"
+    } else {
+        // Booked for a person without an account: whoever booked acts for them.
+        "rider"
+    }
+}
+
+fn conflict(current: Status) -> DomainError {
+    let (de, en) = current.label();
+    DomainError::Conflict(Text::new(
+        format!(
+            "Das geht im aktuellen Zustand der Fahrt nicht (Status: {}, {de}).",
+            current.as_str()
+        ),
+        format!(
+            "Not possible in the ride's current state (status: {}, {en}).",
+            current.as_str()
+        ),
+    ))
+}
+
+fn job_key(kind: &str, id: Uuid) -> String {
+    format!("{kind}:{id}")
+}
+
+/// A Web Push `Topic` (at most 32 URL-safe characters) per ride: a newer update replaces an
+/// undelivered older one on the device.
+fn topic(id: Uuid) -> String {
+    format!("ride-{}", URL_SAFE_NO_PAD.encode(id.as_bytes()))
+}
+
+fn local(at: DateTime<Utc>, tz: Tz) -> String {
+    at.with_timezone(&tz).format("%d.%m.%Y %H:%M").to_string()
+}
+
+fn check_phone(v: &mut Validator, phone: Option<&str>) {
+    if let Some(phone) = phone {
+        let ok = (3..=40).contains(&phone.chars().count())
+            && phone
+                .chars()
+                .all(|c| c.is_ascii_digit() || " +-/()".contains(c));
+        v.check(
+            ok,
+            "contact_phone",
+            "Bitte eine Telefonnummer aus Ziffern angeben.",
+            "Please give a phone number of digits.",
+        );
+    }
+}
+
+async fn load(conn: &impl ConnectionTrait, id: Uuid) -> DomainResult<ride::Model> {
+    ride::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(not_found)
+}
+
+async fn record(
+    conn: &impl ConnectionTrait,
+    ride_id: Uuid,
+    status: Status,
+    at: DateTime<Utc>,
+    role: &str,
+    actor: Option<Uuid>,
+    reason: Option<String>,
+) -> Result<(), DbErr> {
+    ride_event::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        ride_id: Set(ride_id),
+        status: Set(status.as_str().to_owned()),
+        at: Set(at),
+        actor_role: Set(role.to_owned()),
+        actor_id: Set(actor),
+        reason: Set(reason),
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+/// A ride update for one person, through the notices seam.
+async fn tell(
+    conn: &impl ConnectionTrait,
+    clock: &SharedClock,
+    user: Option<Uuid>,
+    ride: &ride::Model,
+    title: String,
+    body: String,
+) -> Result<(), DbErr> {
+    let Some(user) = user else {
+        return Ok(()); // a person without an account is told by phone
+    };
+    notices::enqueue(
+        conn,
+        clock,
+        Notice {
+            kind: "ride_update",
+            title,
+            body,
+            data: serde_json::json!({"type": "ride", "id": ride.id}),
+            audience: Audience::User(user),
+            urgency: Urgency::High,
+            topic: Some(topic(ride.id)),
+            not_before: None,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+async fn view(
+    conn: &impl ConnectionTrait,
+    ride: ride::Model,
+    visibility: Visibility,
+) -> DomainResult<RideView> {
+    let return_ride_id = if ride.outward_ride_id.is_none() {
+        ride::Entity::find()
+            .filter(ride::Column::OutwardRideId.eq(ride.id))
+            .one(conn)
+            .await?
+            .map(|r| r.id)
+    } else {
+        None
+    };
+    let events = if visibility == Visibility::Full {
+        ride_event::Entity::find()
+            .filter(ride_event::Column::RideId.eq(ride.id))
+            .order_by_asc(ride_event::Column::Id)
+            .all(conn)
+            .await?
+    } else {
+        Vec::new()
+    };
+    Ok(RideView {
+        status: status_of(&ride),
+        mobility_aids: serde_json::from_str(&ride.mobility_aids).unwrap_or_default(),
+        return_ride_id,
+        events,
+        visibility,
+        ride,
+    })
+}
+
+/// Books a ride (and its return leg). Residents book for themselves; dispatchers also for a
+/// resident (`rider_user_id`) or a person without an account (`rider_name` + `contact_phone`).
+pub async fn create(
+    db: &DatabaseConnection,
+    clock: &SharedClock,
+    settings: RideSettings,
+    actor: &Actor,
+    input: NewRide,
+    claim: Option<&idempotency::Claim>,
+) -> DomainResult<RideView> {
+    let on_behalf = input.rider_user_id.is_some() || input.rider_name.is_some();
+    if on_behalf && !is_staff(actor) {
+        return Err(DomainError::Forbidden);
+    }
+    let txn = db::begin_write(db).await?;
+    if let Some(claim) = claim
+        && let Some(answer) = idempotency::claim(&txn, clock, claim).await?
+    {
+        let ride = load(&txn, answer.resource_id.ok_or_else(not_found)?).await?;
+        let view = view(&txn, ride, Visibility::Full).await?;
+        txn.commit().await?;
+        return Ok(view);
+    }
+    let now = clock.now();
+    let mut v = Validator::new();
+    let exists = district::Entity::find_by_id(input.pickup_district_id)
+        .one(&txn)
+        .await?
+        .is_some();
+    v.check(
+        exists,
+        "pickup_district_id",
+        "Diesen Ortsteil gibt es nicht.",
+        "No such district.",
+    );
+    v.text("pickup_address", &input.pickup_address, ADDRESS_MAX);
+    v.text("destination", &input.destination, ADDRESS_MAX);
+    v.check(
+        PURPOSES.contains(&input.purpose.as_str()),
+        "purpose",
+        "Erlaubt sind: medical, pharmacy, shopping, authority, social, other.",
+        "Allowed values: medical, pharmacy, shopping, authority, social, other.",
+    );
+    v.check(
+        input.pickup_at >= now + settings.min_lead,
+        "pickup_at",
+        "Bitte mit mehr Vorlauf buchen (siehe Mindestvorlauf).",
+        "Please book further ahead (see the minimum lead time).",
+    );
+    v.check(
+        input.pickup_at <= now + BOOKING_HORIZON,
+        "pickup_at",
+        "Höchstens 60 Tage im Voraus.",
+        "At most 60 days ahead.",
+    );
+    if let Some(minutes) = input.flexibility_minutes {
+        v.check(
+            (0..=240).contains(&minutes),
+            "flexibility_minutes",
+            "Erlaubt sind 0 bis 240 Minuten.",
+            "Allowed are 0 to 240 minutes.",
+        );
+    }
+    if let Some(appointment) = input.appointment_at {
+        v.check(
+            appointment >= input.pickup_at,
+            "appointment_at",
+            "Der Termin liegt vor der Abholung.",
+            "The appointment is before the pickup.",
+        );
+    }
+    match (input.return_trip, input.return_pickup_at) {
+        (true, None) => {
+            v.check(
+                false,
+                "return_pickup_at",
+                "Für die Rückfahrt bitte die Abholzeit angeben.",
+                "Please give the pickup time of the return trip.",
+            );
+        }
+        (true, Some(back)) => {
+            v.check(
+                back > input.pickup_at,
+                "return_pickup_at",
+                "Muss nach der Hinfahrt liegen.",
+                "Must be after the outward pickup.",
+            );
+            v.check(
+                back <= now + BOOKING_HORIZON,
+                "return_pickup_at",
+                "Höchstens 60 Tage im Voraus.",
+                "At most 60 days ahead.",
+            );
+        }
+        (false, Some(_)) => {
+            v.check(
+                false,
+                "return_pickup_at",
+                "Nur mit return_trip: true.",
+                "Only with return_trip: true.",
+            );
+        }
+        (false, None) => {}
+    }
+    v.check(
+        (1..=4).contains(&input.passengers),
+        "passengers",
+        "Erlaubt sind 1 bis 4 Personen.",
+        "Allowed are 1 to 4 people.",
+    );
+    for (index, aid) in input.mobility_aids.iter().enumerate() {
+        v.check(
+            MOBILITY_AIDS.contains(&aid.as_str()),
+            &format!("mobility_aids[{index}]"),
+            "Erlaubt sind: walker, wheelchair, companion.",
+            "Allowed values: walker, wheelchair, companion.",
+        );
+    }
+    v.optional_text("notes", input.notes.as_deref(), NOTES_MAX);
+    let phone = normalize_optional(input.contact_phone.clone());
+    check_phone(&mut v, phone.as_deref());
+    let rider_name = normalize_optional(input.rider_name.clone());
+    if input.rider_user_id.is_some() && rider_name.is_some() {
+        v.check(
+            false,
+            "rider_name",
+            "Entweder rider_user_id oder rider_name angeben.",
+            "Give either rider_user_id or rider_name.",
+        );
+    }
+    if let Some(name) = &rider_name {
+        v.text("rider_name", name, NAME_MAX);
+        v.check(
+            phone.is_some(),
+            "contact_phone",
+            "Ohne Konto brauchen wir eine Telefonnummer.",
+            "Without an account we need a phone number.",
+        );
+    }
+    if let Some(rider) = input.rider_user_id {
+        let exists = entity::app_user::Entity::find_by_id(rider)
+            .one(&txn)
+            .await?
+            .is_some();
+        v.check(
+            exists,
+            "rider_user_id",
+            "Dieses Konto gibt es nicht.",
+            "No such account.",
+        );
+    }
+    v.finish()?;
+
+    let rider_user_id = match (input.rider_user_id, &rider_name) {
+        (Some(rider), _) => Some(rider),
+        (None, Some(_)) => None,
+        (None, None) => Some(actor.user_id),
+    };
+    let mut aids: Vec<String> = Vec::new();
+    for aid in input.mobility_aids {
+        if !aids.contains(&aid) {
+            aids.push(aid);
+        }
+    }
+    let booked_role = if on_behalf {
+        if actor.is_dispatcher() {
+            "dispatcher"
+        } else {
+            "admin"
+        }
+    } else {
+        "rider"
+    };
+    let leg = |id: Uuid,
+               pickup_address: &str,
+               destination: &str,
+               pickup_at: DateTime<Utc>,
+               outward: Option<Uuid>| ride::ActiveModel {
+        id: Set(id),
+        rider_user_id: Set(rider_user_id),
+        rider_name: Set(rider_name.clone()),
+        contact_phone: Set(phone.clone()),
+        booked_by: Set(Some(actor.user_id)),
+        pickup_district_id: Set(input.pickup_district_id),
+        pickup_address: Set(pickup_address.trim().to_owned()),
+        destination: Set(destination.trim().to_owned()),
+        purpose: Set(input.purpose.clone()),
+        pickup_at: Set(pickup_at),
+        flexibility_minutes: Set(input.flexibility_minutes),
+        appointment_at: Set(if outward.is_none() {
+            input.appointment_at
+        } else {
+            None
+        }),
+        passengers: Set(input.passengers),
+        mobility_aids: Set(serde_json::json!(aids).to_string()),
+        notes: Set(normalize_optional(input.notes.clone())),
+        status: Set(Status::Requested.as_str().to_owned()),
+        driver_id: Set(None),
+        outward_ride_id: Set(outward),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    let outward = leg(
+        Uuid::now_v7(),
+        &input.pickup_address,
+        &input.destination,
+        input.pickup_at,
+        None,
+    )
+    .insert(&txn)
+    .await?;
+    let mut legs = vec![outward.clone()];
+    if let (true, Some(back)) = (input.return_trip, input.return_pickup_at) {
+        // Back from the destination to the pickup address.
+        let back = leg(
+            Uuid::now_v7(),
+            &input.destination,
+            &input.pickup_address,
+            back,
+            Some(outward.id),
+        )
+        .insert(&txn)
+        .await?;
+        legs.push(back);
+    }
+    for ride in &legs {
+        record(
+            &txn,
+            ride.id,
+            Status::Requested,
+            now,
+            booked_role,
+            Some(actor.user_id),
+            None,
+        )
+        .await?;
+        schedule_jobs(&txn, clock, settings, ride).await?;
+    }
+    let when = local(outward.pickup_at, settings.time_zone);
+    notices::enqueue(
+        &txn,
+        clock,
+        Notice {
+            kind: "ride_request",
+            title: format!("Neue Fahrtanfrage: {when}"),
+            body: format!(
+                "Nach {}, {} Person(en){}.",
+                outward.destination,
+                outward.passengers,
+                if legs.len() > 1 {
+                    ", mit Rückfahrt"
+                } else {
+                    ""
+                }
+            ),
+            data: serde_json::json!({"type": "ride", "id": outward.id}),
+            audience: Audience::DistrictDrivers(outward.pickup_district_id),
+            urgency: Urgency::Normal,
+            topic: None,
+            not_before: None,
+        },
+    )
+    .await?;
+    if let Some(claim) = claim {
+        let answer = idempotency::StoredAnswer {
+            status: 201,
+            body: String::new(),
+            resource_id: Some(outward.id),
+        };
+        idempotency::complete(&txn, claim, &answer).await?;
+    }
+    let view = view(&txn, outward, Visibility::Full).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// The expiry at pickup time and the reminder before it.
+async fn schedule_jobs(
+    conn: &impl ConnectionTrait,
+    clock: &SharedClock,
+    settings: RideSettings,
+    ride: &ride::Model,
+) -> Result<(), DbErr> {
+    let payload = serde_json::json!({ "ride_id": ride.id });
+    jobs::enqueue(
+        conn,
+        clock,
+        NewJob::new(EXPIRE_JOB, payload.clone(), ride.pickup_at)
+            .unique(job_key(EXPIRE_JOB, ride.id)),
+    )
+    .await?;
+    let remind_at = ride.pickup_at - settings.reminder_before;
+    if remind_at > clock.now() {
+        jobs::enqueue(
+            conn,
+            clock,
+            NewJob::new(REMIND_JOB, payload, remind_at).unique(job_key(REMIND_JOB, ride.id)),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn get(conn: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> DomainResult<RideView> {
+    let ride = load(conn, id).await?;
+    let visibility = visibility(actor, &ride).ok_or_else(not_found)?;
+    view(conn, ride, visibility).await
+}
+
+/// One transition, compare-and-set: the update names the statuses it may start from (and, for
+/// the assigned driver's steps, the driver), so a concurrent change makes it affect no row.
+pub async fn transition(
+    db: &DatabaseConnection,
+    clock: &SharedClock,
+    settings: RideSettings,
+    actor: &Actor,
+    id: Uuid,
+    action: Action,
+) -> DomainResult<RideView> {
+    let txn = db::begin_write(db).await?;
+    let ride = load(&txn, id).await?;
+    let district_driver = actor.drives_in(ride.pickup_district_id);
+    if visibility(actor, &ride).is_none() && !district_driver {
+        return Err(not_found());
+    }
+    let current = status_of(&ride);
+    let rider = is_rider(actor, &ride);
+    let assigned = is_assigned(actor, &ride);
+    let staff = is_staff(actor);
+    use Status::*;
+    // (allowed from, to, new driver, must be the assigned driver, reason)
+    let (from, to, driver, only_assigned, reason): (
+        &[Status],
+        Status,
+        Option<Option<Uuid>>,
+        bool,
+        Option<String>,
+    ) = match &action {
+        Action::Accept if district_driver => (
+            &[Requested],
+            Accepted,
+            Some(Some(actor.user_id)),
+            false,
+            None,
+        ),
+        Action::Assign { driver_id } if staff => {
+            let drives = entity::role_assignment::Entity::find()
+                .filter(entity::role_assignment::Column::UserId.eq(*driver_id))
+                .filter(entity::role_assignment::Column::Role.eq(Role::Driver.as_str()))
+                .filter(entity::role_assignment::Column::DistrictId.eq(ride.pickup_district_id))
+                .one(&txn)
+                .await?
+                .is_some();
+            if !drives {
+                return Err(DomainError::Validation(vec![crate::error::field(
+                    "driver_id",
+                    "Diese Person fährt nicht in diesem Ortsteil.",
+                    "This person does not drive in this district.",
+                )]));
+            }
+            (
+                &[Requested, Accepted],
+                Accepted,
+                Some(Some(*driver_id)),
+                false,
+                None,
+            )
+        }
+        Action::Release { reason } if assigned || staff => (
+            &[Accepted],
+            Requested,
+            Some(None),
+            !staff,
+            Some(reason.clone()),
+        ),
+        Action::Start if assigned => (&[Accepted], InProgress, None, true, None),
+        Action::Complete if assigned => (&[InProgress], Completed, None, true, None),
+        Action::NoShow if assigned => (&[Accepted, InProgress], NoShow, None, true, None),
+        Action::Cancel { reason } if staff => (
+            &[Requested, Accepted, InProgress],
+            Cancelled,
+            None,
+            false,
+            Some(reason.clone()),
+        ),
+        Action::Cancel { reason } if rider => (
+            &[Requested, Accepted],
+            Cancelled,
+            None,
+            false,
+            Some(reason.clone()),
+        ),
+        _ => {
+            // Someone who sees the ride but may not take this step.
+            return Err(if visibility(actor, &ride).is_some() {
+                DomainError::Forbidden
+            } else {
+                not_found()
+            });
+        }
+    };
+    if let Some(reason) = &reason {
+        let mut v = Validator::new();
+        v.optional_text("reason", Some(reason), REASON_MAX);
+        v.finish()?;
+    }
+    if !from.contains(&current) {
+        return Err(conflict(current));
+    }
+    let now = clock.now();
+    let mut update = ride::Entity::update_many()
+        .col_expr(ride::Column::Status, Expr::value(to.as_str()))
+        .col_expr(ride::Column::UpdatedAt, Expr::value(now))
+        .filter(ride::Column::Id.eq(id))
+        .filter(ride::Column::Status.is_in(from.iter().map(|s| s.as_str())));
+    if let Some(driver) = driver {
+        update = update.col_expr(ride::Column::DriverId, Expr::value(driver));
+    }
+    if only_assigned {
+        update = update.filter(ride::Column::DriverId.eq(actor.user_id));
+    }
+    if update.exec(&txn).await?.rows_affected != 1 {
+        // Lost a race: say what it lost to.
+        let now_status = status_of(&load(&txn, id).await?);
+        return Err(conflict(now_status));
+    }
+    let role = actor_role(actor, &ride);
+    let reason = reason.and_then(|r| normalize_optional(Some(r)));
+    record(&txn, id, to, now, role, Some(actor.user_id), reason.clone()).await?;
+    let updated = load(&txn, id).await?;
+    let when = local(updated.pickup_at, settings.time_zone);
+    match to {
+        Accepted => {
+            tell(
+                &txn,
+                clock,
+                updated.rider_user_id,
+                &updated,
+                "Ihre Fahrt ist zugesagt".into(),
+                format!("Abholung am {when} nach {}.", updated.destination),
+            )
+            .await?;
+            if let Action::Assign { driver_id } = action
+                && driver_id != actor.user_id
+            {
+                tell(
+                    &txn,
+                    clock,
+                    Some(driver_id),
+                    &updated,
+                    "Ihnen wurde eine Fahrt zugeteilt".into(),
+                    format!("Abholung am {when} nach {}.", updated.destination),
+                )
+                .await?;
+            }
+        }
+        Requested => {
+            tell(
+                &txn,
+                clock,
+                updated.rider_user_id,
+                &updated,
+                "Ihre Fahrt sucht einen neuen Fahrer".into(),
+                format!("Die Zusage für {when} wurde zurückgegeben; wir suchen jemand anderen."),
+            )
+            .await?;
+            // Past its pickup time already: it expires now rather than waiting for nobody.
+            jobs::enqueue(
+                &txn,
+                clock,
+                NewJob::new(
+                    EXPIRE_JOB,
+                    serde_json::json!({ "ride_id": id }),
+                    Ord::max(updated.pickup_at, now),
+                )
+                .unique(job_key(EXPIRE_JOB, id)),
+            )
+            .await?;
+        }
+        Cancelled => {
+            jobs::cancel(&txn, &job_key(EXPIRE_JOB, id)).await?;
+            jobs::cancel(&txn, &job_key(REMIND_JOB, id)).await?;
+            if !rider {
+                tell(
+                    &txn,
+                    clock,
+                    updated.rider_user_id,
+                    &updated,
+                    "Ihre Fahrt wurde storniert".into(),
+                    format!("Die Fahrt am {when} findet nicht statt."),
+                )
+                .await?;
+            }
+            if ride.driver_id.is_some() && !assigned {
+                tell(
+                    &txn,
+                    clock,
+                    ride.driver_id,
+                    &updated,
+                    "Fahrt storniert".into(),
+                    format!("Die Fahrt am {when} nach {} entfällt.", updated.destination),
+                )
+                .await?;
+            }
+        }
+        InProgress | Completed | NoShow | Expired => {}
+    }
+    let view = view(&txn, updated, Visibility::Full).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+#[derive(Deserialize)]
+struct RidePayload {
+    ride_id: Uuid,
+}
+
+/// A ride nobody took by its pickup time expires, and its rider is told.
+pub async fn expire_due(ctx: JobContext, job: ClaimedJob) -> Result<JobOutcome, JobError> {
+    let payload: RidePayload = job.payload()?;
+    let txn = db::begin_write(&ctx.db).await?;
+    let now = ctx.clock.now();
+    let affected = ride::Entity::update_many()
+        .col_expr(ride::Column::Status, Expr::value(Status::Expired.as_str()))
+        .col_expr(ride::Column::UpdatedAt, Expr::value(now))
+        .filter(ride::Column::Id.eq(payload.ride_id))
+        .filter(ride::Column::Status.eq(Status::Requested.as_str()))
+        .filter(ride::Column::PickupAt.lte(now))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if affected == 1
+        && let Some(ride) = ride::Entity::find_by_id(payload.ride_id).one(&txn).await?
+    {
+        record(&txn, ride.id, Status::Expired, now, "system", None, None).await?;
+        jobs::cancel(&txn, &job_key(REMIND_JOB, ride.id)).await?;
+        tell(
+            &txn,
+            &ctx.clock,
+            ride.rider_user_id,
+            &ride,
+            "Leider kein Fahrer gefunden".into(),
+            format!(
+                "Für Ihre Fahrt nach {} hat sich niemand gefunden. Bitte rufen Sie die Fahrdienst-Koordination an.",
+                ride.destination
+            ),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(JobOutcome::Done)
+}
+
+/// Before pickup: the rider (while the ride is on) and the assigned driver are reminded.
+pub async fn remind_due(ctx: JobContext, job: ClaimedJob) -> Result<JobOutcome, JobError> {
+    let payload: RidePayload = job.payload()?;
+    let txn = db::begin_write(&ctx.db).await?;
+    let Some(ride) = ride::Entity::find_by_id(payload.ride_id).one(&txn).await? else {
+        return Ok(JobOutcome::Done);
+    };
+    let status = status_of(&ride);
+    if matches!(status, Status::Requested | Status::Accepted) {
+        let time = ride.pickup_at.with_timezone(&ctx.time_zone).format("%H:%M");
+        let rider_body = if status == Status::Accepted {
+            format!("Sie werden um {time} abgeholt. Gute Fahrt!")
+        } else {
+            format!("Abholung um {time}: Wir suchen noch einen Fahrer.")
+        };
+        tell(
+            &txn,
+            &ctx.clock,
+            ride.rider_user_id,
+            &ride,
+            format!("Erinnerung: Ihre Fahrt nach {}", ride.destination),
+            rider_body,
+        )
+        .await?;
+        if status == Status::Accepted {
+            tell(
+                &txn,
+                &ctx.clock,
+                ride.driver_id,
+                &ride,
+                "Erinnerung: Fahrt".into(),
+                format!("Abholung um {time}, {}.", ride.pickup_address),
+            )
+            .await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(JobOutcome::Done)
+}
+
+/// Rides of a scope, by pickup time (then id), with filters.
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    query: &ListQuery,
+) -> DomainResult<(Vec<RideView>, bool)> {
+    use ride::Column as C;
+    let mut select = ride::Entity::find();
+    select = match query.scope {
+        Scope::Mine => select.filter(
+            Condition::any().add(C::RiderUserId.eq(actor.user_id)).add(
+                Condition::all()
+                    .add(C::RiderUserId.is_null())
+                    .add(C::BookedBy.eq(actor.user_id)),
+            ),
+        ),
+        Scope::Driver => {
+            let districts: Vec<Uuid> = actor.districts_as(Role::Driver).collect();
+            if districts.is_empty() {
+                return Err(DomainError::Forbidden);
+            }
+            select.filter(
+                Condition::any().add(C::DriverId.eq(actor.user_id)).add(
+                    Condition::all()
+                        .add(C::Status.eq(Status::Requested.as_str()))
+                        .add(C::PickupDistrictId.is_in(districts)),
+                ),
+            )
+        }
+        Scope::All => {
+            if !is_staff(actor) {
+                return Err(DomainError::Forbidden);
+            }
+            select
+        }
+    };
+    if let Some(status) = query.status {
+        select = select.filter(C::Status.eq(status.as_str()));
+    }
+    if let Some(from) = query.from {
+        select = select.filter(C::PickupAt.gte(from));
+    }
+    if let Some(to) = query.to {
+        select = select.filter(C::PickupAt.lt(to));
+    }
+    if let Some((at, id)) = query.after {
+        select = select.filter(C::PickupAt.gte(at)).filter(
+            Condition::any()
+                .add(C::PickupAt.gt(at))
+                .add(Condition::all().add(C::PickupAt.eq(at)).add(C::Id.gt(id))),
+        );
+    }
+    let mut rides = select
+        .order_by_asc(C::PickupAt)
+        .order_by_asc(C::Id)
+        .limit(query.limit + 1)
+        .all(conn)
+        .await?;
+    let more = rides.len() as u64 > query.limit;
+    rides.truncate(usize::try_from(query.limit).unwrap_or(usize::MAX));
+    let mut views = Vec::with_capacity(rides.len());
+    for ride in rides {
+        if let Some(visibility) = visibility(actor, &ride) {
+            views.push(view(conn, ride, visibility).await?);
+        }
+    }
+    Ok((views, more))
+}
+
+/// Counts by status and by purpose of the rides picked up in a district (or all districts for
+/// dispatchers and admins) in a period. No personal data.
+pub async fn stats(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    district: Option<Uuid>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+) -> DomainResult<Stats> {
+    let allowed = is_staff(actor) || district.is_some_and(|d| actor.leads(d));
+    if !allowed {
+        return Err(DomainError::Forbidden);
+    }
+    let mut stats = Stats::default();
+    for (column, out) in [
+        (ride::Column::Status, &mut stats.by_status),
+        (ride::Column::Purpose, &mut stats.by_purpose),
+    ] {
+        let mut select = ride::Entity::find()
+            .select_only()
+            .column(column)
+            .column_as(Expr::col(ride::Column::Id).count(), "count");
+        if let Some(district) = district {
+            select = select.filter(ride::Column::PickupDistrictId.eq(district));
+        }
+        if let Some(from) = from {
+            select = select.filter(ride::Column::PickupAt.gte(from));
+        }
+        if let Some(to) = to {
+            select = select.filter(ride::Column::PickupAt.lt(to));
+        }
+        let rows: Vec<(String, i64)> = select.group_by(column).into_tuple().all(conn).await?;
+        *out = rows
+            .into_iter()
+            .map(|(key, n)| (key, u64::try_from(n).unwrap_or(0)))
+            .collect();
+    }
+    stats.total = stats.by_status.iter().map(|(_, n)| n).sum();
+    Ok(stats)
+}

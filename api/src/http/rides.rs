@@ -1,0 +1,797 @@
+//! `/api/v1/rides`: the shuttle service for older residents without a car.
+
+use chrono::Duration;
+use poem::web::Data;
+use poem_openapi::{
+    ApiResponse, Enum, Object, OpenApi,
+    param::{Header, Path, Query},
+    payload::Json,
+};
+use uuid::Uuid;
+
+use super::{ApiTags, body::JsonBody, pagination, types::Timestamp};
+use crate::{
+    auth::BearerAuth,
+    domain::{
+        idempotency::Claim,
+        rides::{
+            self, Action, ListQuery, NewRide, RideSettings, RideView, Scope, Status, Visibility,
+        },
+    },
+    error::ApiResult,
+    state::AppState,
+};
+
+/// What a ride is for; only counted in the statistics, never shown to other drivers.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum RidePurpose {
+    /// Doctor, therapy, hospital.
+    Medical,
+    /// Pharmacy.
+    Pharmacy,
+    /// Shopping.
+    Shopping,
+    /// Authorities, bank, post office.
+    Authority,
+    /// Visits, church, club, culture.
+    Social,
+    /// Anything else.
+    Other,
+}
+
+impl RidePurpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            RidePurpose::Medical => "medical",
+            RidePurpose::Pharmacy => "pharmacy",
+            RidePurpose::Shopping => "shopping",
+            RidePurpose::Authority => "authority",
+            RidePurpose::Social => "social",
+            RidePurpose::Other => "other",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "medical" => RidePurpose::Medical,
+            "pharmacy" => RidePurpose::Pharmacy,
+            "shopping" => RidePurpose::Shopping,
+            "authority" => RidePurpose::Authority,
+            "social" => RidePurpose::Social,
+            _ => RidePurpose::Other,
+        }
+    }
+}
+
+/// A need the driver must know about.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum MobilityAid {
+    /// A rollator / walking frame to stow.
+    Walker,
+    /// A wheelchair (the car must take one).
+    Wheelchair,
+    /// A companion rides along.
+    Companion,
+}
+
+impl MobilityAid {
+    fn as_str(self) -> &'static str {
+        match self {
+            MobilityAid::Walker => "walker",
+            MobilityAid::Wheelchair => "wheelchair",
+            MobilityAid::Companion => "companion",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "walker" => Some(MobilityAid::Walker),
+            "wheelchair" => Some(MobilityAid::Wheelchair),
+            "companion" => Some(MobilityAid::Companion),
+            _ => None,
+        }
+    }
+}
+
+/// Where a ride (leg) stands.
+///
+/// `requested` → `accepted` (a driver accepts, or a dispatcher assigns) → `in_progress` (start)
+/// → `completed`. `accepted` → `requested` when the driver releases it. `requested`/`accepted`
+/// → `cancelled` by the rider; also `in_progress` → `cancelled` by a dispatcher or admin.
+/// `accepted`/`in_progress` → `no_show` when the rider was not there. A ride still
+/// `requested` at its pickup time becomes `expired`.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum RideStatus {
+    Requested,
+    Accepted,
+    InProgress,
+    Completed,
+    Cancelled,
+    NoShow,
+    Expired,
+}
+
+impl From<Status> for RideStatus {
+    fn from(s: Status) -> Self {
+        match s {
+            Status::Requested => RideStatus::Requested,
+            Status::Accepted => RideStatus::Accepted,
+            Status::InProgress => RideStatus::InProgress,
+            Status::Completed => RideStatus::Completed,
+            Status::Cancelled => RideStatus::Cancelled,
+            Status::NoShow => RideStatus::NoShow,
+            Status::Expired => RideStatus::Expired,
+        }
+    }
+}
+
+impl From<RideStatus> for Status {
+    fn from(s: RideStatus) -> Self {
+        match s {
+            RideStatus::Requested => Status::Requested,
+            RideStatus::Accepted => Status::Accepted,
+            RideStatus::InProgress => Status::InProgress,
+            RideStatus::Completed => Status::Completed,
+            RideStatus::Cancelled => Status::Cancelled,
+            RideStatus::NoShow => Status::NoShow,
+            RideStatus::Expired => Status::Expired,
+        }
+    }
+}
+
+/// Which rides a list shows.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum RideScope {
+    /// The caller's own rides (as rider, or booked by them for a person without an account).
+    Mine,
+    /// Drivers: open rides of their districts and the rides assigned to them.
+    Driver,
+    /// Dispatchers and admins: every ride.
+    All,
+}
+
+/// One step in a ride's history.
+#[derive(Object, Clone, Debug)]
+pub struct RideEvent {
+    /// The status the ride entered.
+    pub status: RideStatus,
+    /// When.
+    pub at: Timestamp,
+    /// Who, by role: `rider`, `driver`, `dispatcher`, `admin` or `system` (expiry).
+    pub actor_role: String,
+    /// The reason given (release, cancel), or null.
+    pub reason: Option<String>,
+}
+
+/// One leg of a ride.
+///
+/// **Legs.** A booking with `return_trip` creates two legs: the outward one (`return_ride_id`
+/// names the return leg) and the return one (`outward_ride_id` names the outward leg; pickup
+/// at the destination, back to the pickup address). Each leg has its own driver and status.
+///
+/// **Privacy.** The rider, the assigned driver, dispatchers and admins see everything. Other
+/// drivers of the district see an open ride with `details_hidden: true`: district, time, needs
+/// and the address that is not the rider's home (the destination of an outward leg, the pickup
+/// of a return leg); the home address, name, phone, purpose, notes and history are null or
+/// empty.
+#[derive(Object, Clone, Debug)]
+pub struct Ride {
+    /// Stable identifier (UUID v7).
+    pub id: Uuid,
+    /// Where it stands.
+    pub status: RideStatus,
+    /// True when the caller sees the reduced view (another driver of the district).
+    pub details_hidden: bool,
+    /// The district of the pickup.
+    pub pickup_district_id: Uuid,
+    /// Where to pick up; for an outward leg the rider's address (hidden from other drivers).
+    pub pickup_address: Option<String>,
+    /// Where to; for a return leg the rider's address (hidden from other drivers).
+    pub destination: Option<String>,
+    /// What for (hidden from other drivers).
+    pub purpose: Option<RidePurpose>,
+    /// Pickup time.
+    pub pickup_at: Timestamp,
+    /// How many minutes earlier or later the pickup may be.
+    pub flexibility_minutes: Option<i32>,
+    /// The appointment at the destination, if any (outward leg).
+    pub appointment_at: Option<Timestamp>,
+    /// 1 to 4.
+    pub passengers: i32,
+    /// Needs the driver must know.
+    pub mobility_aids: Vec<MobilityAid>,
+    /// Notes for the driver (hidden from other drivers).
+    pub notes: Option<String>,
+    /// The rider's account (hidden from other drivers); null for a person without one.
+    pub rider_user_id: Option<Uuid>,
+    /// The name of a rider without an account (hidden from other drivers).
+    pub rider_name: Option<String>,
+    /// A phone number for the day (hidden from other drivers).
+    pub contact_phone: Option<String>,
+    /// The assigned driver, or null.
+    pub driver_id: Option<Uuid>,
+    /// For a return leg: the outward leg.
+    pub outward_ride_id: Option<Uuid>,
+    /// For an outward leg with a return trip: the return leg.
+    pub return_ride_id: Option<Uuid>,
+    /// The history, oldest first (empty in the reduced view).
+    pub events: Vec<RideEvent>,
+    /// When it was booked.
+    pub created_at: Timestamp,
+    /// When it last changed.
+    pub updated_at: Timestamp,
+}
+
+impl From<RideView> for Ride {
+    fn from(v: RideView) -> Self {
+        let full = v.visibility == Visibility::Full;
+        let r = v.ride;
+        let keep = |value: Option<String>| value.filter(|_| full);
+        // The rider's home is the pickup of an outward leg and the destination of a return leg.
+        let is_return = r.outward_ride_id.is_some();
+        Self {
+            id: r.id,
+            status: v.status.into(),
+            details_hidden: !full,
+            pickup_district_id: r.pickup_district_id,
+            pickup_address: Some(r.pickup_address).filter(|_| full || is_return),
+            destination: Some(r.destination).filter(|_| full || !is_return),
+            purpose: Some(RidePurpose::parse(&r.purpose)).filter(|_| full),
+            pickup_at: r.pickup_at.into(),
+            flexibility_minutes: r.flexibility_minutes,
+            appointment_at: r.appointment_at.map(Timestamp),
+            passengers: r.passengers,
+            mobility_aids: v
+                .mobility_aids
+                .iter()
+                .filter_map(|a| MobilityAid::parse(a))
+                .collect(),
+            notes: keep(r.notes),
+            rider_user_id: r.rider_user_id.filter(|_| full),
+            rider_name: keep(r.rider_name),
+            contact_phone: keep(r.contact_phone),
+            driver_id: r.driver_id.filter(|_| full),
+            outward_ride_id: r.outward_ride_id,
+            return_ride_id: v.return_ride_id,
+            events: v
+                .events
+                .into_iter()
+                .map(|e| RideEvent {
+                    status: Status::parse(&e.status).unwrap_or(Status::Requested).into(),
+                    at: e.at.into(),
+                    actor_role: e.actor_role,
+                    reason: e.reason,
+                })
+                .collect(),
+            created_at: r.created_at.into(),
+            updated_at: r.updated_at.into(),
+        }
+    }
+}
+
+/// A page of rides, by pickup time.
+#[derive(Object, Clone, Debug)]
+pub struct RidePage {
+    /// The rides of this page.
+    pub items: Vec<Ride>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A ride to book.
+#[derive(Object, Clone, Debug)]
+#[oai(example)]
+pub struct CreateRide {
+    /// The district of the pickup.
+    pub pickup_district_id: Uuid,
+    /// Street and house number, 1 to 300 characters.
+    pub pickup_address: String,
+    /// Where to, 1 to 300 characters.
+    pub destination: String,
+    /// What for (for the statistics; default `other`).
+    pub purpose: Option<RidePurpose>,
+    /// Pickup time: at least the lead time ahead (`DORFAPP_RIDE_MIN_LEAD_MINUTES`, default
+    /// 60), at most 60 days.
+    pub pickup_at: Timestamp,
+    /// How many minutes earlier or later are fine (0–240).
+    pub flexibility_minutes: Option<i32>,
+    /// The appointment at the destination (not before the pickup).
+    pub appointment_at: Option<Timestamp>,
+    /// Book the way back as well (a second leg); then `return_pickup_at` is required.
+    #[oai(default)]
+    pub return_trip: bool,
+    /// Pickup time of the way back, after `pickup_at`.
+    pub return_pickup_at: Option<Timestamp>,
+    /// 1 to 4 people.
+    pub passengers: i32,
+    /// Needs the driver must know.
+    #[oai(default)]
+    pub mobility_aids: Vec<MobilityAid>,
+    /// Notes for the driver, at most 1000 characters.
+    pub notes: Option<String>,
+    /// A phone number for the day; required with `rider_name`.
+    pub contact_phone: Option<String>,
+    /// Dispatchers and admins: book for this resident.
+    pub rider_user_id: Option<Uuid>,
+    /// Dispatchers and admins: book for a person without an account (with `contact_phone`).
+    pub rider_name: Option<String>,
+}
+
+impl poem_openapi::types::Example for CreateRide {
+    fn example() -> Self {
+        let at = |text: &str| {
+            Timestamp(
+                chrono::DateTime::parse_from_rfc3339(text)
+                    .map(|t| t.to_utc())
+                    .unwrap_or_default(),
+            )
+        };
+        Self {
+            pickup_district_id: Uuid::nil(),
+            pickup_address: "Lindenstraße 4".into(),
+            destination: "Hausarztpraxis Dr. Krause, Ballenstedt".into(),
+            purpose: Some(RidePurpose::Medical),
+            pickup_at: at("2026-06-10T07:30:00Z"),
+            flexibility_minutes: Some(15),
+            appointment_at: Some(at("2026-06-10T08:00:00Z")),
+            return_trip: true,
+            return_pickup_at: Some(at("2026-06-10T09:30:00Z")),
+            passengers: 1,
+            mobility_aids: vec![MobilityAid::Walker],
+            notes: Some("Bitte klingeln, ich brauche etwas Zeit.".into()),
+            contact_phone: Some("039483 1234".into()),
+            rider_user_id: None,
+            rider_name: None,
+        }
+    }
+}
+
+/// Assign a driver.
+#[derive(Object, Clone, Debug)]
+pub struct AssignRide {
+    /// A user who drives in the ride's district.
+    pub driver_id: Uuid,
+}
+
+/// Why (for the history).
+#[derive(Object, Clone, Debug)]
+pub struct StepReason {
+    /// At most 500 characters.
+    pub reason: Option<String>,
+}
+
+/// Rides by status.
+#[derive(Object, Clone, Debug, Default)]
+pub struct StatusCounts {
+    /// Waiting for a driver.
+    pub requested: u64,
+    /// A driver has it.
+    pub accepted: u64,
+    /// Under way.
+    pub in_progress: u64,
+    /// Done.
+    pub completed: u64,
+    /// Called off.
+    pub cancelled: u64,
+    /// The rider was not there.
+    pub no_show: u64,
+    /// Nobody took it by its pickup time.
+    pub expired: u64,
+}
+
+/// Rides by purpose.
+#[derive(Object, Clone, Debug, Default)]
+pub struct PurposeCounts {
+    /// Doctor, therapy, hospital.
+    pub medical: u64,
+    /// Pharmacy.
+    pub pharmacy: u64,
+    /// Shopping.
+    pub shopping: u64,
+    /// Authorities, bank, post office.
+    pub authority: u64,
+    /// Visits, church, club, culture.
+    pub social: u64,
+    /// Anything else.
+    pub other: u64,
+}
+
+/// What a district's people need rides for: counts only, no personal data.
+#[derive(Object, Clone, Debug)]
+pub struct RideStats {
+    /// The district, or null for all districts.
+    pub district_id: Option<Uuid>,
+    /// Rides (legs) picked up from this time on, or null.
+    pub from: Option<Timestamp>,
+    /// Rides picked up before this time, or null.
+    pub to: Option<Timestamp>,
+    /// All rides (legs) counted.
+    pub total: u64,
+    /// By status.
+    pub by_status: StatusCounts,
+    /// By purpose.
+    pub by_purpose: PurposeCounts,
+}
+
+#[derive(ApiResponse)]
+pub enum RideCreated {
+    /// Booked (`status: requested`); the district's drivers are told.
+    #[oai(status = 201)]
+    Created(Json<Ride>),
+}
+
+fn settings(state: &AppState) -> RideSettings {
+    RideSettings {
+        min_lead: Duration::minutes(i64::from(state.settings.ride_min_lead_minutes)),
+        reminder_before: Duration::minutes(i64::from(state.settings.ride_reminder_minutes)),
+        time_zone: state.time_zone,
+    }
+}
+
+async fn step(
+    state: &AppState,
+    auth: &BearerAuth,
+    id: Uuid,
+    action: Action,
+) -> ApiResult<Json<Ride>> {
+    let actor = state.actor(auth).await?;
+    let view =
+        rides::transition(&state.db, &state.clock, settings(state), &actor, id, action).await?;
+    Ok(Json(view.into()))
+}
+
+pub struct RidesApi;
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Rides")]
+impl RidesApi {
+    /// Book a ride
+    ///
+    /// Residents book for themselves; dispatchers (Dorfkümmerer) and admins also for a resident
+    /// (`rider_user_id`) or for a person without an account (`rider_name` + `contact_phone`),
+    /// e.g. after a phone call. With `return_trip`, the way back is booked as a second leg.
+    /// A retry with the same `Idempotency-Key` books nothing new.
+    #[oai(path = "/rides", method = "post", operation_id = "createRide")]
+    async fn create(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// Any unique string (a UUID): a retry with the same key within 24 h books nothing new.
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<String>>,
+        body: JsonBody<CreateRide>,
+    ) -> ApiResult<RideCreated> {
+        let actor = state.actor(&auth).await?;
+        let b = body.0;
+        let purpose = b.purpose.unwrap_or(RidePurpose::Other);
+        let aids: Vec<String> = b
+            .mobility_aids
+            .iter()
+            .map(|a| a.as_str().to_owned())
+            .collect();
+        let fingerprint = serde_json::json!([
+            b.pickup_district_id,
+            b.pickup_address,
+            b.destination,
+            purpose.as_str(),
+            b.pickup_at.0,
+            b.flexibility_minutes,
+            b.appointment_at.map(|t| t.0),
+            b.return_trip,
+            b.return_pickup_at.map(|t| t.0),
+            b.passengers,
+            aids,
+            b.notes,
+            b.contact_phone,
+            b.rider_user_id,
+            b.rider_name
+        ]);
+        let claim = idempotency_key
+            .0
+            .as_deref()
+            .map(|key| {
+                Claim::new(
+                    format!("user:{}", actor.user_id),
+                    key,
+                    "createRide",
+                    &fingerprint,
+                )
+            })
+            .transpose()?;
+        let input = NewRide {
+            pickup_district_id: b.pickup_district_id,
+            pickup_address: b.pickup_address,
+            destination: b.destination,
+            purpose: purpose.as_str().to_owned(),
+            pickup_at: b.pickup_at.0,
+            flexibility_minutes: b.flexibility_minutes,
+            appointment_at: b.appointment_at.map(|t| t.0),
+            return_trip: b.return_trip,
+            return_pickup_at: b.return_pickup_at.map(|t| t.0),
+            passengers: b.passengers,
+            mobility_aids: aids,
+            notes: b.notes,
+            contact_phone: b.contact_phone,
+            rider_user_id: b.rider_user_id,
+            rider_name: b.rider_name,
+        };
+        let view = rides::create(
+            &state.db,
+            &state.clock,
+            settings(&state),
+            &actor,
+            input,
+            claim.as_ref(),
+        )
+        .await?;
+        Ok(RideCreated::Created(Json(view.into())))
+    }
+
+    /// List rides
+    ///
+    /// `scope=mine` (default): the caller's own rides. `scope=driver` (drivers): open rides of
+    /// their districts, reduced, and the rides assigned to them. `scope=all`: dispatchers and
+    /// admins. Ordered by pickup time; filters by status and pickup period.
+    #[oai(path = "/rides", method = "get", operation_id = "listRides")]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "poem-openapi takes each documented parameter as an argument"
+    )]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// Which rides (default `mine`).
+        scope: Query<Option<RideScope>>,
+        /// Only rides in this status.
+        status: Query<Option<RideStatus>>,
+        /// Rides picked up from this time on.
+        from: Query<Option<Timestamp>>,
+        /// Rides picked up before this time.
+        to: Query<Option<Timestamp>>,
+        /// Page size, 1–100 (default 20).
+        limit: Query<Option<u64>>,
+        /// `next_cursor` of the previous page.
+        cursor: Query<Option<String>>,
+    ) -> ApiResult<Json<RidePage>> {
+        let actor = state.actor(&auth).await?;
+        let query = ListQuery {
+            scope: match scope.0.unwrap_or(RideScope::Mine) {
+                RideScope::Mine => Scope::Mine,
+                RideScope::Driver => Scope::Driver,
+                RideScope::All => Scope::All,
+            },
+            status: status.0.map(Status::from),
+            from: from.0.map(|t| t.0),
+            to: to.0.map(|t| t.0),
+            after: pagination::decode_at(cursor.0.as_deref())?,
+            limit: pagination::limit(limit.0)?,
+        };
+        let (views, more) = rides::list(&state.db, &actor, &query).await?;
+        let next_cursor = views
+            .last()
+            .filter(|_| more)
+            .map(|v| pagination::encode_at(v.ride.pickup_at, v.ride.id));
+        Ok(Json(RidePage {
+            items: views.into_iter().map(Ride::from).collect(),
+            next_cursor,
+        }))
+    }
+
+    /// Ride statistics of a district
+    ///
+    /// Counts by status and by purpose, no personal data. For the district's leader
+    /// (`district_id` required), dispatchers and admins (without `district_id`: all districts).
+    #[oai(path = "/rides/stats", method = "get", operation_id = "getRideStats")]
+    async fn stats(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// The district.
+        district_id: Query<Option<Uuid>>,
+        /// Rides picked up from this time on.
+        from: Query<Option<Timestamp>>,
+        /// Rides picked up before this time.
+        to: Query<Option<Timestamp>>,
+    ) -> ApiResult<Json<RideStats>> {
+        let actor = state.actor(&auth).await?;
+        let stats = rides::stats(
+            &state.db,
+            &actor,
+            district_id.0,
+            from.0.map(|t| t.0),
+            to.0.map(|t| t.0),
+        )
+        .await?;
+        let mut by_status = StatusCounts::default();
+        for (status, n) in stats.by_status {
+            match status.as_str() {
+                "requested" => by_status.requested = n,
+                "accepted" => by_status.accepted = n,
+                "in_progress" => by_status.in_progress = n,
+                "completed" => by_status.completed = n,
+                "cancelled" => by_status.cancelled = n,
+                "no_show" => by_status.no_show = n,
+                _ => by_status.expired += n,
+            }
+        }
+        let mut by_purpose = PurposeCounts::default();
+        for (purpose, n) in stats.by_purpose {
+            match purpose.as_str() {
+                "medical" => by_purpose.medical = n,
+                "pharmacy" => by_purpose.pharmacy = n,
+                "shopping" => by_purpose.shopping = n,
+                "authority" => by_purpose.authority = n,
+                "social" => by_purpose.social = n,
+                _ => by_purpose.other += n,
+            }
+        }
+        Ok(Json(RideStats {
+            district_id: district_id.0,
+            from: from.0,
+            to: to.0,
+            total: stats.total,
+            by_status,
+            by_purpose,
+        }))
+    }
+
+    /// Get a ride
+    ///
+    /// With its history. The rider, the assigned driver, dispatchers and admins see
+    /// everything; other drivers of the district see an open ride reduced; everyone else gets
+    /// 404.
+    #[oai(path = "/rides/:id", method = "get", operation_id = "getRide")]
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// The ride's id.
+        id: Path<Uuid>,
+    ) -> ApiResult<Json<Ride>> {
+        let actor = state.actor(&auth).await?;
+        Ok(Json(rides::get(&state.db, &actor, id.0).await?.into()))
+    }
+
+    /// Accept a ride
+    ///
+    /// A driver of the ride's district: `requested` → `accepted`. Of several drivers accepting
+    /// at once exactly one succeeds; the others get 409 naming the current status.
+    #[oai(
+        path = "/rides/:id/accept",
+        method = "post",
+        operation_id = "acceptRide"
+    )]
+    async fn accept(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// The ride's id.
+        id: Path<Uuid>,
+    ) -> ApiResult<Json<Ride>> {
+        step(&state, &auth, id.0, Action::Accept).await
+    }
+
+    /// Assign a driver
+    ///
+    /// Dispatchers and admins: `requested`/`accepted` → `accepted` with this driver, who must
+    /// drive in the ride's district (422 `driver_id` otherwise).
+    #[oai(
+        path = "/rides/:id/assign",
+        method = "post",
+        operation_id = "assignRide"
+    )]
+    async fn assign(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// The ride's id.
+        id: Path<Uuid>,
+        body: JsonBody<AssignRide>,
+    ) -> ApiResult<Json<Ride>> {
+        step(
+            &state,
+            &auth,
+            id.0,
+            Action::Assign {
+                driver_id: body.0.driver_id,
+            },
+        )
+        .await
+    }
+
+    /// Release a ride
+    ///
+    /// The assigned driver (or a dispatcher or admin, unassigning): `accepted` → `requested`;
+    /// the rider is told and other drivers may take it.
+    #[oai(
+        path = "/rides/:id/release",
+        method = "post",
+        operation_id = "releaseRide"
+    )]
+    async fn release(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// The ride's id.
+        id: Path<Uuid>,
+        body: JsonBody<StepReason>,
+    ) -> ApiResult<Json<Ride>> {
+        let reason = body.0.reason.unwrap_or_default();
+        step(&state, &auth, id.0, Action::Release { reason }).await
+    }
+
+    /// Start a ride
+    ///
+    /// The assigned driver, on pickup: `accepted` → `in_progress`.
+    #[oai(path = "/rides/:id/start", method = "post", operation_id = "startRide")]
+    async fn start(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// The ride's id.
+        id: Path<Uuid>,
+    ) -> ApiResult<Json<Ride>> {
+        step(&state, &auth, id.0, Action::Start).await
+    }
+
+    /// Complete a ride
+    ///
+    /// The assigned driver, at the destination: `in_progress` → `completed`.
+    #[oai(
+        path = "/rides/:id/complete",
+        method = "post",
+        operation_id = "completeRide"
+    )]
+    async fn complete(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// The ride's id.
+        id: Path<Uuid>,
+    ) -> ApiResult<Json<Ride>> {
+        step(&state, &auth, id.0, Action::Complete).await
+    }
+
+    /// Record a no-show
+    ///
+    /// The assigned driver, when the rider was not there: `accepted`/`in_progress` → `no_show`.
+    #[oai(
+        path = "/rides/:id/no-show",
+        method = "post",
+        operation_id = "noShowRide"
+    )]
+    async fn no_show(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// The ride's id.
+        id: Path<Uuid>,
+    ) -> ApiResult<Json<Ride>> {
+        step(&state, &auth, id.0, Action::NoShow).await
+    }
+
+    /// Cancel a ride
+    ///
+    /// The rider before it starts (`requested`/`accepted`); dispatchers and admins any time
+    /// before it is completed. The rider and the assigned driver are told.
+    #[oai(
+        path = "/rides/:id/cancel",
+        method = "post",
+        operation_id = "cancelRide"
+    )]
+    async fn cancel(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// The ride's id.
+        id: Path<Uuid>,
+        body: JsonBody<StepReason>,
+    ) -> ApiResult<Json<Ride>> {
+        let reason = body.0.reason.unwrap_or_default();
+        step(&state, &auth, id.0, Action::Cancel { reason }).await
+    }
+}

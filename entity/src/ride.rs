@@ -1,0 +1,40 @@
+//! One leg of a shuttle ride (Fahrdienst). A return trip is a second leg whose
+//! `outward_ride_id` names the outward one; each leg has its own driver and status.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "ride")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    /// The rider's account, or null for a person without one (then `rider_name`).
+    pub rider_user_id: Option<Uuid>,
+    pub rider_name: Option<String>,
+    pub contact_phone: Option<String>,
+    /// Who booked it: the rider, or a dispatcher on their behalf.
+    pub booked_by: Option<Uuid>,
+    pub pickup_district_id: Uuid,
+    pub pickup_address: String,
+    pub destination: String,
+    /// `medical`, `pharmacy`, `shopping`, `authority`, `social`, `other`.
+    pub purpose: String,
+    pub pickup_at: DateTimeUtc,
+    pub flexibility_minutes: Option<i32>,
+    pub appointment_at: Option<DateTimeUtc>,
+    pub passengers: i32,
+    /// JSON array of `walker`, `wheelchair`, `companion`.
+    pub mobility_aids: String,
+    pub notes: Option<String>,
+    /// `requested`, `accepted`, `in_progress`, `completed`, `cancelled`, `no_show`, `expired`.
+    pub status: String,
+    pub driver_id: Option<Uuid>,
+    pub outward_ride_id: Option<Uuid>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
