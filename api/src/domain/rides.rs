@@ -881,12 +881,76 @@ pub async fn transition(
                 )
                 .await?;
             }
+            if updated.outward_ride_id.is_none() {
+                cancel_return_leg(&txn, clock, settings, actor, role, id, reason.clone()).await?;
+            }
         }
         InProgress | Completed | NoShow | Expired => {}
     }
     let view = view(&txn, updated, Visibility::Full).await?;
     txn.commit().await?;
     Ok(view)
+}
+
+/// Without the way there there is no way back: cancelling an outward leg also cancels its
+/// return leg while that has not started (its driver is told; the rider's notice about the
+/// outward leg covers both).
+async fn cancel_return_leg(
+    conn: &impl ConnectionTrait,
+    clock: &SharedClock,
+    settings: RideSettings,
+    actor: &Actor,
+    role: &str,
+    outward: Uuid,
+    reason: Option<String>,
+) -> DomainResult<()> {
+    let Some(back) = ride::Entity::find()
+        .filter(ride::Column::OutwardRideId.eq(outward))
+        .one(conn)
+        .await?
+    else {
+        return Ok(());
+    };
+    let now = clock.now();
+    let affected = ride::Entity::update_many()
+        .col_expr(
+            ride::Column::Status,
+            Expr::value(Status::Cancelled.as_str()),
+        )
+        .col_expr(ride::Column::UpdatedAt, Expr::value(now))
+        .filter(ride::Column::Id.eq(back.id))
+        .filter(ride::Column::Status.is_in([Status::Requested.as_str(), Status::Accepted.as_str()]))
+        .exec(conn)
+        .await?
+        .rows_affected;
+    if affected != 1 {
+        return Ok(());
+    }
+    record(
+        conn,
+        back.id,
+        Status::Cancelled,
+        now,
+        role,
+        Some(actor.user_id),
+        reason,
+    )
+    .await?;
+    jobs::cancel(conn, &job_key(EXPIRE_JOB, back.id)).await?;
+    jobs::cancel(conn, &job_key(REMIND_JOB, back.id)).await?;
+    if back.driver_id.is_some() && back.driver_id != Some(actor.user_id) {
+        let when = local(back.pickup_at, settings.time_zone);
+        tell(
+            conn,
+            clock,
+            back.driver_id,
+            &back,
+            "Fahrt storniert".into(),
+            format!("Die Rückfahrt am {when} entfällt."),
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]

@@ -1775,3 +1775,54 @@ async fn only_the_districts_leader_dispatchers_and_admins_see_its_statistics() {
     let far = format!("?district_id={}", crew.badeborn);
     assert_eq!(stats(&app, &crew.far_leader, &far).await.status, 200);
 }
+
+#[tokio::test]
+async fn cancelling_the_way_there_cancels_the_way_back_but_not_the_other_way_round() {
+    let (app, crew) = spawn_crew().await;
+    let two_legs = with(
+        &with(&ride(&crew.rieder, 180), "return_trip", json!(true)),
+        "return_pickup_at",
+        json!(rfc3339(at(300))),
+    );
+    // The return leg alone: the way there stays.
+    let outward = book(&app, &crew.rider, &two_legs).await;
+    let back = outward["return_ride_id"]
+        .as_str()
+        .expect("return leg")
+        .to_owned();
+    let reply = step(&app, &crew.rider, &back, "cancel", json!({})).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(
+        ride_as(&app, &crew.rider, &id_of(&outward)).await["status"],
+        "requested"
+    );
+
+    // The way there: the way back goes with it, and its driver is told.
+    let outward = book(&app, &crew.rider, &two_legs).await;
+    let back = outward["return_ride_id"]
+        .as_str()
+        .expect("return leg")
+        .to_owned();
+    step_ok(&app, &crew.second_driver, &back, "accept").await;
+    let before = updates_for(&app, &crew.second_driver).await.len();
+    let reply = step(
+        &app,
+        &crew.rider,
+        &id_of(&outward),
+        "cancel",
+        json!({"reason": "Termin verschoben"}),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let back_now = ride_as(&app, &crew.rider, &back).await;
+    assert_eq!(back_now["status"], "cancelled", "{back_now}");
+    assert_eq!(
+        history(&back_now).last().cloned(),
+        Some(("cancelled".to_owned(), "rider".to_owned()))
+    );
+    assert_eq!(
+        updates_for(&app, &crew.second_driver).await.len(),
+        before + 1,
+        "the return leg's driver is told"
+    );
+}
