@@ -130,19 +130,11 @@ pub struct NewsEvent {
 impl poem_openapi::types::Example for NewsEvent {
     fn example() -> Self {
         Self {
-            starts_at: example_time("2026-07-04T13:00:00Z"),
-            ends_at: Some(example_time("2026-07-04T18:00:00Z")),
+            starts_at: Timestamp::example("2026-07-04T13:00:00Z"),
+            ends_at: Some(Timestamp::example("2026-07-04T18:00:00Z")),
             location: Some("Dorfgemeinschaftshaus Opperode".into()),
         }
     }
-}
-
-fn example_time(text: &str) -> Timestamp {
-    Timestamp(
-        chrono::DateTime::parse_from_rfc3339(text)
-            .map(|t| t.to_utc())
-            .unwrap_or_default(),
-    )
 }
 
 impl From<EventInput> for NewsEvent {
@@ -215,13 +207,13 @@ impl poem_openapi::types::Example for NewsItem {
             district_ids: vec![Uuid::nil()],
             status: NewsStatus::Published,
             publish_at: None,
-            published_at: Some(example_time("2026-06-20T07:30:00Z")),
-            expires_at: Some(example_time("2026-07-05T00:00:00Z")),
+            published_at: Some(Timestamp::example("2026-06-20T07:30:00Z")),
+            expires_at: Some(Timestamp::example("2026-07-05T00:00:00Z")),
             pinned: false,
             notify: true,
             event: Some(NewsEvent::example()),
-            created_at: example_time("2026-06-20T07:30:00Z"),
-            updated_at: example_time("2026-06-20T07:30:00Z"),
+            created_at: Timestamp::example("2026-06-20T07:30:00Z"),
+            updated_at: Timestamp::example("2026-06-20T07:30:00Z"),
         }
     }
 }
@@ -301,8 +293,8 @@ impl poem_openapi::types::Example for CreateNews {
             body: "Wegen Bauarbeiten ist die Hauptstraße von **Montag bis Freitag** gesperrt. Die Umleitung ist ausgeschildert.".into(),
             category: NewsCategory::Announcement,
             district_ids: vec![Uuid::nil()],
-            publish_at: Some(example_time("2026-06-22T05:00:00Z")),
-            expires_at: Some(example_time("2026-06-27T00:00:00Z")),
+            publish_at: Some(Timestamp::example("2026-06-22T05:00:00Z")),
+            expires_at: Some(Timestamp::example("2026-06-27T00:00:00Z")),
             pinned: true,
             event: None,
             notify: true,
@@ -346,7 +338,7 @@ impl poem_openapi::types::Example for UpdateNews {
             category: None,
             district_ids: None,
             publish_at: MaybeUndefined::Undefined,
-            expires_at: MaybeUndefined::Value(example_time("2026-07-04T00:00:00Z")),
+            expires_at: MaybeUndefined::Value(Timestamp::example("2026-07-04T00:00:00Z")),
             pinned: None,
             event: MaybeUndefined::Undefined,
             notify: None,

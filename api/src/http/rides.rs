@@ -323,13 +323,7 @@ pub struct CreateRide {
 
 impl poem_openapi::types::Example for CreateRide {
     fn example() -> Self {
-        let at = |text: &str| {
-            Timestamp(
-                chrono::DateTime::parse_from_rfc3339(text)
-                    .map(|t| t.to_utc())
-                    .unwrap_or_default(),
-            )
-        };
+        let at = Timestamp::example;
         Self {
             pickup_district_id: Uuid::nil(),
             pickup_address: "Lindenstraße 4".into(),

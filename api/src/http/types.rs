@@ -32,6 +32,15 @@ impl From<DateTime<Utc>> for Timestamp {
 }
 
 impl Timestamp {
+    /// A fixed instant for the spec's examples (`2026-06-20T07:30:00Z`).
+    pub fn example(text: &str) -> Self {
+        Self(
+            DateTime::parse_from_rfc3339(text)
+                .map(|t| t.to_utc())
+                .unwrap_or_default(),
+        )
+    }
+
     fn parse(text: &str) -> Result<Self, String> {
         DateTime::parse_from_rfc3339(text)
             .map(|t| Self(t.to_utc()))
