@@ -8,6 +8,8 @@
 //! others get 409 naming the status they lost to. Each transition writes its history event and
 //! its notices in the same transaction.
 
+use std::collections::HashMap;
+
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
@@ -348,32 +350,59 @@ async fn view(
     ride: ride::Model,
     visibility: Visibility,
 ) -> DomainResult<RideView> {
-    let return_ride_id = if ride.outward_ride_id.is_none() {
-        ride::Entity::find()
-            .filter(ride::Column::OutwardRideId.eq(ride.id))
-            .one(conn)
-            .await?
-            .map(|r| r.id)
+    let mut views = views(conn, vec![(ride, visibility)]).await?;
+    views.pop().ok_or_else(not_found)
+}
+
+/// Views of several rides with two queries in all (return legs, histories), not two per ride.
+async fn views(
+    conn: &impl ConnectionTrait,
+    rides: Vec<(ride::Model, Visibility)>,
+) -> DomainResult<Vec<RideView>> {
+    let outward: Vec<Uuid> = rides
+        .iter()
+        .filter(|(r, _)| r.outward_ride_id.is_none())
+        .map(|(r, _)| r.id)
+        .collect();
+    let return_legs: HashMap<Uuid, Uuid> = if outward.is_empty() {
+        HashMap::new()
     } else {
-        None
+        ride::Entity::find()
+            .filter(ride::Column::OutwardRideId.is_in(outward))
+            .all(conn)
+            .await?
+            .into_iter()
+            .filter_map(|back| back.outward_ride_id.map(|out| (out, back.id)))
+            .collect()
     };
-    let events = if visibility == Visibility::Full {
-        ride_event::Entity::find()
-            .filter(ride_event::Column::RideId.eq(ride.id))
+    // Only the full view carries the history.
+    let full: Vec<Uuid> = rides
+        .iter()
+        .filter(|(_, v)| *v == Visibility::Full)
+        .map(|(r, _)| r.id)
+        .collect();
+    let mut histories: HashMap<Uuid, Vec<ride_event::Model>> = HashMap::new();
+    if !full.is_empty() {
+        for event in ride_event::Entity::find()
+            .filter(ride_event::Column::RideId.is_in(full))
             .order_by_asc(ride_event::Column::Id)
             .all(conn)
             .await?
-    } else {
-        Vec::new()
-    };
-    Ok(RideView {
-        status: status_of(&ride),
-        mobility_aids: serde_json::from_str(&ride.mobility_aids).unwrap_or_default(),
-        return_ride_id,
-        events,
-        visibility,
-        ride,
-    })
+        {
+            histories.entry(event.ride_id).or_default().push(event);
+        }
+    }
+    Ok(rides
+        .into_iter()
+        .map(|(ride, visibility)| RideView {
+            status: status_of(&ride),
+            mobility_aids: serde_json::from_str(&ride.mobility_aids).unwrap_or_default(),
+            return_ride_id: return_legs.get(&ride.id).copied(),
+            events: histories.remove(&ride.id).unwrap_or_default(),
+            visibility,
+            ride,
+        })
+        .collect())
 }
 
 /// Books a ride (and its return leg). Residents book for themselves; dispatchers also for a
@@ -1094,13 +1123,11 @@ pub async fn list(
         .await?;
     let more = rides.len() as u64 > query.limit;
     rides.truncate(usize::try_from(query.limit).unwrap_or(usize::MAX));
-    let mut views = Vec::with_capacity(rides.len());
-    for ride in rides {
-        if let Some(visibility) = visibility(actor, &ride) {
-            views.push(view(conn, ride, visibility).await?);
-        }
-    }
-    Ok((views, more))
+    let visible = rides
+        .into_iter()
+        .filter_map(|ride| visibility(actor, &ride).map(|v| (ride, v)))
+        .collect();
+    Ok((views(conn, visible).await?, more))
 }
 
 /// Counts by status and by purpose of the rides picked up in a district (or all districts for

@@ -376,7 +376,14 @@ async fn a_return_trip_books_a_second_leg_back_from_the_destination() {
     let mine = get_as(&app, "/api/v1/rides", &crew.rider.access)
         .await
         .json();
-    assert_eq!(ids(&mine), [id_of(&outward), back_id]);
+    assert_eq!(ids(&mine), [id_of(&outward), back_id.clone()]);
+    // The list carries the same links and histories as the single rides.
+    assert_eq!(mine["items"][0]["return_ride_id"], back_id.as_str());
+    assert_eq!(mine["items"][1]["outward_ride_id"], outward["id"]);
+    assert_eq!(
+        history(&mine["items"][1]),
+        pairs(&[("requested", "rider"), ("accepted", "driver")])
+    );
 }
 
 async fn book_with_key(app: &TestApp, session: &Session, key: &str, body: &Value) -> Reply {
