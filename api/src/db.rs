@@ -123,3 +123,72 @@ pub fn pool_stats(db: &DatabaseConnection) -> Option<PoolStats> {
 pub async fn is_reachable(db: &DatabaseConnection) -> bool {
     db.execute_unprepared("SELECT 1").await.is_ok()
 }
+
+/// A queue claim: which rows of a queue table a worker takes, and what it marks on them.
+pub struct Claim<'a> {
+    /// The queue table (`job`, `notice`, `push_delivery`); it has `id`, `locked_by` and
+    /// `locked_until` columns.
+    pub table: &'a str,
+    /// Extra assignments besides the lock, e.g. `attempts = attempts + 1`; may use `$3` (now).
+    pub also_set: &'a str,
+    /// Which rows are due; may use `$3` (now).
+    pub due: &'a str,
+    pub order_by: &'a str,
+    pub returning: &'a str,
+}
+
+impl Claim<'_> {
+    /// The claiming statement: one atomic `UPDATE … WHERE id IN (SELECT … LIMIT n)` that sets
+    /// `locked_by = worker` and `locked_until = lease_until` on due rows whose lease is free
+    /// or ran out, and returns them.
+    ///
+    /// The one place where the backends differ for queues: PostgreSQL skips rows another
+    /// worker is claiming right now (`FOR UPDATE SKIP LOCKED`), so concurrent workers pass
+    /// over each other instead of waiting; SQLite has a single writer, so the statement is
+    /// atomic anyway.
+    pub fn statement(
+        &self,
+        backend: DatabaseBackend,
+        worker: &str,
+        lease_until: chrono::DateTime<chrono::Utc>,
+        now: chrono::DateTime<chrono::Utc>,
+        limit: u64,
+    ) -> sea_orm::Statement {
+        let Claim {
+            table,
+            also_set,
+            due,
+            order_by,
+            returning,
+        } = self;
+        let lock_clause = match backend {
+            DatabaseBackend::Postgres => "FOR UPDATE SKIP LOCKED",
+            _ => "",
+        };
+        let also_set = if also_set.is_empty() {
+            String::new()
+        } else {
+            format!(", {also_set}")
+        };
+        let sql = format!(
+            "UPDATE {table} SET locked_by = $1, locked_until = $2{also_set} \
+             WHERE id IN (SELECT id FROM {table} WHERE {due} \
+               AND (locked_until IS NULL OR locked_until <= $3) ORDER BY {order_by} LIMIT $4 {lock_clause}) \
+             RETURNING {returning}"
+        );
+        let sql = match backend {
+            DatabaseBackend::Sqlite => sql.replace('$', "?"),
+            _ => sql,
+        };
+        sea_orm::Statement::from_sql_and_values(
+            backend,
+            sql,
+            [
+                worker.into(),
+                lease_until.into(),
+                now.into(),
+                i64::try_from(limit).unwrap_or(i64::MAX).into(),
+            ],
+        )
+    }
+}

@@ -19,8 +19,8 @@ use chrono::{DateTime, SubsecRound, Utc};
 use entity::job;
 use futures::future::BoxFuture;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr,
-    EntityTrait, FromQueryResult, QueryFilter, Statement, sea_query::OnConflict,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    FromQueryResult, QueryFilter, sea_query::OnConflict,
 };
 use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
@@ -293,32 +293,19 @@ impl Worker {
         let now = self.ctx.clock.now();
         let lease_until = now
             + chrono::Duration::from_std(LEASE).unwrap_or_else(|_| chrono::Duration::seconds(60));
-        let backend = self.ctx.db.get_database_backend();
-        // The one place where the backends differ: PostgreSQL skips rows another worker is
-        // claiming right now; SQLite has a single writer, so the statement is atomic anyway.
-        let lock_clause = match backend {
-            DatabaseBackend::Postgres => "FOR UPDATE SKIP LOCKED",
-            _ => "",
-        };
-        let sql = format!(
-            "UPDATE job SET locked_by = $1, locked_until = $2, attempts = attempts + 1, updated_at = $3 \
-             WHERE id IN (SELECT id FROM job WHERE status = '{STATUS_PENDING}' AND due_at <= $3 \
-               AND (locked_until IS NULL OR locked_until <= $3) ORDER BY due_at LIMIT $4 {lock_clause}) \
-             RETURNING id, kind, payload, attempts, max_attempts, due_at"
-        );
-        let sql = match backend {
-            DatabaseBackend::Sqlite => sql.replace('$', "?"),
-            _ => sql,
-        };
-        let statement = Statement::from_sql_and_values(
-            backend,
-            sql,
-            [
-                self.id.clone().into(),
-                lease_until.into(),
-                now.into(),
-                i64::try_from(limit).unwrap_or(i64::MAX).into(),
-            ],
+        let statement = crate::db::Claim {
+            table: "job",
+            also_set: "attempts = attempts + 1, updated_at = $3",
+            due: &format!("status = '{STATUS_PENDING}' AND due_at <= $3"),
+            order_by: "due_at",
+            returning: "id, kind, payload, attempts, max_attempts, due_at",
+        }
+        .statement(
+            self.ctx.db.get_database_backend(),
+            &self.id,
+            lease_until,
+            now,
+            limit,
         );
         ClaimedJob::find_by_statement(statement)
             .all(&self.ctx.db)

@@ -12,6 +12,7 @@ pub mod error;
 pub mod http;
 pub mod jobs;
 pub mod keys;
+pub mod push;
 pub mod seed;
 pub mod server;
 pub mod state;
@@ -27,7 +28,7 @@ use poem_openapi::OpenApiService;
 use crate::config::Settings;
 use crate::http::{
     auth::AuthApi, districts::DistrictsApi, edge, me::MeApi, news::NewsApi,
-    operations::OperationsApi, rides::RidesApi, shops::ShopsApi, users::UsersApi,
+    operations::OperationsApi, push::PushApi, rides::RidesApi, shops::ShopsApi, users::UsersApi,
 };
 pub use crate::state::AppState;
 
@@ -40,6 +41,7 @@ pub type Apis = (
     NewsApi,
     RidesApi,
     ShopsApi,
+    PushApi,
     OperationsApi,
 );
 
@@ -56,6 +58,7 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
             NewsApi,
             RidesApi,
             ShopsApi,
+            PushApi,
             OperationsApi,
         ),
         "Dorf-App API",

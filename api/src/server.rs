@@ -47,6 +47,7 @@ pub async fn run(
         state.settings.job_poll_interval(),
     );
     let worker_task = tokio::spawn(worker.run(stop.clone()));
+    let push_task = tokio::spawn(crate::push::Dispatcher::new(&state).run(stop.clone()));
     let signal = {
         let stop = stop.clone();
         async move {
@@ -71,6 +72,13 @@ pub async fn run(
         Ok(Err(err)) => tracing::error!(error = %err, "job worker ended abnormally"),
         Err(_) => {
             tracing::warn!("job worker did not stop in time; its claims expire with their lease")
+        }
+    }
+    match tokio::time::timeout(state.settings.shutdown_timeout(), push_task).await {
+        Ok(Ok(())) => {}
+        Ok(Err(err)) => tracing::error!(error = %err, "push worker ended abnormally"),
+        Err(_) => {
+            tracing::warn!("push worker did not stop in time; its claims expire with their lease")
         }
     }
     if let Err(err) = state.db.close_by_ref().await {

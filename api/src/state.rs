@@ -24,6 +24,8 @@ pub struct AppState {
     pub keys: Arc<ServerKeys>,
     /// The municipality's time zone (opening hours, quiet hours).
     pub time_zone: Tz,
+    /// The VAPID signer and the pooled client pushes are sent through.
+    pub push: Arc<crate::push::PushClient>,
 }
 
 impl AppState {
@@ -72,12 +74,19 @@ impl AppState {
         maintenance::schedule(&db, &clock)
             .await
             .context("scheduling housekeeping")?;
+        let push = crate::push::PushClient::new(
+            &keys.vapid,
+            &settings.vapid_subject,
+            settings.push_allow_http,
+        )
+        .context("preparing the push client")?;
         Ok(Self {
             db,
             settings: Arc::new(settings),
             clock,
             keys: Arc::new(keys),
             time_zone,
+            push: Arc::new(push),
         })
     }
 

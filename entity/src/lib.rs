@@ -3,11 +3,16 @@
 pub mod app_user;
 pub mod district;
 pub mod idempotency_record;
+pub mod inbox_entry;
 pub mod job;
 pub mod login_attempt;
 pub mod news_item;
 pub mod news_placement;
 pub mod notice;
+pub mod notification_district;
+pub mod notification_preference;
+pub mod push_delivery;
+pub mod push_subscription;
 pub mod refresh_token;
 pub mod ride;
 pub mod ride_event;

@@ -22,15 +22,26 @@ pub struct Model {
     pub audience_districts: Option<String>,
     /// For `districts`: the news category (preferences filter on it).
     pub audience_category: Option<String>,
-    /// `normal` or `high` (warnings, ride updates).
+    /// `normal`, `high` (ride updates) or `warning` (high, and passes quiet hours).
     pub urgency: String,
     /// Web Push `Topic`: a newer notice with the same topic replaces an undelivered older one.
     pub topic: Option<String>,
     /// Not to be delivered before this time (scheduled news).
     pub not_before: DateTimeUtc,
-    /// `pending` until the push worker has expanded it.
+    /// `pending` until the push worker has expanded it, then `expanded`; `withdrawn` when what
+    /// it was about was deleted before it went out.
     pub status: String,
     pub created_at: DateTimeUtc,
+    /// What it is about (`news`, `ride`, …) and its id, from `data`: lets a capability ask for
+    /// the delivery counts of its item or withdraw the notice.
+    pub subject_type: Option<String>,
+    pub subject_id: Option<Uuid>,
+    /// The last recipient (user id) expanded so far: expansion resumes after it.
+    pub expand_cursor: Option<Uuid>,
+    /// The worker expanding it and until when its claim holds.
+    pub locked_by: Option<String>,
+    pub locked_until: Option<DateTimeUtc>,
+    pub expanded_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

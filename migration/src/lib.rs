@@ -9,6 +9,7 @@ mod m20261121_000003_create_accounts;
 mod m20261122_000004_shops;
 mod m20261122_000005_news;
 mod m20261122_000006_rides;
+mod m20261122_000007_push;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_shops::Migration),
             Box::new(m20261122_000005_news::Migration),
             Box::new(m20261122_000006_rides::Migration),
+            Box::new(m20261122_000007_push::Migration),
         ]
     }
 }

@@ -11,6 +11,7 @@ pub mod idempotency;
 pub mod news;
 pub mod notices;
 pub mod opening_hours;
+pub mod push;
 pub mod rides;
 pub mod shops;
 pub mod users;

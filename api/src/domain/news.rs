@@ -395,7 +395,7 @@ async fn go_live(
                     category: category.clone(),
                 },
                 urgency: if category == "warning" {
-                    Urgency::High
+                    Urgency::Warning
                 } else {
                     Urgency::Normal
                 },
@@ -547,6 +547,29 @@ pub async fn get(
     }
 }
 
+/// How far the push of an item has got (recipients; pushes sent, failed, pending): for its
+/// author and those who may edit it. Others get 403 for a public item, 404 otherwise.
+pub async fn delivery(
+    conn: &impl ConnectionTrait,
+    clock: &SharedClock,
+    actor: &Actor,
+    id: Uuid,
+) -> DomainResult<notices::DeliveryCounts> {
+    let item = news_item::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(not_found)?;
+    let view = NewsView::new(item, clock.now());
+    if !may_see_unpublished(actor, &view) {
+        return Err(if view.is_public() {
+            DomainError::Forbidden
+        } else {
+            not_found()
+        });
+    }
+    Ok(notices::delivery_counts(conn, "news", id).await?)
+}
+
 /// Changes an item. `if_match` tells whether the version the client last read is still the
 /// current one (the HTTP layer compares entity tags); `false` answers 412 and changes nothing.
 pub async fn update(
@@ -670,6 +693,8 @@ pub async fn delete(
         return Err(DomainError::PreconditionFailed);
     }
     jobs::cancel(&txn, &publish_job_key(id)).await?;
+    // Nobody is to be told of, or sent to, an item that is gone.
+    notices::withdraw(&txn, "news", id).await?;
     // Its feed rows go with it (foreign key, on delete cascade).
     news_item::Entity::delete_by_id(id).exec(&txn).await?;
     txn.commit().await?;

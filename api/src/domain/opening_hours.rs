@@ -239,7 +239,7 @@ fn windows_on(
 }
 
 /// The instant of a local wall-clock time; see the module docs for the DST rules.
-fn instant(tz: Tz, date: NaiveDate, minutes: Minutes) -> Option<DateTime<Utc>> {
+pub(crate) fn instant(tz: Tz, date: NaiveDate, minutes: Minutes) -> Option<DateTime<Utc>> {
     let (date, minutes) = if minutes >= DAY {
         (date.checked_add_days(Days::new(1))?, 0)
     } else {

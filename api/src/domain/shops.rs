@@ -630,6 +630,7 @@ pub async fn delete_notice(
         .ok_or_else(shop_not_found)?;
     may_edit(actor, shop_id)?;
     notice_of(conn, shop_id, notice_id).await?;
+    notices::withdraw(conn, "shop_notice", notice_id).await?;
     shop_notice::Entity::delete_by_id(notice_id)
         .exec(conn)
         .await?;

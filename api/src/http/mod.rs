@@ -13,6 +13,7 @@ pub mod me;
 pub mod news;
 pub mod operations;
 pub mod pagination;
+pub mod push;
 pub mod rides;
 pub mod shops;
 pub mod types;
@@ -35,6 +36,8 @@ pub enum ApiTags {
     Rides,
     /// Village shops (Dorfläden): opening hours, notices, followers.
     Shops,
+    /// Push notifications (Web Push with VAPID): devices, preferences, quiet hours, the inbox.
+    Push,
     /// Health, readiness and metrics for operators.
     Operations,
 }

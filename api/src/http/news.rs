@@ -60,7 +60,7 @@ pub enum NewsCategory {
 }
 
 impl NewsCategory {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             NewsCategory::News => "news",
             NewsCategory::Announcement => "announcement",
@@ -69,7 +69,7 @@ impl NewsCategory {
         }
     }
 
-    fn parse(s: &str) -> Self {
+    pub(crate) fn parse(s: &str) -> Self {
         match s {
             "announcement" => NewsCategory::Announcement,
             "event" => NewsCategory::Event,
@@ -252,6 +252,36 @@ pub struct NewsPage {
     /// Pass as `cursor` for the next page; null on the last page. Stays valid while new items
     /// are published (they appear on top, never within later pages).
     pub next_cursor: Option<String>,
+}
+
+/// How far the push of an item has got.
+#[derive(Object, Clone, Debug)]
+#[oai(example)]
+pub struct NewsDelivery {
+    /// People it reached: inbox entries written so far.
+    pub recipients: u64,
+    /// Pushes a push service accepted.
+    pub sent: u64,
+    /// Pushes given up (device gone, or refused ten times).
+    pub failed: u64,
+    /// Pushes still to go: queued, waiting for someone's quiet hours to end, or retrying.
+    pub pending: u64,
+    /// Whether the whole audience has been reached (inbox entries written, pushes queued);
+    /// false while it is still being expanded. True with all zeros when there is nothing to
+    /// tell (no `notify`, or not published yet).
+    pub complete: bool,
+}
+
+impl poem_openapi::types::Example for NewsDelivery {
+    fn example() -> Self {
+        Self {
+            recipients: 412,
+            sent: 380,
+            failed: 3,
+            pending: 17,
+            complete: true,
+        }
+    }
 }
 
 /// A new news item.
@@ -497,6 +527,34 @@ impl NewsApi {
             NewsItem::from(view),
             if_none_match.0.as_deref(),
         ))
+    }
+
+    /// Get the delivery counts of a news item
+    ///
+    /// For the item's author, the district leaders who may edit it, and administrators: how
+    /// many residents it reached and how many pushes were sent, failed or are pending. An
+    /// item without `notify` (or not yet published) has all zeros.
+    #[oai(
+        path = "/news/:id/delivery",
+        method = "get",
+        operation_id = "getNewsDelivery"
+    )]
+    async fn delivery(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        /// The item's id.
+        id: Path<Uuid>,
+    ) -> ApiResult<Json<NewsDelivery>> {
+        let actor = state.actor(&auth).await?;
+        let counts = news::delivery(&state.db, &state.clock, &actor, id.0).await?;
+        Ok(Json(NewsDelivery {
+            recipients: counts.recipients,
+            sent: counts.sent,
+            failed: counts.failed,
+            pending: counts.pending,
+            complete: counts.complete,
+        }))
     }
 
     /// Publish a news item

@@ -16,6 +16,8 @@ mod news_feed;
 mod openapi;
 mod opening_hours;
 mod operations;
+mod push;
+mod push_service;
 mod ride_privacy;
 mod rides;
 mod shop_notices;

@@ -1154,7 +1154,7 @@ async fn a_municipality_wide_warning_is_a_high_urgency_notice_for_everyone() {
         serde_json::from_str(n.audience_districts.as_deref().expect("districts")).expect("JSON");
     assert!(districts.is_empty(), "empty = the whole municipality");
     assert_eq!(n.audience_category.as_deref(), Some("warning"));
-    assert_eq!(n.urgency, "high");
+    assert_eq!(n.urgency, "warning", "high urgency that passes quiet hours");
 }
 
 #[tokio::test]
@@ -1221,7 +1221,10 @@ async fn a_scheduled_item_tells_residents_when_it_goes_live_and_what_it_says_the
     let notices = notices_of(&app, &id).await;
     assert_eq!(notices.len(), 1, "{notices:?}");
     assert_eq!(notices[0].audience_category.as_deref(), Some("warning"));
-    assert_eq!(notices[0].urgency, "high");
+    assert_eq!(
+        notices[0].urgency, "warning",
+        "high urgency that passes quiet hours"
+    );
     app.clock.advance(Duration::hours(3));
     run_jobs(&app).await;
     assert_eq!(news_notices(&app).await.len(), 1, "and only once");

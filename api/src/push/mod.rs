@@ -1,0 +1,169 @@
+//! Push delivery: the worker that turns notices into inbox entries and Web Push messages.
+//!
+//! Two steps, each a queue in the database claimed with a lease (see [`crate::db::Claim`]):
+//! 1. **Expand** (`expand`): a due notice's audience rule is applied, in batches of recipients,
+//!    with their preferences and quiet hours, into `inbox_entry` and `push_delivery` rows.
+//! 2. **Send** (`send`): due deliveries are encrypted, VAPID-signed and posted to the push
+//!    services; failures are retried with backoff, gone devices removed.
+//!
+//! Every instance runs a [`Dispatcher`]; claims make sure two instances never expand one
+//! batch or send one delivery twice. The capabilities never see any of this: they hand a
+//! notice to `domain::notices::enqueue` and are done.
+
+mod client;
+mod expand;
+mod send;
+pub mod vapid;
+
+use std::{sync::Arc, time::Duration};
+
+use chrono_tz::Tz;
+use sea_orm::{DatabaseConnection, DbErr};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::{clock::SharedClock, keys::VapidKeys, state::AppState};
+
+/// How long a claim on a notice or a delivery batch holds. A batch takes well under a second;
+/// a worker that died leaves its claim to run out, then another takes over.
+const LEASE: chrono::Duration = chrono::Duration::seconds(60);
+
+pub const STATUS_PENDING: &str = "pending";
+pub const STATUS_SENT: &str = "sent";
+pub const STATUS_FAILED: &str = "failed";
+pub const STATUS_GONE: &str = "gone";
+pub const STATUS_SUPERSEDED: &str = "superseded";
+
+/// What sending needs that lives as long as the process: the VAPID signer with its token
+/// cache and the pooled HTTP client.
+pub struct PushClient {
+    vapid: vapid::VapidSigner,
+    http: reqwest::Client,
+    allow_http: bool,
+}
+
+impl PushClient {
+    pub fn new(keys: &VapidKeys, subject: &str, allow_http: bool) -> anyhow::Result<Self> {
+        Ok(Self {
+            vapid: vapid::VapidSigner::new(keys, subject)?,
+            http: client::build(allow_http)?,
+            allow_http,
+        })
+    }
+}
+
+/// What one pass of the worker did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DispatchReport {
+    /// Recipient batches expanded.
+    pub batches: usize,
+    /// Deliveries attempted (sent, failed, retried or found gone).
+    pub attempted: usize,
+}
+
+/// The push worker of one instance.
+#[derive(Clone)]
+pub struct Dispatcher {
+    db: DatabaseConnection,
+    clock: SharedClock,
+    time_zone: Tz,
+    push: Arc<PushClient>,
+    worker_id: String,
+    poll_interval: Duration,
+    /// Expansion wakes the sender, so the first pushes leave while later batches expand.
+    wake_sender: Arc<Notify>,
+}
+
+impl Dispatcher {
+    pub fn new(state: &AppState) -> Self {
+        Self {
+            db: state.db.clone(),
+            clock: state.clock.clone(),
+            time_zone: state.time_zone,
+            push: state.push.clone(),
+            worker_id: format!("push-{}", Uuid::now_v7()),
+            poll_interval: state.settings.job_poll_interval(),
+            wake_sender: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Expands and sends everything due now, until nothing is left (tests, and the
+    /// benchmark driver, call this instead of waiting for the loops).
+    pub async fn run_due(&self) -> Result<DispatchReport, DbErr> {
+        let mut report = DispatchReport::default();
+        loop {
+            let batches = self.expand_due().await?;
+            let mut attempted = 0;
+            loop {
+                match self.send_due().await? {
+                    0 => break,
+                    n => attempted += n,
+                }
+            }
+            report.batches += batches;
+            report.attempted += attempted;
+            if batches == 0 && attempted == 0 {
+                return Ok(report);
+            }
+        }
+    }
+
+    /// Runs both loops until `shutdown`; a batch in progress is finished first.
+    pub async fn run(self, shutdown: CancellationToken) {
+        tracing::info!(worker = %self.worker_id, "push worker started");
+        let expanding = {
+            let this = self.clone();
+            let shutdown = shutdown.clone();
+            async move {
+                this.keep_running(&shutdown, "expanding notices", None, || this.expand_due())
+                    .await;
+            }
+        };
+        let sending = {
+            let this = self.clone();
+            let shutdown = shutdown.clone();
+            async move {
+                let wake = this.wake_sender.clone();
+                this.keep_running(&shutdown, "sending pushes", Some(&wake), || this.send_due())
+                    .await;
+            }
+        };
+        tokio::join!(expanding, sending);
+        tracing::info!(worker = %self.worker_id, "push worker stopped");
+    }
+
+    async fn keep_running<F, Fut>(
+        &self,
+        shutdown: &CancellationToken,
+        what: &str,
+        wake: Option<&Notify>,
+        step: F,
+    ) where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<usize, DbErr>>,
+    {
+        while !shutdown.is_cancelled() {
+            let done = match step().await {
+                Ok(done) => done,
+                Err(err) => {
+                    tracing::warn!(worker = %self.worker_id, error = %err, "{what} failed");
+                    0
+                }
+            };
+            if done == 0 {
+                let woken = async {
+                    match wake {
+                        Some(notify) => notify.notified().await,
+                        None => std::future::pending().await,
+                    }
+                };
+                tokio::select! {
+                    () = shutdown.cancelled() => break,
+                    () = tokio::time::sleep(self.poll_interval) => {}
+                    () = woken => {}
+                }
+            }
+        }
+    }
+}
