@@ -164,9 +164,10 @@ pub async fn about(
         .await
 }
 
-/// Takes back what has not gone out about something that no longer exists (a deleted news
-/// item): a notice still waiting is withdrawn, and pushes not yet sent are dropped. Inbox
-/// entries go with the notice, so nobody is sent to something that is gone.
+/// Takes back the notices about something that no longer exists (a deleted news item or shop
+/// notice): a notice still waiting is never expanded, pushes not yet sent are dropped, and the
+/// inbox entries go too — an entry would only lead to "not found" when tapped. Pushes already
+/// on a device cannot be recalled; the app shows "not found" for them.
 pub async fn withdraw(
     conn: &impl ConnectionTrait,
     subject_type: &str,

@@ -13,7 +13,7 @@ use base64::{
     engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD},
 };
 use chrono::{DateTime, Duration, Utc};
-use dorfapp::{AppState, push::Dispatcher};
+use dorfapp::{AppState, clock::Clock, push::Dispatcher};
 use poem::http::Method;
 use serde_json::{Value, json};
 
@@ -1427,4 +1427,166 @@ async fn two_workers_at_once_push_to_every_device_exactly_once() {
     for person in &people {
         assert_eq!(kinds(&inbox(&app, person).await), ["news"]);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fan-out in batches, VAPID token reuse, topics.
+
+#[tokio::test]
+async fn a_warning_to_a_large_district_is_expanded_in_batches_after_the_request_returned() {
+    use entity::{app_user, inbox_entry};
+    use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+
+    let (app, service) = spawn_push().await;
+    let admin_session = admin(&app).await;
+    let rieder = district_id(&app, "rieder").await;
+    let rieder_id: uuid::Uuid = rieder.parse().expect("uuid");
+    let leader = user_with_role(&app, &admin_session, "district_leader", Some(&rieder), None).await;
+    // 1,200 residents of Rieder, written straight into the database (registering them over
+    // HTTP would spend minutes hashing passwords).
+    const CROWD: usize = 1_200;
+    let now = app.clock.now();
+    let crowd: Vec<app_user::ActiveModel> = (0..CROWD)
+        .map(|i| app_user::ActiveModel {
+            id: Set(uuid::Uuid::now_v7()),
+            email: Set(format!("rieder-{i}@example.org")),
+            email_normalized: Set(format!("rieder-{i}@example.org")),
+            display_name: Set(format!("Anwohner {i}")),
+            password_hash: Set("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA".into()),
+            home_district_id: Set(Some(rieder_id)),
+            phone: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .collect();
+    for chunk in crowd.chunks(200) {
+        app_user::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&app.state.db)
+            .await
+            .expect("crowd inserted");
+    }
+    let watcher = resident(&app, Some(&rieder)).await;
+    let device = device_of(&app, &service, &watcher).await;
+
+    let item = publish(&app, &leader, news("Sturmwarnung", "warning", &[&rieder])).await;
+    let notice_id = {
+        use entity::notice;
+        notice::Entity::find()
+            .filter(notice::Column::SubjectId.eq(id_of(&item).parse::<uuid::Uuid>().expect("id")))
+            .one(&app.state.db)
+            .await
+            .expect("query")
+            .expect("a notice was queued")
+            .id
+    };
+    let entries = || async {
+        inbox_entry::Entity::find()
+            .filter(inbox_entry::Column::NoticeId.eq(notice_id))
+            .count(&app.state.db)
+            .await
+            .expect("count")
+    };
+    assert_eq!(
+        entries().await,
+        0,
+        "publishing only queues the notice; nobody is expanded while the mayor waits"
+    );
+    assert!(inbox(&app, &watcher).await.is_empty());
+
+    let report = Dispatcher::new(&app.state)
+        .run_due()
+        .await
+        .expect("the push worker runs");
+    assert!(
+        report.batches >= 3,
+        "1,201 recipients in batches of at most 500: {report:?}"
+    );
+    assert_eq!(
+        entries().await,
+        (CROWD + 1) as u64,
+        "everyone in Rieder, once"
+    );
+    assert_eq!(service.received(&device).len(), 1);
+    assert_eq!(kinds(&inbox(&app, &watcher).await), ["news"]);
+}
+
+#[tokio::test]
+async fn one_vapid_token_per_push_service_is_reused_until_shortly_before_it_expires() {
+    let (app, service) = spawn_push().await;
+    let mut session = resident(&app, None).await;
+    let device = device_of(&app, &service, &session).await;
+    test_push(&app, &session).await;
+    deliver(&app).await;
+    app.clock.advance(Duration::minutes(30));
+    renew(&app, &mut session).await;
+    test_push(&app, &session).await;
+    deliver(&app).await;
+    let first = service.received(&device);
+    assert_eq!(first.len(), 2);
+    let exp = |push: &Received| push.jwt_claims.as_ref().expect("verified JWT")["exp"].clone();
+    assert_eq!(
+        exp(&first[0]),
+        exp(&first[1]),
+        "the same token, signed once"
+    );
+    let issued = exp(&first[0]).as_i64().expect("exp");
+    assert!(
+        issued > app.clock.now().timestamp() && issued <= app.clock.now().timestamp() + 24 * 3600,
+        "valid for at most 24 hours (RFC 8292)"
+    );
+
+    // Close to its expiry a fresh one is signed, so no push ever carries a stale token.
+    app.clock
+        .advance(Duration::hours(11) + Duration::minutes(15));
+    renew(&app, &mut session).await;
+    test_push(&app, &session).await;
+    deliver(&app).await;
+    let all = service.received(&device);
+    assert_eq!(all.len(), 3);
+    let renewed = exp(&all[2]).as_i64().expect("exp");
+    assert!(renewed > issued, "a new token: {renewed} vs {issued}");
+    assert!(renewed > app.clock.now().timestamp() + 3600);
+}
+
+#[tokio::test]
+async fn a_newer_ride_update_replaces_an_older_one_still_waiting_for_quiet_hours_to_end() {
+    let (app, service) = spawn_push().await;
+    let admin_session = admin(&app).await;
+    let rieder = district_id(&app, "rieder").await;
+    let driver = user_with_role(&app, &admin_session, "driver", Some(&rieder), None).await;
+    let mut rider = resident(&app, Some(&rieder)).await;
+    // 10:00 local now; quiet until 12:00.
+    set_preferences(
+        &app,
+        &rider,
+        json!({"quiet_hours": {"start": "09:00", "end": "12:00"}}),
+    )
+    .await;
+    let rider_device = device_of(&app, &service, &rider).await;
+    let ride = crate::rides::book(&app, &rider, &crate::rides::ride(&rieder, 300)).await;
+    let ride_id = id_of(&ride);
+    deliver(&app).await;
+    crate::rides::step_ok(&app, &driver, &ride_id, "accept").await;
+    deliver(&app).await;
+    crate::rides::step_ok(&app, &driver, &ride_id, "release").await;
+    deliver(&app).await;
+    assert_eq!(service.attempts(&rider_device), 0, "quiet hours");
+    assert_eq!(
+        kinds(&inbox(&app, &rider).await),
+        ["ride_update", "ride_update"],
+        "both updates are in the inbox at once"
+    );
+
+    app.clock.advance(Duration::hours(2) + Duration::minutes(1));
+    deliver(&app).await;
+    renew(&app, &mut rider).await;
+    let pushed = service.received(&rider_device);
+    assert_eq!(
+        pushed.len(),
+        1,
+        "only the newest update of the ride is pushed: {:?}",
+        pushed.iter().map(|p| &p.payload).collect::<Vec<_>>()
+    );
+    let newest = &inbox(&app, &rider).await[0];
+    assert_push_matches(&pushed[0], newest);
 }
