@@ -14,7 +14,7 @@ use crate::{
     auth::BearerAuth,
     domain::{
         accounts::{self, ProfilePatch},
-        users,
+        push, users,
     },
     error::ApiResult,
     state::AppState,
@@ -89,6 +89,12 @@ pub struct AccountExport {
     pub sessions: Vec<ExportedSession>,
     /// Recent login attempts under the account's email.
     pub login_attempts: Vec<ExportedLoginAttempt>,
+    /// Devices registered for push notifications.
+    pub push_subscriptions: Vec<super::push::PushSubscription>,
+    /// Notification preferences (the defaults where none were chosen).
+    pub notification_preferences: super::push::NotificationPreferences,
+    /// The whole inbox, newest first.
+    pub notifications: Vec<super::push::Notification>,
 }
 
 #[derive(ApiResponse)]
@@ -176,6 +182,18 @@ impl MeApi {
     ) -> ApiResult<Json<AccountExport>> {
         let actor = state.actor(&auth).await?;
         let data = accounts::export(&state.db, &state.clock, &actor).await?;
+        let push_subscriptions = push::subscriptions(&state.db, actor.user_id).await?;
+        let notification_preferences = push::preferences(&state.db, actor.user_id).await?;
+        let mut notifications = Vec::new();
+        let mut before = None;
+        loop {
+            let (page, more) = push::inbox(&state.db, actor.user_id, before, 100, false).await?;
+            before = page.last().map(|entry| entry.id);
+            notifications.extend(page.into_iter().map(Into::into));
+            if !more {
+                break;
+            }
+        }
         let user: User = data.profile.into();
         Ok(Json(AccountExport {
             exported_at: data.exported_at.into(),
@@ -202,6 +220,9 @@ impl MeApi {
                     client_address: a.succeeded.then_some(a.client_address),
                 })
                 .collect(),
+            push_subscriptions: push_subscriptions.into_iter().map(Into::into).collect(),
+            notification_preferences: notification_preferences.into(),
+            notifications,
         }))
     }
 

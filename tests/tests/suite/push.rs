@@ -1590,3 +1590,25 @@ async fn a_newer_ride_update_replaces_an_older_one_still_waiting_for_quiet_hours
     let newest = &inbox(&app, &rider).await[0];
     assert_push_matches(&pushed[0], newest);
 }
+
+#[tokio::test]
+async fn the_data_export_holds_devices_preferences_and_the_inbox() {
+    let (app, service) = spawn_push().await;
+    let session = resident(&app, None).await;
+    let device = device_of(&app, &service, &session).await;
+    set_preferences(&app, &session, json!({"shop_updates": false})).await;
+    test_push(&app, &session).await;
+    deliver(&app).await;
+    let reply = get_as(&app, "/api/v1/me/export", &session.access).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let export = reply.json();
+    assert_eq!(
+        export["push_subscriptions"][0]["endpoint"],
+        device.subscription_json()["endpoint"]
+    );
+    assert_eq!(export["notification_preferences"]["shop_updates"], false);
+    assert_eq!(
+        kinds(export["notifications"].as_array().expect("inbox")),
+        ["test"]
+    );
+}
