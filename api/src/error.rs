@@ -443,10 +443,10 @@ pub struct Problem {
     /// Stable machine-readable code; switch on this, not on texts.
     pub code: ErrorCode,
     /// The fields at fault, for `validation_failed`.
-    #[oai(skip_serializing_if_is_none)]
+    #[oai(nullable, skip_serializing_if_is_none)]
     pub errors: Option<Vec<ProblemFieldError>>,
     /// The request id (also in the `X-Request-Id` header); quote it when reporting a problem.
-    #[oai(skip_serializing_if_is_none)]
+    #[oai(nullable, skip_serializing_if_is_none)]
     pub request_id: Option<String>,
 }
 
@@ -488,7 +488,15 @@ const DOCUMENTED_ERRORS: &[(u16, &str)] = &[
     (403, "The caller's roles do not allow this (`forbidden`)."),
     (404, "No such resource (`not_found`)."),
     (409, "Conflicts with the current state (`conflict`)."),
+    (
+        412,
+        "`If-Match` names a version that is no longer current (`precondition_failed`).",
+    ),
     (413, "Request body too large (`payload_too_large`)."),
+    (
+        415,
+        "The body is not JSON (`Content-Type: application/json`) (`unsupported_media_type`).",
+    ),
     (
         422,
         "A field failed validation; `errors` names it (`validation_failed`).",

@@ -64,8 +64,10 @@ pub struct Register {
     /// The name others see, 1 to 100 characters, e.g. `Erika M.`.
     pub display_name: String,
     /// The district the person lives in: the default for news and notifications.
+    #[oai(nullable)]
     pub home_district_id: Option<Uuid>,
     /// Phone number, for ride questions (optional).
+    #[oai(nullable)]
     pub phone: Option<String>,
 }
 

@@ -29,7 +29,7 @@ pub struct District {
     /// The name people use, e.g. `Badeborn` or `Ballenstedt (Kernstadt)`.
     pub name: String,
     /// A few sentences about the district, if any.
-    #[oai(skip_serializing_if_is_none)]
+    #[oai(nullable, skip_serializing_if_is_none)]
     pub description: Option<String>,
     /// When the district was created (RFC 3339, UTC).
     pub created_at: Timestamp,
@@ -74,6 +74,7 @@ pub struct CreateDistrict {
     /// The name people use, 1 to 100 characters.
     pub name: String,
     /// A few sentences about the district, at most 2000 characters.
+    #[oai(nullable)]
     pub description: Option<String>,
 }
 
@@ -81,8 +82,10 @@ pub struct CreateDistrict {
 #[derive(Object, Clone, Debug)]
 pub struct UpdateDistrict {
     /// New slug (see `CreateDistrict.slug`).
+    #[oai(nullable)]
     pub slug: Option<String>,
     /// New name.
+    #[oai(nullable)]
     pub name: Option<String>,
     /// New description; `null` removes it.
     pub description: MaybeUndefined<String>,

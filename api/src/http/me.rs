@@ -24,6 +24,7 @@ use crate::{
 #[derive(Object, Clone, Debug)]
 pub struct UpdateMe {
     /// New display name, 1 to 100 characters.
+    #[oai(nullable)]
     pub display_name: Option<String>,
     /// New home district; `null` removes it.
     pub home_district_id: MaybeUndefined<Uuid>,
@@ -53,6 +54,7 @@ pub struct ExportedSession {
     /// Session id.
     pub id: Uuid,
     /// The app or browser that signed in, as it named itself.
+    #[oai(nullable)]
     pub user_agent: Option<String>,
     /// Signed in at.
     pub created_at: Timestamp,
@@ -61,6 +63,7 @@ pub struct ExportedSession {
     /// Ends at the latest.
     pub expires_at: Timestamp,
     /// Ended at (logout, password change), or null while active.
+    #[oai(nullable)]
     pub revoked_at: Option<Timestamp>,
 }
 
@@ -73,6 +76,7 @@ pub struct ExportedLoginAttempt {
     pub succeeded: bool,
     /// The client address it came from; null for failed attempts, which may have been made
     /// by someone else (GDPR Art. 15(4)).
+    #[oai(nullable)]
     pub client_address: Option<String>,
 }
 

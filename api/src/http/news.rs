@@ -122,8 +122,10 @@ pub struct NewsEvent {
     /// Start (RFC 3339, UTC).
     pub starts_at: Timestamp,
     /// End, after `starts_at`, or null.
+    #[oai(nullable)]
     pub ends_at: Option<Timestamp>,
     /// Where, at most 200 characters, or null.
+    #[oai(nullable)]
     pub location: Option<String>,
 }
 
@@ -180,16 +182,20 @@ pub struct NewsItem {
     /// Where it stands at the time of the answer.
     pub status: NewsStatus,
     /// The requested publication time, or null (at once).
+    #[oai(nullable)]
     pub publish_at: Option<Timestamp>,
     /// When it went live (the feed is ordered by this), or null while not yet published.
+    #[oai(nullable)]
     pub published_at: Option<Timestamp>,
     /// When it leaves the feed, or null (stays).
+    #[oai(nullable)]
     pub expires_at: Option<Timestamp>,
     /// Shown on top of the district's page (ask with `pinned=true`).
     pub pinned: bool,
     /// Whether residents are told by push when it goes live.
     pub notify: bool,
     /// For category `event`: when and where; null otherwise.
+    #[oai(nullable)]
     pub event: Option<NewsEvent>,
     /// When it was written.
     pub created_at: Timestamp,
@@ -251,6 +257,7 @@ pub struct NewsPage {
     pub items: Vec<NewsItem>,
     /// Pass as `cursor` for the next page; null on the last page. Stays valid while new items
     /// are published (they appear on top, never within later pages).
+    #[oai(nullable)]
     pub next_cursor: Option<String>,
 }
 
@@ -299,13 +306,16 @@ pub struct CreateNews {
     pub district_ids: Vec<Uuid>,
     /// Publish at this time (at most a year ahead); until then it is invisible, and its push
     /// goes out then. Null or a past time: at once.
+    #[oai(nullable)]
     pub publish_at: Option<Timestamp>,
     /// Leave the feed at this time (after publication), or null.
+    #[oai(nullable)]
     pub expires_at: Option<Timestamp>,
     /// Show on top of the district's page (default false).
     #[oai(default)]
     pub pinned: bool,
     /// Required for category `event`, not allowed for the others.
+    #[oai(nullable)]
     pub event: Option<NewsEvent>,
     /// Tell the residents of the districts by push when it goes live (default false).
     #[oai(default)]
@@ -338,25 +348,32 @@ impl poem_openapi::types::Example for CreateNews {
 #[oai(example)]
 pub struct UpdateNews {
     /// New headline.
+    #[oai(nullable)]
     pub title: Option<String>,
     /// New text.
+    #[oai(nullable)]
     pub body: Option<String>,
     /// New category. Leaving `event` drops the event data unless `event` is given too.
+    #[oai(nullable)]
     pub category: Option<NewsCategory>,
     /// New districts (the caller must be allowed to publish to all of them).
+    #[oai(nullable)]
     pub district_ids: Option<Vec<Uuid>>,
     /// New publication time; only before publication. `null`: at once.
     pub publish_at: MaybeUndefined<Timestamp>,
     /// New expiry; `null`: stays. A time that has passed takes a published item off the feed.
     pub expires_at: MaybeUndefined<Timestamp>,
     /// Pin or unpin.
+    #[oai(nullable)]
     pub pinned: Option<bool>,
     /// New event data; `null` removes it.
     pub event: MaybeUndefined<NewsEvent>,
     /// Push at publication; changing it after publication sends nothing.
+    #[oai(nullable)]
     pub notify: Option<bool>,
     /// `false` publishes a draft (or schedules it, when `publish_at` lies ahead); `true` turns
     /// a scheduled item back into a draft. Not possible once published.
+    #[oai(nullable)]
     pub draft: Option<bool>,
 }
 

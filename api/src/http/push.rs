@@ -55,6 +55,7 @@ pub struct NewPushSubscription {
     /// The keys the payload is encrypted for.
     pub keys: SubscriptionKeys,
     /// How the device calls itself (shown in the device list), at most 200 characters.
+    #[oai(nullable)]
     pub user_agent: Option<String>,
 }
 
@@ -80,6 +81,7 @@ pub struct PushSubscription {
     /// The push service URL.
     pub endpoint: String,
     /// How the device calls itself, or null.
+    #[oai(nullable)]
     pub user_agent: Option<String>,
     /// First registered.
     pub created_at: Timestamp,
@@ -118,6 +120,7 @@ pub struct PushSubscriptionList {
     /// Oldest first; at most 20 (registering more drops the least recently renewed).
     pub items: Vec<PushSubscription>,
     /// Always null: the list fits one page.
+    #[oai(nullable)]
     pub next_cursor: Option<String>,
 }
 
@@ -171,6 +174,7 @@ pub struct NotificationPreferences {
     /// inbox either way).
     pub ride_updates: bool,
     /// No pushes in this time (they are sent when it ends; warnings come at once); null = none.
+    #[oai(nullable)]
     pub quiet_hours: Option<QuietHours>,
 }
 
@@ -212,8 +216,10 @@ pub struct NotificationTarget {
     #[oai(rename = "type")]
     pub target_type: String,
     /// The news item, shop notice or ride; null for `test`.
+    #[oai(nullable)]
     pub id: Option<Uuid>,
     /// For `shop_notice`: the shop.
+    #[oai(nullable)]
     pub shop_id: Option<Uuid>,
 }
 
@@ -245,6 +251,7 @@ pub struct Notification {
     /// When it reached the inbox.
     pub created_at: Timestamp,
     /// When it was marked read, or null.
+    #[oai(nullable)]
     pub read_at: Option<Timestamp>,
 }
 
@@ -286,6 +293,7 @@ pub struct NotificationPage {
     /// The entries of this page.
     pub items: Vec<Notification>,
     /// Pass as `cursor` for the next page; null on the last page.
+    #[oai(nullable)]
     pub next_cursor: Option<String>,
     /// Unread entries in the whole inbox (the app's badge).
     pub unread_count: u64,

@@ -164,6 +164,7 @@ pub struct RideEvent {
     /// Who, by role: `rider`, `driver`, `dispatcher`, `admin` or `system` (expiry).
     pub actor_role: String,
     /// The reason given (release, cancel), or null.
+    #[oai(nullable)]
     pub reason: Option<String>,
 }
 
@@ -189,34 +190,46 @@ pub struct Ride {
     /// The district of the pickup.
     pub pickup_district_id: Uuid,
     /// Where to pick up; for an outward leg the rider's address (hidden from other drivers).
+    #[oai(nullable)]
     pub pickup_address: Option<String>,
     /// Where to; for a return leg the rider's address (hidden from other drivers).
+    #[oai(nullable)]
     pub destination: Option<String>,
     /// What for (hidden from other drivers).
+    #[oai(nullable)]
     pub purpose: Option<RidePurpose>,
     /// Pickup time.
     pub pickup_at: Timestamp,
     /// How many minutes earlier or later the pickup may be.
+    #[oai(nullable)]
     pub flexibility_minutes: Option<i32>,
     /// The appointment at the destination, if any (outward leg).
+    #[oai(nullable)]
     pub appointment_at: Option<Timestamp>,
     /// 1 to 4.
     pub passengers: i32,
     /// Needs the driver must know.
     pub mobility_aids: Vec<MobilityAid>,
     /// Notes for the driver (hidden from other drivers).
+    #[oai(nullable)]
     pub notes: Option<String>,
     /// The rider's account (hidden from other drivers); null for a person without one.
+    #[oai(nullable)]
     pub rider_user_id: Option<Uuid>,
     /// The name of a rider without an account (hidden from other drivers).
+    #[oai(nullable)]
     pub rider_name: Option<String>,
     /// A phone number for the day (hidden from other drivers).
+    #[oai(nullable)]
     pub contact_phone: Option<String>,
     /// The assigned driver, or null.
+    #[oai(nullable)]
     pub driver_id: Option<Uuid>,
     /// For a return leg: the outward leg.
+    #[oai(nullable)]
     pub outward_ride_id: Option<Uuid>,
     /// For an outward leg with a return trip: the return leg.
+    #[oai(nullable)]
     pub return_ride_id: Option<Uuid>,
     /// The history, oldest first (empty in the reduced view).
     pub events: Vec<RideEvent>,
@@ -279,6 +292,7 @@ pub struct RidePage {
     /// The rides of this page.
     pub items: Vec<Ride>,
     /// Pass as `cursor` for the next page; null on the last page.
+    #[oai(nullable)]
     pub next_cursor: Option<String>,
 }
 
@@ -293,18 +307,22 @@ pub struct CreateRide {
     /// Where to, 1 to 300 characters.
     pub destination: String,
     /// What for (for the statistics; default `other`).
+    #[oai(nullable)]
     pub purpose: Option<RidePurpose>,
     /// Pickup time: at least the lead time ahead (`DORFAPP_RIDE_MIN_LEAD_MINUTES`, default
     /// 60), at most 60 days.
     pub pickup_at: Timestamp,
     /// How many minutes earlier or later are fine (0–240).
+    #[oai(nullable)]
     pub flexibility_minutes: Option<i32>,
     /// The appointment at the destination (not before the pickup).
+    #[oai(nullable)]
     pub appointment_at: Option<Timestamp>,
     /// Book the way back as well (a second leg); then `return_pickup_at` is required.
     #[oai(default)]
     pub return_trip: bool,
     /// Pickup time of the way back, after `pickup_at`.
+    #[oai(nullable)]
     pub return_pickup_at: Option<Timestamp>,
     /// 1 to 4 people.
     pub passengers: i32,
@@ -312,12 +330,16 @@ pub struct CreateRide {
     #[oai(default)]
     pub mobility_aids: Vec<MobilityAid>,
     /// Notes for the driver, at most 1000 characters.
+    #[oai(nullable)]
     pub notes: Option<String>,
     /// A phone number for the day; required with `rider_name`.
+    #[oai(nullable)]
     pub contact_phone: Option<String>,
     /// Dispatchers and admins: book for this resident.
+    #[oai(nullable)]
     pub rider_user_id: Option<Uuid>,
     /// Dispatchers and admins: book for a person without an account (with `contact_phone`).
+    #[oai(nullable)]
     pub rider_name: Option<String>,
 }
 
@@ -355,6 +377,7 @@ pub struct AssignRide {
 #[derive(Object, Clone, Debug)]
 pub struct StepReason {
     /// At most 500 characters.
+    #[oai(nullable)]
     pub reason: Option<String>,
 }
 
@@ -398,10 +421,13 @@ pub struct PurposeCounts {
 #[derive(Object, Clone, Debug)]
 pub struct RideStats {
     /// The district, or null for all districts.
+    #[oai(nullable)]
     pub district_id: Option<Uuid>,
     /// Rides (legs) picked up from this time on, or null.
+    #[oai(nullable)]
     pub from: Option<Timestamp>,
     /// Rides picked up before this time, or null.
+    #[oai(nullable)]
     pub to: Option<Timestamp>,
     /// All rides (legs) counted.
     pub total: u64,

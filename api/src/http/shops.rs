@@ -59,10 +59,13 @@ pub struct SpecialDay {
     /// `true`: closed all day (then no `opens`/`closes`).
     pub closed: bool,
     /// Opening time `HH:MM` when not closed.
+    #[oai(nullable)]
     pub opens: Option<String>,
     /// Closing time `HH:MM` (or `24:00`) when not closed.
+    #[oai(nullable)]
     pub closes: Option<String>,
     /// Why, for people, e.g. `Inventur` (at most 200 characters).
+    #[oai(nullable)]
     pub note: Option<String>,
 }
 
@@ -96,12 +99,16 @@ pub struct Shop {
     /// Street address.
     pub address: String,
     /// Phone number, or null.
+    #[oai(nullable)]
     pub phone: Option<String>,
     /// Email address, or null.
+    #[oai(nullable)]
     pub email: Option<String>,
     /// Web address, or null.
+    #[oai(nullable)]
     pub website: Option<String>,
     /// A few sentences about the shop, or null.
+    #[oai(nullable)]
     pub description: Option<String>,
     /// The weekly schedule, by weekday and time.
     pub opening_hours: Vec<OpeningWindow>,
@@ -111,6 +118,7 @@ pub struct Shop {
     pub open_now: bool,
     /// When `open_now` flips next (RFC 3339, UTC): the closing time while open, the next
     /// opening while closed. Null when the shop has no upcoming hours.
+    #[oai(nullable)]
     pub next_change_at: Option<Timestamp>,
     /// When the shop was created.
     pub created_at: Timestamp,
@@ -211,6 +219,7 @@ pub struct ShopPage {
     /// The shops of this page.
     pub items: Vec<Shop>,
     /// Pass as `cursor` for the next page; null on the last page.
+    #[oai(nullable)]
     pub next_cursor: Option<String>,
 }
 
@@ -224,12 +233,16 @@ pub struct CreateShop {
     /// Street address, 1 to 300 characters.
     pub address: String,
     /// Phone number.
+    #[oai(nullable)]
     pub phone: Option<String>,
     /// Email address.
+    #[oai(nullable)]
     pub email: Option<String>,
     /// Web address (`https://…`).
+    #[oai(nullable)]
     pub website: Option<String>,
     /// A few sentences, at most 5000 characters.
+    #[oai(nullable)]
     pub description: Option<String>,
 }
 
@@ -237,10 +250,13 @@ pub struct CreateShop {
 #[derive(Object, Clone, Debug)]
 pub struct UpdateShop {
     /// New name.
+    #[oai(nullable)]
     pub name: Option<String>,
     /// New district (administrators only).
+    #[oai(nullable)]
     pub district_id: Option<Uuid>,
     /// New address.
+    #[oai(nullable)]
     pub address: Option<String>,
     /// New phone number.
     pub phone: MaybeUndefined<String>,
@@ -304,8 +320,10 @@ pub struct ShopNotice {
     /// Text, at most 5000 characters, plain text.
     pub body: String,
     /// Shown from (null: from posting).
+    #[oai(nullable)]
     pub valid_from: Option<Timestamp>,
     /// Shown until (null: until deleted).
+    #[oai(nullable)]
     pub valid_until: Option<Timestamp>,
     /// When it was posted.
     pub created_at: Timestamp,
@@ -335,6 +353,7 @@ pub struct ShopNoticePage {
     /// Currently valid notices.
     pub items: Vec<ShopNotice>,
     /// Pass as `cursor` for the next page; null on the last page.
+    #[oai(nullable)]
     pub next_cursor: Option<String>,
 }
 
@@ -348,8 +367,10 @@ pub struct CreateShopNotice {
     /// Text, 1 to 5000 characters.
     pub body: String,
     /// Show from (default: now). A push with `notify` goes out then.
+    #[oai(nullable)]
     pub valid_from: Option<Timestamp>,
     /// Show until (after `valid_from`).
+    #[oai(nullable)]
     pub valid_until: Option<Timestamp>,
     /// Tell the shop's followers by push (default false).
     #[oai(default)]
@@ -360,10 +381,13 @@ pub struct CreateShopNotice {
 #[derive(Object, Clone, Debug)]
 pub struct UpdateShopNotice {
     /// New kind.
+    #[oai(nullable)]
     pub kind: Option<NoticeKind>,
     /// New headline.
+    #[oai(nullable)]
     pub title: Option<String>,
     /// New text.
+    #[oai(nullable)]
     pub body: Option<String>,
     /// New start of validity.
     pub valid_from: MaybeUndefined<Timestamp>,

@@ -65,8 +65,10 @@ pub struct RoleAssignment {
     /// The role.
     pub role: RoleName,
     /// The district, for `district_leader` and `driver`; otherwise null.
+    #[oai(nullable)]
     pub district_id: Option<Uuid>,
     /// The shop, for `shop_operator`; otherwise null.
+    #[oai(nullable)]
     pub shop_id: Option<Uuid>,
     /// When it was granted.
     pub created_at: Timestamp,
@@ -94,9 +96,11 @@ pub struct User {
     /// The name shown to others, e.g. `Erika M.`.
     pub display_name: String,
     /// The district the person lives in (the default for news and push), or null.
+    #[oai(nullable)]
     pub home_district_id: Option<Uuid>,
     /// Phone number for ride questions, or null. Shown only to the person, the assigned
     /// driver, dispatchers and administrators.
+    #[oai(nullable)]
     pub phone: Option<String>,
     /// Roles beyond resident. Every registered user is a resident.
     pub roles: Vec<RoleAssignment>,
@@ -128,6 +132,7 @@ pub struct UserPage {
     /// The users of this page, newest first.
     pub items: Vec<User>,
     /// Pass as `cursor` to get the next page; null on the last page.
+    #[oai(nullable)]
     pub next_cursor: Option<String>,
 }
 
@@ -137,8 +142,10 @@ pub struct GrantRole {
     /// The role.
     pub role: RoleName,
     /// Required for `district_leader` and `driver`; must be absent otherwise.
+    #[oai(nullable)]
     pub district_id: Option<Uuid>,
     /// Required for `shop_operator`; must be absent otherwise.
+    #[oai(nullable)]
     pub shop_id: Option<Uuid>,
 }
 

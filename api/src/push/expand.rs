@@ -26,8 +26,9 @@ use crate::{
 pub const BATCH: u64 = 500;
 /// Rows per INSERT statement (well below both databases' parameter limits).
 const INSERT_CHUNK: usize = 500;
-/// Notices one worker claims at a time.
-const CLAIM: u64 = 4;
+/// Notices one worker claims at a time: one, expanded to the end before the next is claimed,
+/// so that no claimed notice waits (and its claim runs out) behind a large one.
+const CLAIM: u64 = 1;
 
 /// A recipient with the preferences that decide what they get (all `None` = defaults).
 #[derive(Debug, FromQueryResult)]
