@@ -12,7 +12,7 @@ use chrono::{DateTime, Days, Timelike, Utc};
 use chrono_tz::Tz;
 use entity::{
     app_user, district, inbox_entry, notice, notification_district, notification_preference,
-    push_subscription,
+    push_delivery, push_subscription,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
@@ -31,6 +31,7 @@ use crate::{
     clock::SharedClock,
     db,
     error::{FieldError, Text, field},
+    push::{STATUS_GONE, STATUS_PENDING},
 };
 
 /// Devices one person may register; registering one more drops the least recently updated
@@ -231,6 +232,18 @@ pub async fn register(
         .one(&txn)
         .await?;
     let created = existing.is_none();
+    if let Some(previous) = existing.as_ref().filter(|e| e.user_id != actor.user_id) {
+        // Someone else signs in on this device: what was queued for the previous person is
+        // theirs alone and must not appear on a device that is no longer theirs.
+        use sea_orm::sea_query::Expr;
+        push_delivery::Entity::update_many()
+            .col_expr(push_delivery::Column::Status, Expr::value(STATUS_GONE))
+            .col_expr(push_delivery::Column::UpdatedAt, Expr::value(now))
+            .filter(push_delivery::Column::SubscriptionId.eq(previous.id))
+            .filter(push_delivery::Column::Status.eq(STATUS_PENDING))
+            .exec(&txn)
+            .await?;
+    }
     let endpoint = checked.endpoint.clone();
     let model = push_subscription::ActiveModel {
         id: Set(existing.as_ref().map_or_else(Uuid::now_v7, |e| e.id)),

@@ -1612,3 +1612,35 @@ async fn the_data_export_holds_devices_preferences_and_the_inbox() {
         ["test"]
     );
 }
+
+#[tokio::test]
+async fn pushes_still_queued_for_the_previous_owner_of_a_device_never_reach_the_new_one() {
+    let (app, service) = spawn_push().await;
+    let admin_session = admin(&app).await;
+    let rieder = district_id(&app, "rieder").await;
+    let leader = user_with_role(&app, &admin_session, "district_leader", Some(&rieder), None).await;
+    let anna = resident(&app, Some(&rieder)).await;
+    // 10:00 local: Anna's quiet hours hold her news back until 12:00.
+    set_preferences(
+        &app,
+        &anna,
+        json!({"quiet_hours": {"start": "09:00", "end": "12:00"}}),
+    )
+    .await;
+    let device = device_of(&app, &service, &anna).await;
+    publish(&app, &leader, news("Bauarbeiten", "news", &[&rieder])).await;
+    deliver(&app).await;
+    assert_eq!(service.attempts(&device), 0, "held back for Anna");
+
+    // The phone goes to Bernd, who signs in and registers it.
+    let bernd = resident(&app, None).await;
+    let reply = subscribe_reply(&app, &bernd, device.subscription_json()).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    app.clock.advance(Duration::hours(3));
+    deliver(&app).await;
+    assert_eq!(
+        service.attempts(&device),
+        0,
+        "Anna's news must not appear on Bernd's phone"
+    );
+}
