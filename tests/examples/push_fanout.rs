@@ -596,21 +596,20 @@ async fn main() -> Result<()> {
         }
         // The server's own clock: when it wrote the deliveries (per expansion batch) and sent
         // them (per claim of 256).
-        if let Some(t) = server_timing(&db, news_id).await? {
-            if let (Some(cf), Some(cl), Some(sf), Some(sl)) =
+        if let Some(t) = server_timing(&db, news_id).await?
+            && let (Some(cf), Some(cl), Some(sf), Some(sl)) =
                 (t.created_first, t.created_last, t.sent_first, t.sent_last)
-            {
-                println!(
-                    "server: {} deliveries ({} sent); written {:.3} s from first to last batch, \
+        {
+            println!(
+                "server: {} deliveries ({} sent); written {:.3} s from first to last batch, \
                      sent (claimed) {:.3} s from first to last batch; first claim {:.3} s after \
                      the first write",
-                    t.rows,
-                    t.sent,
-                    (cl - cf).as_seconds_f64(),
-                    (sl - sf).as_seconds_f64(),
-                    (sf - cf).as_seconds_f64()
-                );
-            }
+                t.rows,
+                t.sent,
+                (cl - cf).as_seconds_f64(),
+                (sl - sf).as_seconds_f64(),
+                (sf - cf).as_seconds_f64()
+            );
         }
         println!(
             "RESULT round={round} n={n} delivered={distinct} seconds={:.3} per_second={rate:.0} \
