@@ -872,6 +872,25 @@ pub async fn transition(
                 format!("Die Zusage für {when} wurde zurückgegeben; wir suchen jemand anderen."),
             )
             .await?;
+            // Open again: the district's drivers hear of it as they heard of the request.
+            notices::enqueue(
+                &txn,
+                clock,
+                Notice {
+                    kind: "ride_request",
+                    title: format!("Fahrt wieder offen: {when}"),
+                    body: format!(
+                        "Nach {}, {} Person(en). Die bisherige Zusage wurde zurückgegeben.",
+                        updated.destination, updated.passengers
+                    ),
+                    data: serde_json::json!({"type": "ride", "id": updated.id}),
+                    audience: Audience::DistrictDrivers(updated.pickup_district_id),
+                    urgency: Urgency::Normal,
+                    topic: None,
+                    not_before: None,
+                },
+            )
+            .await?;
             // Past its pickup time already: it expires now rather than waiting for nobody.
             jobs::enqueue(
                 &txn,

@@ -1644,3 +1644,39 @@ async fn pushes_still_queued_for_the_previous_owner_of_a_device_never_reach_the_
         "Anna's news must not appear on Bernd's phone"
     );
 }
+
+#[tokio::test]
+async fn a_released_ride_is_announced_to_the_districts_drivers_again() {
+    let (app, service) = spawn_push().await;
+    let admin_session = admin(&app).await;
+    let rieder = district_id(&app, "rieder").await;
+    let first = user_with_role(&app, &admin_session, "driver", Some(&rieder), None).await;
+    let second = user_with_role(&app, &admin_session, "driver", Some(&rieder), None).await;
+    let second_device = device_of(&app, &service, &second).await;
+    let rider = resident(&app, Some(&rieder)).await;
+    let ride = crate::rides::book(&app, &rider, &crate::rides::ride(&rieder, 180)).await;
+    let ride_id = id_of(&ride);
+    settle(&app).await;
+    crate::rides::step_ok(&app, &first, &ride_id, "accept").await;
+    let released = crate::rides::step(
+        &app,
+        &first,
+        &ride_id,
+        "release",
+        json!({"reason": "Auto in der Werkstatt"}),
+    )
+    .await;
+    assert_eq!(released.status, 200, "{}", released.text);
+    settle(&app).await;
+    let pushes = service.received(&second_device);
+    assert_eq!(pushes.len(), 2, "the request, then the ride open again");
+    assert_eq!(pushes[1].payload["kind"], "ride_request");
+    assert_eq!(pushes[1].payload["data"]["id"], ride_id.as_str());
+    assert!(
+        pushes[1].payload["title"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("Fahrt wieder offen")),
+        "{}",
+        pushes[1].payload
+    );
+}
