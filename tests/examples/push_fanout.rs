@@ -38,20 +38,15 @@ use poem::{
     post,
     web::{Data, Path},
 };
-use sea_orm::{
-    ActiveValue::Set, Database, DatabaseConnection, EntityTrait, FromQueryResult, Statement,
-    TransactionTrait,
-};
+use sea_orm::{Database, DatabaseConnection, FromQueryResult, Statement};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-/// Rows per INSERT (9 columns × 500 stays far below both databases' parameter limits).
-const INSERT_CHUNK: usize = 500;
+#[path = "bench_support/mod.rs"]
+mod bench_support;
+
 /// Every this many-th push is decrypted.
 const DECRYPT_EVERY: u64 = 1000;
-/// An argon2id PHC string of no one's password: these residents never log in.
-const FIXED_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$YmVuY2gtZmFub3V0LXNhbHQ$\
-     3Fj4Vv2s0yvX8kQ3wz4o0bJc0r2uQm1hW8r7bE6yQnA";
 
 struct Options {
     server: String,
@@ -215,61 +210,6 @@ async fn start_receiver(port: u16, receiver: Arc<Receiver>) -> Result<u16> {
     Ok(port)
 }
 
-/// N residents of `district`, each with one device at `http://127.0.0.1:port/push/<i>`.
-async fn fill(
-    db: &DatabaseConnection,
-    n: usize,
-    district: Uuid,
-    port: u16,
-    p256dh: &str,
-    auth: &str,
-) -> Result<()> {
-    let now = Utc::now();
-    let run = Uuid::now_v7().simple().to_string();
-    let txn = db.begin().await?;
-    let users: Vec<Uuid> = (0..n).map(|_| Uuid::now_v7()).collect();
-    for (c, chunk) in users.chunks(INSERT_CHUNK).enumerate() {
-        let rows = chunk.iter().enumerate().map(|(k, id)| {
-            let i = c * INSERT_CHUNK + k;
-            let email = format!("fanout-{run}-{i}@bench.invalid");
-            entity::app_user::ActiveModel {
-                id: Set(*id),
-                email: Set(email.clone()),
-                email_normalized: Set(email),
-                display_name: Set(format!("Einwohner:in {i}")),
-                password_hash: Set(FIXED_HASH.to_owned()),
-                home_district_id: Set(Some(district)),
-                phone: Set(None),
-                created_at: Set(now),
-                updated_at: Set(now),
-            }
-        });
-        entity::app_user::Entity::insert_many(rows)
-            .exec_without_returning(&txn)
-            .await?;
-    }
-    for (c, chunk) in users.chunks(INSERT_CHUNK).enumerate() {
-        let rows = chunk.iter().enumerate().map(|(k, user)| {
-            let i = c * INSERT_CHUNK + k;
-            entity::push_subscription::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                user_id: Set(*user),
-                endpoint: Set(format!("http://127.0.0.1:{port}/push/{i}")),
-                p256dh: Set(p256dh.to_owned()),
-                auth: Set(auth.to_owned()),
-                user_agent: Set(Some("push-fanout bench".to_owned())),
-                created_at: Set(now),
-                updated_at: Set(now),
-            }
-        });
-        entity::push_subscription::Entity::insert_many(rows)
-            .exec_without_returning(&txn)
-            .await?;
-    }
-    txn.commit().await?;
-    Ok(())
-}
-
 /// Resident set now and its high-water mark, in KiB, from `/proc/<pid>/status`.
 fn memory(pid: u32) -> Option<(u64, u64)> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -402,7 +342,7 @@ async fn main() -> Result<()> {
 
     let db = Database::connect(&options.database_url).await?;
     let filling = Instant::now();
-    fill(&db, n, district_id, port, &p256dh, &auth_b64).await?;
+    bench_support::fill_residents(&db, n, district_id, port, &p256dh, &auth_b64, "fanout").await?;
     println!(
         "filled {n} residents of {district_name} with one device each in {:.1} s; \
          receiver on 127.0.0.1:{port}",

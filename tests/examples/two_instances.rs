@@ -46,18 +46,13 @@ use poem::{
     post,
     web::{Data, Path},
 };
-use sea_orm::{
-    ActiveValue::Set, Database, DatabaseConnection, EntityTrait, FromQueryResult, Statement,
-    TransactionTrait,
-};
+use sea_orm::{Database, DatabaseConnection, FromQueryResult, Statement};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-/// Rows per INSERT (9 columns × 500 stays far below PostgreSQL's parameter limit).
-const INSERT_CHUNK: usize = 500;
-/// An argon2id PHC string of no one's password: these residents never log in.
-const FIXED_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$YmVuY2gtZmFub3V0LXNhbHQ$\
-     3Fj4Vv2s0yvX8kQ3wz4o0bJc0r2uQm1hW8r7bE6yQnA";
+#[path = "bench_support/mod.rs"]
+mod bench_support;
+
 /// Password of the accounts registered over HTTP.
 const PASSWORD: &str = "Zwei-Instanzen-Passwort-1";
 /// Deliveries one sender claims at once (`api/src/push/send.rs`, `BATCH`): the batch is sent
@@ -256,61 +251,6 @@ fn local_ports(inodes: &HashSet<u64>) -> HashSet<u16> {
     ports
 }
 
-/// N residents of `district`, each with one device at `http://127.0.0.1:port/push/<i>`.
-async fn fill(
-    db: &DatabaseConnection,
-    n: usize,
-    district: Uuid,
-    port: u16,
-    p256dh: &str,
-    auth: &str,
-) -> Result<()> {
-    let now = Utc::now();
-    let run = Uuid::now_v7().simple().to_string();
-    let txn = db.begin().await?;
-    let users: Vec<Uuid> = (0..n).map(|_| Uuid::now_v7()).collect();
-    for (c, chunk) in users.chunks(INSERT_CHUNK).enumerate() {
-        let rows = chunk.iter().enumerate().map(|(k, id)| {
-            let i = c * INSERT_CHUNK + k;
-            let email = format!("two-{run}-{i}@bench.invalid");
-            entity::app_user::ActiveModel {
-                id: Set(*id),
-                email: Set(email.clone()),
-                email_normalized: Set(email),
-                display_name: Set(format!("Einwohner:in {i}")),
-                password_hash: Set(FIXED_HASH.to_owned()),
-                home_district_id: Set(Some(district)),
-                phone: Set(None),
-                created_at: Set(now),
-                updated_at: Set(now),
-            }
-        });
-        entity::app_user::Entity::insert_many(rows)
-            .exec_without_returning(&txn)
-            .await?;
-    }
-    for (c, chunk) in users.chunks(INSERT_CHUNK).enumerate() {
-        let rows = chunk.iter().enumerate().map(|(k, user)| {
-            let i = c * INSERT_CHUNK + k;
-            entity::push_subscription::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                user_id: Set(*user),
-                endpoint: Set(format!("http://127.0.0.1:{port}/push/{i}")),
-                p256dh: Set(p256dh.to_owned()),
-                auth: Set(auth.to_owned()),
-                user_agent: Set(Some("two-instances bench".to_owned())),
-                created_at: Set(now),
-                updated_at: Set(now),
-            }
-        });
-        entity::push_subscription::Entity::insert_many(rows)
-            .exec_without_returning(&txn)
-            .await?;
-    }
-    txn.commit().await?;
-    Ok(())
-}
-
 /// One HTTP call; returns the status and the JSON body (Null when there is none).
 async fn call(
     http: &reqwest::Client,
@@ -464,7 +404,16 @@ async fn main() -> Result<()> {
 
     let db = Database::connect(&options.database_url).await?;
     let filling = Instant::now();
-    fill(&db, n, district_id.parse()?, port, &p256dh, &auth_b64).await?;
+    bench_support::fill_residents(
+        &db,
+        n,
+        district_id.parse()?,
+        port,
+        &p256dh,
+        &auth_b64,
+        "two-instances",
+    )
+    .await?;
     println!(
         "filled {n} residents of {district_name} with one device each in {:.1} s; \
          receiver on 127.0.0.1:{port}; instance A {a} (pid {}), instance B {b}",
