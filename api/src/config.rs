@@ -58,6 +58,9 @@ pub struct Settings {
     pub access_token_ttl_seconds: u64,
     pub refresh_token_ttl_seconds: u64,
     pub login_max_failures: u32,
+    /// How long a throttled login waits before its 429: a closed loop of guesses gets one
+    /// answer per connection and delay, instead of as many as the CPU can give.
+    pub login_throttle_delay_ms: u64,
     pub ride_min_lead_minutes: u32,
     pub ride_reminder_minutes: u32,
     pub vapid_subject: String,
@@ -70,6 +73,9 @@ pub struct Settings {
     pub cors_origins: String,
     /// How often an idle job worker looks for due work.
     pub job_poll_interval_ms: u64,
+    /// How long a rendered page of the public news feed is served from memory at most; the
+    /// bound on how late a change made by another instance shows. 0 turns the cache off.
+    pub feed_cache_ttl_ms: u64,
     /// How long in-flight requests may take to finish after SIGTERM.
     pub shutdown_timeout_seconds: u64,
     /// Token signing key file; defaults to `<data_dir>/token_signing.key`. Point every
@@ -97,6 +103,7 @@ impl Default for Settings {
             access_token_ttl_seconds: 900,
             refresh_token_ttl_seconds: 2_592_000,
             login_max_failures: 5,
+            login_throttle_delay_ms: 1000,
             ride_min_lead_minutes: 60,
             ride_reminder_minutes: 60,
             vapid_subject: "mailto:admin@localhost".into(),
@@ -106,6 +113,7 @@ impl Default for Settings {
             body_limit_bytes: 1024 * 1024,
             cors_origins: "*".into(),
             job_poll_interval_ms: 1000,
+            feed_cache_ttl_ms: 1000,
             shutdown_timeout_seconds: 30,
             token_key_file: None,
             vapid_key_file: None,
@@ -229,6 +237,10 @@ impl Settings {
         Duration::from_millis(self.job_poll_interval_ms)
     }
 
+    pub fn feed_cache_ttl(&self) -> Duration {
+        Duration::from_millis(self.feed_cache_ttl_ms)
+    }
+
     pub fn shutdown_timeout(&self) -> Duration {
         Duration::from_secs(self.shutdown_timeout_seconds)
     }
@@ -291,6 +303,7 @@ impl fmt::Debug for Settings {
             .field("access_token_ttl_seconds", &self.access_token_ttl_seconds)
             .field("refresh_token_ttl_seconds", &self.refresh_token_ttl_seconds)
             .field("login_max_failures", &self.login_max_failures)
+            .field("login_throttle_delay_ms", &self.login_throttle_delay_ms)
             .field("ride_min_lead_minutes", &self.ride_min_lead_minutes)
             .field("ride_reminder_minutes", &self.ride_reminder_minutes)
             .field("vapid_subject", &self.vapid_subject)
@@ -300,6 +313,7 @@ impl fmt::Debug for Settings {
             .field("body_limit_bytes", &self.body_limit_bytes)
             .field("cors_origins", &self.cors_origins)
             .field("job_poll_interval_ms", &self.job_poll_interval_ms)
+            .field("feed_cache_ttl_ms", &self.feed_cache_ttl_ms)
             .field("shutdown_timeout_seconds", &self.shutdown_timeout_seconds)
             .field("token_key_file", &self.token_key_path())
             .field("vapid_key_file", &self.vapid_key_path())

@@ -177,6 +177,8 @@ pub struct JobContext {
     pub clock: SharedClock,
     /// The municipality's time zone, for local times in notices.
     pub time_zone: chrono_tz::Tz,
+    /// Advanced when a job changes what the news feed shows (a scheduled item goes live).
+    pub news_version: crate::domain::news::FeedVersion,
 }
 
 type Handler = Arc<

@@ -26,6 +26,10 @@ pub struct AppState {
     pub time_zone: Tz,
     /// The VAPID signer and the pooled client pushes are sent through.
     pub push: Arc<crate::push::PushClient>,
+    /// Advanced by every news change this instance commits; the feed cache watches it.
+    pub news_version: crate::domain::news::FeedVersion,
+    /// Rendered pages of the public news feed.
+    pub feed_cache: Arc<crate::http::feed_cache::FeedCache>,
 }
 
 impl AppState {
@@ -80,8 +84,15 @@ impl AppState {
             settings.push_allow_http,
         )
         .context("preparing the push client")?;
+        let news_version = crate::domain::news::FeedVersion::default();
+        let feed_cache = crate::http::feed_cache::FeedCache::new(
+            settings.feed_cache_ttl(),
+            news_version.clone(),
+        );
         Ok(Self {
             db,
+            news_version,
+            feed_cache: Arc::new(feed_cache),
             settings: Arc::new(settings),
             clock,
             keys: Arc::new(keys),
@@ -95,6 +106,7 @@ impl AppState {
             db: self.db.clone(),
             clock: self.clock.clone(),
             time_zone: self.time_zone,
+            news_version: self.news_version.clone(),
         }
     }
 }

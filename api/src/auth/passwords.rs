@@ -1,8 +1,10 @@
 //! Password hashing: argon2id with OWASP's minimum parameters (m = 19 MiB, t = 2, p = 1).
 //!
-//! Hashing is slow on purpose. It runs on the blocking thread pool, never on the async threads
-//! that serve requests, and at most as many hashes run at once as there are cores: a flood of
-//! logins queues here instead of starving the feed.
+//! Hashing is slow on purpose (about 20 ms of CPU each). It runs on threads of its own, never
+//! on the async threads that serve requests; at most as many hashes run at once as there are
+//! cores, and on Linux those threads run at a lower priority (nice 10). A flood of logins
+//! queues here and takes the CPU the reads leave over, instead of starving the feed; with
+//! nothing else to do, logins still get every core.
 
 use std::sync::{Arc, OnceLock};
 
@@ -17,12 +19,16 @@ const PARALLELISM: u32 = 1;
 pub const MIN_LENGTH: usize = 10;
 pub const MAX_LENGTH: usize = 128;
 
+/// The nice value of hashing threads: under contention the scheduler gives such a thread
+/// about a tenth of the share of a normal one (CFS weights 110 against 1024).
+const HASHING_NICE: i32 = 10;
+
 #[derive(Debug, thiserror::Error)]
 pub enum PasswordError {
     #[error("password hashing failed: {0}")]
     Hashing(String),
-    #[error("password hashing task failed: {0}")]
-    Task(#[from] tokio::task::JoinError),
+    #[error("password hashing thread ended without an answer")]
+    Lost,
 }
 
 fn hasher() -> Argon2<'static> {
@@ -47,8 +53,38 @@ async fn bounded<T: Send + 'static>(
         .acquire_owned()
         .await
         .map_err(|e| PasswordError::Hashing(e.to_string()))?;
-    Ok(tokio::task::spawn_blocking(work).await?)
+    let (answer, answered) = tokio::sync::oneshot::channel();
+    // A thread per hash, not tokio's blocking pool: its priority is lowered for good, which
+    // must not happen to pool threads that later run other work. Starting a thread costs tens
+    // of microseconds against milliseconds of hashing, and the permits bound their number.
+    std::thread::Builder::new()
+        .name("argon2".into())
+        .spawn(move || {
+            lower_this_threads_priority();
+            // The receiver is gone only if the request was dropped; nothing to tell then.
+            let _ = answer.send(work());
+        })
+        .map_err(|e| PasswordError::Hashing(e.to_string()))?;
+    // A panic in `work` drops the sender.
+    answered.await.map_err(|_| PasswordError::Lost)
 }
+
+/// Linux keeps a nice value per thread; `setpriority` with the thread id changes only this
+/// thread. Raising the value needs no privilege. Failure leaves the priority as it was, which
+/// is harmless, so it is ignored.
+#[cfg(target_os = "linux")]
+fn lower_this_threads_priority() {
+    // SAFETY: plain system calls on the calling thread with valid constant arguments; they
+    // touch no memory of ours.
+    unsafe {
+        let tid = libc::gettid();
+        #[allow(clippy::cast_sign_loss, reason = "a thread id is positive")]
+        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, HASHING_NICE);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_this_threads_priority() {}
 
 /// The PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`) of a new hash with a random salt.
 pub async fn hash(password: String) -> Result<String, PasswordError> {
@@ -116,5 +152,18 @@ mod tests {
                 .await
                 .expect("verify")
         );
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn hashing_runs_at_a_lower_priority_than_serving() {
+        let nice_of_this_thread = || {
+            // SAFETY: reads the calling thread's nice value; no memory is touched.
+            unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t) }
+        };
+        let serving = nice_of_this_thread();
+        let hashing = bounded(nice_of_this_thread).await.expect("runs");
+        assert!(hashing >= HASHING_NICE.min(19), "nice {hashing}");
+        assert!(hashing > serving || serving >= 19, "{hashing} vs {serving}");
     }
 }

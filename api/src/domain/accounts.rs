@@ -435,6 +435,10 @@ pub async fn login(
 ) -> DomainResult<(Profile, IssuedTokens)> {
     let email = normalize_email(attempt.email);
     let client = attempt.client_address.chars().take(64).collect::<String>();
+    // A throttled account or address is refused by a read, without waiting for the write lock
+    // (SQLite has one for the whole database): a flood of refused guesses must not queue up
+    // behind each other and everything else that writes. The reservation checks again.
+    check_throttle(db, clock.now(), &email, &client, attempt.max_failures).await?;
     // Reserve the attempt before the slow verification, as a failure: concurrent attempts
     // count each other, so a burst of parallel guesses cannot slip past the limit.
     let attempt_id = reserve_attempt(db, clock, &email, &client, attempt.max_failures).await?;

@@ -7,8 +7,19 @@
 //! merged; its cost does not grow with the table. Items are ordered by the moment they went
 //! live (`published_at`, then id), so a newly published item always lands at the top and a
 //! reader's cursor never skips or repeats one.
+//!
+//! Every committed change that can alter what a feed shows (an item goes live, is edited or
+//! deleted) advances the instance's [`FeedVersion`], so that rendered feed pages kept in
+//! memory are dropped at once; expiry is time-driven and each [`FeedPage`] says when it
+//! happens next ([`FeedPage::changes_at`]).
 
-use std::collections::HashSet;
+use std::{
+    collections::HashSet,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+};
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use entity::{district, news_item, news_placement};
@@ -127,8 +138,9 @@ pub struct NewsPatch {
     pub draft: Option<bool>,
 }
 
-/// What the feed is asked for.
-#[derive(Clone, Debug, Default)]
+/// What the feed is asked for. Equal queries read the same page, so it also keys the cache of
+/// rendered pages.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct FeedQuery {
     pub district: Option<Uuid>,
     pub category: Option<String>,
@@ -136,6 +148,35 @@ pub struct FeedQuery {
     /// The position after which the page starts: `(published_at, id)` of the last item seen.
     pub after: Option<(DateTime<Utc>, Uuid)>,
     pub limit: u64,
+}
+
+/// A page of the feed, newest first.
+#[derive(Clone, Debug)]
+pub struct FeedPage {
+    pub items: Vec<NewsView>,
+    /// Whether more items follow this page.
+    pub more: bool,
+    /// The earliest moment at which this page changes by time alone: an item on it, or the one
+    /// just after it, expires. `None`: not by time.
+    pub changes_at: Option<DateTime<Utc>>,
+}
+
+/// The number of news changes (an item went live, was edited or deleted) this instance has
+/// committed. A page read while it stayed the same is still current, apart from expiry
+/// ([`FeedPage::changes_at`]) and changes made by other instances. Clones share the count.
+#[derive(Clone, Debug, Default)]
+pub struct FeedVersion(Arc<AtomicU64>);
+
+impl FeedVersion {
+    pub fn current(&self) -> u64 {
+        self.0.load(Ordering::Acquire)
+    }
+
+    /// Called after the commit, never before: a reader that sees the old version then reads
+    /// the old rows, one that sees the new version reads the new rows.
+    fn advance(&self) {
+        self.0.fetch_add(1, Ordering::AcqRel);
+    }
 }
 
 fn not_found() -> DomainError {
@@ -442,6 +483,7 @@ async fn find_for_update(
 pub async fn create(
     db: &DatabaseConnection,
     clock: &SharedClock,
+    version: &FeedVersion,
     actor: &Actor,
     input: NewNews,
     claim: Option<&idempotency::Claim>,
@@ -524,6 +566,7 @@ pub async fn create(
         idempotency::complete(&txn, claim, &answer).await?;
     }
     txn.commit().await?;
+    version.advance();
     Ok(view)
 }
 
@@ -575,6 +618,7 @@ pub async fn delivery(
 pub async fn update(
     db: &DatabaseConnection,
     clock: &SharedClock,
+    version: &FeedVersion,
     actor: &Actor,
     id: Uuid,
     patch: NewsPatch,
@@ -675,12 +719,14 @@ pub async fn update(
         go_live(&txn, clock, item).await?
     };
     txn.commit().await?;
+    version.advance();
     Ok(view)
 }
 
 pub async fn delete(
     db: &DatabaseConnection,
     clock: &SharedClock,
+    version: &FeedVersion,
     actor: &Actor,
     id: Uuid,
     if_match: impl Fn(&NewsView) -> bool,
@@ -698,6 +744,7 @@ pub async fn delete(
     // Its feed rows go with it (foreign key, on delete cascade).
     news_item::Entity::delete_by_id(id).exec(&txn).await?;
     txn.commit().await?;
+    version.advance();
     Ok(())
 }
 
@@ -724,6 +771,7 @@ pub async fn publish_due(ctx: JobContext, job: ClaimedJob) -> Result<JobOutcome,
     }
     let view = go_live(&txn, &ctx.clock, item).await?;
     txn.commit().await?;
+    ctx.news_version.advance();
     tracing::info!(news_id = %view.item.id, "published scheduled news item");
     Ok(JobOutcome::Done)
 }
@@ -791,12 +839,12 @@ async fn placed_items(
         .collect())
 }
 
-/// A page of the feed, newest first, and whether more follow.
+/// A page of the feed, newest first.
 pub async fn feed(
     conn: &impl ConnectionTrait,
     clock: &SharedClock,
     query: &FeedQuery,
-) -> DomainResult<(Vec<NewsView>, bool)> {
+) -> DomainResult<FeedPage> {
     let now = clock.now();
     let limit = usize::try_from(query.limit).unwrap_or(usize::MAX);
     let mut items = if let Some(district) = query.district {
@@ -828,12 +876,15 @@ pub async fn feed(
             .all(conn)
             .await?
     };
+    // Includes the item after the page: when it expires, the page loses its next cursor.
+    let changes_at = items.iter().filter_map(|i| i.expires_at).min();
     let more = items.len() > limit;
     items.truncate(limit);
-    Ok((
-        items.into_iter().map(|i| NewsView::new(i, now)).collect(),
+    Ok(FeedPage {
+        items: items.into_iter().map(|i| NewsView::new(i, now)).collect(),
         more,
-    ))
+        changes_at,
+    })
 }
 
 /// The caller's own items, newest first (keyset on the id), optionally of one status.

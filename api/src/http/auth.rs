@@ -1,6 +1,6 @@
 //! `/api/v1/auth`: register, log in, refresh, log out.
 
-use std::net::IpAddr;
+use std::{net::IpAddr, time::Duration};
 
 use poem::{Request, web::Data};
 use poem_openapi::{ApiResponse, Object, OpenApi, param::Header, payload::Json};
@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::{ApiTags, body::JsonBody, users::User};
 use crate::{
     domain::{
+        DomainError,
         accounts::{self, IssuedTokens, LoginAttempt, NewAccount, TokenConfig},
         idempotency::Claim,
     },
@@ -220,7 +221,8 @@ impl AuthApi {
     ///
     /// Wrong email and wrong password give the same 401. After `DORFAPP_LOGIN_MAX_FAILURES`
     /// failures within 15 minutes for one account or one client address, every attempt — the
-    /// right password included — is answered 429 `rate_limited` with `Retry-After`.
+    /// right password included — is answered 429 `rate_limited` with `Retry-After`, after a
+    /// delay of `DORFAPP_LOGIN_THROTTLE_DELAY_MS` (1 s).
     #[oai(path = "/auth/login", method = "post", operation_id = "login")]
     async fn login(
         &self,
@@ -235,8 +237,17 @@ impl AuthApi {
             user_agent: user_agent(req),
             max_failures: state.settings.login_max_failures,
         };
-        let (profile, tokens) =
-            accounts::login(&state.db, &state.clock, token_config(&state), attempt).await?;
+        let login = accounts::login(&state.db, &state.clock, token_config(&state), attempt).await;
+        if let Err(DomainError::RateLimited { .. }) = &login {
+            // A tarpit: whoever floods the login with guesses gets one refusal per connection
+            // and delay, so a flood cannot take the CPU from residents reading the feed
+            // (docs/benchmarks.md). The refusal holds no database connection while it waits.
+            tokio::time::sleep(Duration::from_millis(
+                state.settings.login_throttle_delay_ms,
+            ))
+            .await;
+        }
+        let (profile, tokens) = login?;
         Ok(Json(Authenticated {
             user: profile.into(),
             tokens: tokens.into(),

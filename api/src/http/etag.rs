@@ -1,8 +1,17 @@
 //! `ETag` and `If-None-Match` for single resources and public lists (RFC 9110 §8.8.3, §13.1.2):
 //! a client on a weak connection asks "has it changed?" and gets an empty 304 when it has not.
 
+use std::marker::PhantomData;
+
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use poem_openapi::{ApiResponse, payload::Json, types::ToJSON};
+use bytes::Bytes;
+use poem::{IntoResponse, Response};
+use poem_openapi::{
+    ApiResponse,
+    payload::Payload,
+    registry::{MetaSchemaRef, Registry},
+    types::{ToJSON, Type},
+};
 use sha2::{Digest, Sha256};
 
 /// A JSON answer with its entity tag, or 304 when the client's copy is current.
@@ -11,7 +20,7 @@ pub enum Cached<T: ToJSON> {
     /// The current representation. Keep the `ETag` and send it as `If-None-Match` next time.
     #[oai(status = 200)]
     Ok(
-        Json<T>,
+        RenderedJson<T>,
         /// Identifies this version of the representation.
         #[oai(header = "ETag")]
         String,
@@ -28,11 +37,54 @@ pub enum Cached<T: ToJSON> {
     ),
 }
 
+/// A JSON representation rendered once: the exact bytes that are sent and their entity tag.
+/// Cheap to clone (the bytes are shared), so a rendered page can be kept and served again.
+#[derive(Clone, Debug)]
+pub struct Rendered {
+    pub body: Bytes,
+    pub etag: String,
+}
+
+impl Rendered {
+    pub fn of(value: &impl ToJSON) -> Self {
+        let body = Bytes::from(value.to_json_string());
+        let digest = Sha256::digest(&body);
+        let etag = format!("\"{}\"", URL_SAFE_NO_PAD.encode(&digest[..18]));
+        Self { body, etag }
+    }
+}
+
 /// A strong entity tag over the exact JSON that is sent.
 pub fn etag_of(value: &impl ToJSON) -> String {
-    let body = value.to_json_string();
-    let digest = Sha256::digest(body.as_bytes());
-    format!("\"{}\"", URL_SAFE_NO_PAD.encode(&digest[..18]))
+    Rendered::of(value).etag
+}
+
+/// JSON that is already rendered (so it is serialised once, not again for the body), documented
+/// in the spec exactly like `Json<T>`.
+pub struct RenderedJson<T> {
+    body: Bytes,
+    schema: PhantomData<fn() -> T>,
+}
+
+impl<T: Type> Payload for RenderedJson<T> {
+    // The same media type as `poem_openapi::payload::Json`, so the spec does not change.
+    const CONTENT_TYPE: &'static str = "application/json; charset=utf-8";
+
+    fn schema_ref() -> MetaSchemaRef {
+        T::schema_ref()
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+}
+
+impl<T: Send> IntoResponse for RenderedJson<T> {
+    fn into_response(self) -> Response {
+        Response::builder()
+            .content_type("application/json; charset=utf-8")
+            .body(self.body)
+    }
 }
 
 /// Whether an `If-None-Match` header names this tag (weak comparison, `*` matches anything).
@@ -60,11 +112,19 @@ pub fn if_match_allows(if_match: Option<&str>, etag: &str) -> bool {
 impl<T: ToJSON> Cached<T> {
     /// Answers with the value, or with 304 when `If-None-Match` names its current tag.
     pub fn respond(value: T, if_none_match: Option<&str>) -> Self {
-        let etag = etag_of(&value);
-        if none_match_hits(if_none_match, &etag) {
-            Cached::NotModified(etag)
+        Self::rendered(Rendered::of(&value), if_none_match)
+    }
+
+    /// Answers with a representation of a `T` rendered before (see [`Rendered::of`]).
+    pub fn rendered(rendered: Rendered, if_none_match: Option<&str>) -> Self {
+        if none_match_hits(if_none_match, &rendered.etag) {
+            Cached::NotModified(rendered.etag)
         } else {
-            Cached::Ok(Json(value), etag, "no-cache".to_owned())
+            let body = RenderedJson {
+                body: rendered.body,
+                schema: PhantomData,
+            };
+            Cached::Ok(body, rendered.etag, "no-cache".to_owned())
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod body;
 pub mod districts;
 pub mod edge;
 pub mod etag;
+pub mod feed_cache;
 pub mod me;
 pub mod news;
 pub mod operations;

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::{
     ApiTags,
     body::JsonBody,
-    etag::{Cached, etag_of, if_match_allows},
+    etag::{Cached, Rendered, etag_of, if_match_allows},
     pagination,
     types::{Timestamp, patch_field},
 };
@@ -475,16 +475,23 @@ impl NewsApi {
             after: pagination::decode_at(cursor.0.as_deref())?,
             limit: pagination::limit(limit.0)?,
         };
-        let (items, more) = news::feed(&state.db, &state.clock, &query).await?;
-        let next_cursor = items
-            .last()
-            .filter(|_| more)
-            .and_then(|v| Some(pagination::encode_at(v.item.published_at?, v.item.id)));
-        let page = NewsPage {
-            items: items.into_iter().map(NewsItem::from).collect(),
-            next_cursor,
-        };
-        Ok(Cached::respond(page, if_none_match.0.as_deref()))
+        let rendered = state
+            .feed_cache
+            .page(&query, &state.clock, async || {
+                let page = news::feed(&state.db, &state.clock, &query).await?;
+                let next_cursor = page
+                    .items
+                    .last()
+                    .filter(|_| page.more)
+                    .and_then(|v| Some(pagination::encode_at(v.item.published_at?, v.item.id)));
+                let body = NewsPage {
+                    items: page.items.into_iter().map(NewsItem::from).collect(),
+                    next_cursor,
+                };
+                Ok((Rendered::of(&body), page.changes_at))
+            })
+            .await?;
+        Ok(Cached::rendered(rendered, if_none_match.0.as_deref()))
     }
 
     /// List my news items
@@ -630,7 +637,15 @@ impl NewsApi {
             notify: b.notify,
             draft: b.draft,
         };
-        let view = news::create(&state.db, &state.clock, &actor, input, claim.as_ref()).await?;
+        let view = news::create(
+            &state.db,
+            &state.clock,
+            &state.news_version,
+            &actor,
+            input,
+            claim.as_ref(),
+        )
+        .await?;
         let (item, etag) = tagged(view);
         Ok(NewsCreated::Created(Json(item), etag))
     }
@@ -669,6 +684,7 @@ impl NewsApi {
         let view = news::update(
             &state.db,
             &state.clock,
+            &state.news_version,
             &actor,
             id.0,
             patch,
@@ -698,6 +714,7 @@ impl NewsApi {
         news::delete(
             &state.db,
             &state.clock,
+            &state.news_version,
             &actor,
             id.0,
             version_check(if_match.0),

@@ -34,6 +34,37 @@ async fn parallel_wrong_passwords_cannot_slip_past_the_limit() {
 }
 
 #[tokio::test]
+async fn a_throttled_login_waits_before_its_refusal_and_a_good_one_does_not() {
+    let delay = std::time::Duration::from_millis(400);
+    let app = spawn_with_admin_and(|s| {
+        s.login_max_failures = 2;
+        s.login_throttle_delay_ms = 400;
+    })
+    .await;
+    let email = unique_email("geduld");
+    register(&app, &email, PASSWORD).await;
+    let started = std::time::Instant::now();
+    assert_eq!(login(&app, &email, PASSWORD).await.status, 200);
+    assert!(started.elapsed() < delay, "a good login is not held back");
+    for _ in 0..2 {
+        let started = std::time::Instant::now();
+        assert_eq!(login(&app, &email, "falsch-geraten-1").await.status, 401);
+        assert!(
+            started.elapsed() < delay,
+            "a wrong password is answered at once"
+        );
+    }
+    // Throttled: refused, even with the right password, and only after the delay.
+    for password in ["falsch-geraten-2", PASSWORD] {
+        let started = std::time::Instant::now();
+        let reply = login(&app, &email, password).await;
+        reply.assert_problem(429, "rate_limited");
+        assert!(reply.header("retry-after").is_some(), "{reply:?}");
+        assert!(started.elapsed() >= delay, "{:?}", started.elapsed());
+    }
+}
+
+#[tokio::test]
 async fn a_nul_character_is_a_field_error_not_a_server_error() {
     let app = spawn_with_admin().await;
     let reply = post_json(

@@ -134,6 +134,8 @@ impl TestDatabase {
             database_max_connections: 5,
             job_poll_interval_ms: 100,
             push_allow_http: true,
+            // Refusals answer at once here; `a_throttled_login_waits_before_its_refusal` sets it.
+            login_throttle_delay_ms: 0,
             ..Settings::default()
         }
     }

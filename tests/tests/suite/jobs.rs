@@ -312,9 +312,8 @@ async fn the_background_worker_picks_up_due_work_within_five_seconds() {
     let ledger = Ledger::default();
     // A worker on the system clock, as `serve` runs it.
     let ctx = JobContext {
-        db: app.state.db.clone(),
         clock: Arc::new(dorfapp::clock::SystemClock),
-        time_zone: app.state.time_zone,
+        ..app.state.job_context()
     };
     let w = Worker::new(ctx.clone(), registry(&ledger), Duration::from_millis(1000));
     let stop = tokio_util::sync::CancellationToken::new();

@@ -2,7 +2,8 @@
 //! while news arrive, `ETag`/`If-None-Match`, expiry by the clock, and the author's own list.
 
 use chrono::Duration;
-use poem::http::Method;
+use dorfapp::clock::Clock;
+use poem::{EndpointExt, Response, endpoint::BoxEndpoint, http::Method, test::TestClient};
 use serde_json::{Value, json};
 
 use crate::auth_support::{
@@ -788,4 +789,122 @@ async fn my_news_lists_my_items_in_every_status_and_filters_by_status() {
         .assert_problem(400, "bad_request");
     let published_at = instant(&mine("?status=published").await["items"][0]["published_at"]);
     assert_eq!(published_at, Some(start));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendered pages kept in memory (`http::feed_cache`).
+
+/// The public feed at `query` read through any instance's client: ids and `ETag`.
+async fn read_through(
+    client: &TestClient<BoxEndpoint<'static, Response>>,
+    query: &str,
+) -> (Vec<String>, String) {
+    let reply = Reply::from(client.get(format!("/api/v1/news{query}")).send().await).await;
+    assert_eq!(reply.status, 200, "{query}: {}", reply.text);
+    let etag = reply.header("etag").expect("ETag").to_owned();
+    (ids(&reply.json()), etag)
+}
+
+#[tokio::test]
+async fn a_page_read_before_shows_every_change_at_the_next_read() {
+    let (app, cast) = spawn_cast().await;
+    let rieder = format!("?district_id={}&limit=20", cast.rieder);
+    let first = id_of(&publish(&app, &cast.leader, item("Erste", &[&cast.rieder])).await);
+    let (page, tag) = read_through(&app.client, &rieder).await;
+    assert_eq!(page, [first.as_str()]);
+    // Read again at once: the same page and the same tag.
+    assert_eq!(
+        read_through(&app.client, &rieder).await,
+        (page, tag.clone())
+    );
+
+    // Published: on top at the next read, with a new tag.
+    app.clock.advance(Duration::minutes(1));
+    let second = id_of(&publish(&app, &cast.leader, item("Zweite", &[&cast.rieder])).await);
+    let (page, second_tag) = read_through(&app.client, &rieder).await;
+    assert_eq!(page, [second.clone(), first.clone()]);
+    assert_ne!(second_tag, tag);
+
+    // Edited: the new title, not the kept one.
+    let reply = patch_json(
+        &app,
+        &path_of(&first),
+        Some(&cast.leader.access),
+        json!({"title": "Erste, berichtigt"}),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let body = get_anonymous(&app, &format!("/api/v1/news{rieder}"))
+        .await
+        .json();
+    assert_eq!(body["items"][1]["title"], "Erste, berichtigt", "{body}");
+
+    // Published by the job at its time.
+    let scheduled = id_of(
+        &publish(
+            &app,
+            &cast.leader,
+            with(
+                &item("Geplant", &[&cast.rieder]),
+                "publish_at",
+                json!(rfc3339(app.clock.now() + Duration::minutes(5))),
+            ),
+        )
+        .await,
+    );
+    assert_eq!(
+        read_through(&app.client, &rieder).await.0,
+        [second.clone(), first.clone()]
+    );
+    app.clock.advance(Duration::minutes(5));
+    run_jobs(&app).await;
+    assert_eq!(
+        read_through(&app.client, &rieder).await.0,
+        [scheduled.clone(), second.clone(), first.clone()]
+    );
+
+    // Deleted: gone at the next read.
+    let reply =
+        crate::auth_support::delete_json(&app, &path_of(&second), Some(&cast.leader.access), None)
+            .await;
+    assert_eq!(reply.status, 204, "{}", reply.text);
+    assert_eq!(
+        read_through(&app.client, &rieder).await.0,
+        [scheduled, first]
+    );
+}
+
+#[tokio::test]
+async fn another_instance_shows_a_change_within_the_cache_lifetime() {
+    let (app, cast) = spawn_cast().await;
+    let other = dorfapp::AppState::init(app.db.settings(), std::sync::Arc::new(app.clock.clone()))
+        .await
+        .expect("a second instance starts");
+    let ttl = Duration::milliseconds(
+        i64::try_from(other.settings.feed_cache_ttl_ms).expect("a small number"),
+    );
+    let other = TestClient::new(dorfapp::app(other).map_to_response().boxed());
+    let rieder = format!("?district_id={}", cast.rieder);
+    let first = id_of(&publish(&app, &cast.leader, item("Erste", &[&cast.rieder])).await);
+    assert_eq!(read_through(&other, &rieder).await.0, [first.as_str()]);
+
+    // Published through the first instance; the other one has a page of its own.
+    let second = id_of(&publish(&app, &cast.leader, item("Zweite", &[&cast.rieder])).await);
+    assert_eq!(
+        read_through(&app.client, &rieder).await.0,
+        [second.clone(), first.clone()]
+    );
+    app.clock.advance(ttl);
+    assert_eq!(read_through(&other, &rieder).await.0, [second, first]);
+}
+
+#[tokio::test]
+async fn without_the_cache_every_read_comes_from_the_database() {
+    let app = crate::auth_support::spawn_with_admin_and(|s| s.feed_cache_ttl_ms = 0).await;
+    let cast = Cast::new(&app).await;
+    let first = id_of(&publish(&app, &cast.leader, item("Erste", &[&cast.rieder])).await);
+    let rieder = format!("?district_id={}", cast.rieder);
+    assert_eq!(read_through(&app.client, &rieder).await.0, [first.as_str()]);
+    let second = id_of(&publish(&app, &cast.leader, item("Zweite", &[&cast.rieder])).await);
+    assert_eq!(read_through(&app.client, &rieder).await.0, [second, first]);
 }

@@ -1,0 +1,174 @@
+//! Rendered feed pages kept in memory.
+//!
+//! The public feed is what the server is asked for most: every resident's app opens on it, and
+//! most of a district ask for the same first page. Rendering a page costs two index scans, 20
+//! items decoded and about 22 KB of JSON built and hashed (roughly 1 ms of CPU); serving a kept
+//! page costs a hash lookup. A kept page (its bytes and `ETag`) is served while all of this holds:
+//! - this instance has committed no news change since the page was read
+//!   ([`news::FeedVersion`]): a publication, edit or deletion made here shows at once;
+//! - nothing on it has expired since ([`news::FeedPage::changes_at`]);
+//! - it is younger than `feed_cache_ttl_ms` (default 1 s). This bounds how late a change made
+//!   by another instance on the same database, or written to the database by hand, shows here.
+//!
+//! Age and expiry are both read from the domain clock, so tests move them without sleeping;
+//! a clock that jumps back makes a page outdated rather than keeping it longer.
+//!
+//! Concurrent requests for a page that is not kept render it once; the others wait for that
+//! rendering instead of all going to the database at the same moment. The memory is bounded by
+//! the size of the kept bodies (a client making up cursors only evicts pages).
+
+use std::{future::Future, sync::Arc, time::Duration};
+
+use chrono::{DateTime, Utc};
+use quick_cache::{Weighter, sync::Cache};
+
+use super::etag::Rendered;
+use crate::{clock::SharedClock, domain::news, error::ApiResult};
+
+/// Bytes of rendered pages kept at most (about 1,500 pages of 20 items).
+const CAPACITY_BYTES: u64 = 32 * 1024 * 1024;
+/// Rough size of a page's key and bookkeeping, so that tiny pages still count.
+const ENTRY_OVERHEAD_BYTES: u64 = 256;
+
+/// A page as rendered, and what decides whether it is still current.
+#[derive(Debug)]
+struct KeptPage {
+    rendered: Rendered,
+    /// The [`news::FeedVersion`] before the page was read.
+    version: u64,
+    /// When it was read, and when it is read again at the latest (after the time to live).
+    read_at: DateTime<Utc>,
+    stale_at: DateTime<Utc>,
+    changes_at: Option<DateTime<Utc>>,
+}
+
+impl KeptPage {
+    fn is_current(&self, version: u64, now: DateTime<Utc>) -> bool {
+        self.version == version
+            && self.read_at <= now
+            && now < self.stale_at
+            && self.changes_at.is_none_or(|at| now < at)
+    }
+}
+
+#[derive(Clone)]
+struct ByBodySize;
+
+impl Weighter<news::FeedQuery, Arc<KeptPage>> for ByBodySize {
+    fn weight(&self, _: &news::FeedQuery, page: &Arc<KeptPage>) -> u64 {
+        page.rendered.body.len() as u64 + ENTRY_OVERHEAD_BYTES
+    }
+}
+
+/// The rendered pages of the public feed; one per server process.
+pub struct FeedCache {
+    pages: Cache<news::FeedQuery, Arc<KeptPage>, ByBodySize>,
+    /// Zero: pages are never kept.
+    ttl: chrono::Duration,
+    version: news::FeedVersion,
+}
+
+impl FeedCache {
+    /// Keeps pages for at most `ttl` while `version` (the instance's news changes) stays.
+    pub fn new(ttl: Duration, version: news::FeedVersion) -> Self {
+        Self {
+            pages: Cache::with_weighter(1_500, CAPACITY_BYTES, ByBodySize),
+            ttl: chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::MAX),
+            version,
+        }
+    }
+
+    fn current(&self, kept: &KeptPage, clock: &SharedClock) -> bool {
+        kept.is_current(self.version.current(), clock.now())
+    }
+
+    /// The page for `query`: kept, or rendered by `render`, which returns the representation
+    /// and when it changes by time alone.
+    pub async fn page<F, Fut>(
+        &self,
+        query: &news::FeedQuery,
+        clock: &SharedClock,
+        render: F,
+    ) -> ApiResult<Rendered>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = ApiResult<(Rendered, Option<DateTime<Utc>>)>>,
+    {
+        if self.ttl.is_zero() {
+            return Ok(render().await?.0);
+        }
+        if let Some(kept) = self.pages.get(query) {
+            if self.current(&kept, clock) {
+                metrics::counter!("feed_cache_total", "result" => "hit").increment(1);
+                return Ok(kept.rendered.clone());
+            }
+            // Only this outdated copy: a newer one someone just kept stays.
+            self.pages
+                .remove_if(query, |current| Arc::ptr_eq(current, &kept));
+        }
+        let guard = match self.pages.get_value_or_guard_async(query).await {
+            Ok(kept) if self.current(&kept, clock) => {
+                // Rendered by a concurrent request while this one waited.
+                metrics::counter!("feed_cache_total", "result" => "hit").increment(1);
+                return Ok(kept.rendered.clone());
+            }
+            // Outdated before this request could use it (a change right after the rendering):
+            // render for this request alone.
+            Ok(_) => None,
+            Err(guard) => Some(guard),
+        };
+        metrics::counter!("feed_cache_total", "result" => "miss").increment(1);
+        // Read before the page: a change committed meanwhile makes the page outdated at once.
+        let version = self.version.current();
+        let read_at = clock.now();
+        let (rendered, changes_at) = render().await?;
+        if let Some(guard) = guard {
+            let kept = Arc::new(KeptPage {
+                rendered: rendered.clone(),
+                version,
+                read_at,
+                stale_at: read_at
+                    .checked_add_signed(self.ttl)
+                    .unwrap_or(DateTime::<Utc>::MAX_UTC),
+                changes_at,
+            });
+            // Fails only when the slot was removed meanwhile; the page is answered anyway.
+            let _ = guard.insert(kept);
+        }
+        Ok(rendered)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(version: u64, read_at: DateTime<Utc>, changes_at: Option<DateTime<Utc>>) -> KeptPage {
+        KeptPage {
+            rendered: Rendered::of(&Vec::<String>::new()),
+            version,
+            read_at,
+            stale_at: read_at + chrono::Duration::seconds(1),
+            changes_at,
+        }
+    }
+
+    #[test]
+    fn a_kept_page_is_current_until_a_change_an_expiry_or_its_age() {
+        let now = Utc::now();
+        let later = |ms| now + chrono::Duration::milliseconds(ms);
+        assert!(page(7, now, None).is_current(7, later(999)));
+        assert!(!page(7, now, None).is_current(8, now), "a news change");
+        assert!(
+            !page(7, now, None).is_current(7, later(1000)),
+            "older than its time to live"
+        );
+        assert!(
+            !page(7, now, None).is_current(7, later(-1)),
+            "the clock went back"
+        );
+        let expiring = page(7, now, Some(later(500)));
+        assert!(expiring.is_current(7, later(499)));
+        assert!(!expiring.is_current(7, later(500)), "an item on it expired");
+    }
+}
