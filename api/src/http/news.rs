@@ -445,7 +445,9 @@ impl NewsApi {
     /// Public. Published, unexpired items, newest first (by the time they went live). With
     /// `district_id`: that district's items and the municipality-wide ones. Cursor-paginated:
     /// pass `next_cursor` back as `cursor`; pages neither skip nor repeat items while new ones
-    /// are published. `ETag`/`If-None-Match` supported.
+    /// are published. `ETag`/`If-None-Match` supported. Pages are served from memory: a change
+    /// shows at the next read; where several server instances share one database, a change made
+    /// through another instance shows within `DORFAPP_FEED_CACHE_TTL_MS` (default 1 s).
     #[oai(path = "/news", method = "get", operation_id = "listNews")]
     #[allow(
         clippy::too_many_arguments,
