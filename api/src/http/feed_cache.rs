@@ -14,8 +14,10 @@
 //! a clock that jumps back makes a page outdated rather than keeping it longer.
 //!
 //! Concurrent requests for a page that is not kept render it once; the others wait for that
-//! rendering instead of all going to the database at the same moment. The memory is bounded by
-//! the size of the kept bodies (a client making up cursors only evicts pages).
+//! rendering instead of all going to the database at the same moment. If it fails (the database
+//! is unreachable or its pool exhausted), each waiter renders for itself at once rather than
+//! queueing behind the next attempt. The memory is bounded by the size of the kept bodies (a
+//! client making up cursors only evicts pages).
 
 use std::{future::Future, sync::Arc, time::Duration};
 
@@ -33,7 +35,8 @@ const ENTRY_OVERHEAD_BYTES: u64 = 256;
 /// A page as rendered, and what decides whether it is still current.
 #[derive(Debug)]
 struct KeptPage {
-    rendered: Rendered,
+    /// `None`: the rendering failed; marks the end of a failed flight for its waiters.
+    rendered: Option<Rendered>,
     /// The [`news::FeedVersion`] before the page was read.
     version: u64,
     /// When it was read, and when it is read again at the latest (after the time to live).
@@ -56,7 +59,7 @@ struct ByBodySize;
 
 impl Weighter<news::FeedQuery, Arc<KeptPage>> for ByBodySize {
     fn weight(&self, _: &news::FeedQuery, page: &Arc<KeptPage>) -> u64 {
-        page.rendered.body.len() as u64 + ENTRY_OVERHEAD_BYTES
+        page.rendered.as_ref().map_or(0, |r| r.body.len() as u64) + ENTRY_OVERHEAD_BYTES
     }
 }
 
@@ -78,8 +81,10 @@ impl FeedCache {
         }
     }
 
-    fn current(&self, kept: &KeptPage, clock: &SharedClock) -> bool {
-        kept.is_current(self.version.current(), clock.now())
+    /// The kept page's representation, if it may still be served.
+    fn current(&self, kept: &KeptPage, clock: &SharedClock) -> Option<Rendered> {
+        let current = kept.is_current(self.version.current(), clock.now());
+        kept.rendered.clone().filter(|_| current)
     }
 
     /// The page for `query`: kept, or rendered by `render`, which returns the representation
@@ -98,33 +103,39 @@ impl FeedCache {
             return Ok(render().await?.0);
         }
         if let Some(kept) = self.pages.get(query) {
-            if self.current(&kept, clock) {
+            if let Some(page) = self.current(&kept, clock) {
                 metrics::counter!("feed_cache_total", "result" => "hit").increment(1);
-                return Ok(kept.rendered.clone());
+                return Ok(page);
             }
             // Only this outdated copy: a newer one someone just kept stays.
             self.pages
                 .remove_if(query, |current| Arc::ptr_eq(current, &kept));
         }
         let guard = match self.pages.get_value_or_guard_async(query).await {
-            Ok(kept) if self.current(&kept, clock) => {
-                // Rendered by a concurrent request while this one waited.
-                metrics::counter!("feed_cache_total", "result" => "hit").increment(1);
-                return Ok(kept.rendered.clone());
-            }
-            // Outdated before this request could use it (a change right after the rendering):
-            // render for this request alone.
-            Ok(_) => None,
+            Ok(kept) => match self.current(&kept, clock) {
+                Some(page) => {
+                    // Rendered by a concurrent request while this one waited.
+                    metrics::counter!("feed_cache_total", "result" => "hit").increment(1);
+                    return Ok(page);
+                }
+                // The rendering waited for failed, or a change came right after it: render for
+                // this request alone.
+                None => None,
+            },
             Err(guard) => Some(guard),
         };
         metrics::counter!("feed_cache_total", "result" => "miss").increment(1);
         // Read before the page: a change committed meanwhile makes the page outdated at once.
         let version = self.version.current();
         let read_at = clock.now();
-        let (rendered, changes_at) = render().await?;
+        let result = render().await;
         if let Some(guard) = guard {
+            let (rendered, changes_at) = match &result {
+                Ok((rendered, changes_at)) => (Some(rendered.clone()), *changes_at),
+                Err(_) => (None, None),
+            };
             let kept = Arc::new(KeptPage {
-                rendered: rendered.clone(),
+                rendered,
                 version,
                 read_at,
                 stale_at: read_at
@@ -135,17 +146,19 @@ impl FeedCache {
             // Fails only when the slot was removed meanwhile; the page is answered anyway.
             let _ = guard.insert(kept);
         }
-        Ok(rendered)
+        Ok(result?.0)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use futures::future::BoxFuture;
+
     use super::*;
 
     fn page(version: u64, read_at: DateTime<Utc>, changes_at: Option<DateTime<Utc>>) -> KeptPage {
         KeptPage {
-            rendered: Rendered::of(&Vec::<String>::new()),
+            rendered: Some(Rendered::of(&Vec::<String>::new())),
             version,
             read_at,
             stale_at: read_at + chrono::Duration::seconds(1),
@@ -170,5 +183,59 @@ mod tests {
         let expiring = page(7, now, Some(later(500)));
         assert!(expiring.is_current(7, later(499)));
         assert!(!expiring.is_current(7, later(500)), "an item on it expired");
+    }
+
+    fn rendered(text: &str) -> ApiResult<(Rendered, Option<DateTime<Utc>>)> {
+        Ok((Rendered::of(&vec![text.to_owned()]), None))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waiters_on_a_failed_rendering_do_not_queue_behind_each_other() {
+        let cache = Arc::new(FeedCache::new(
+            Duration::from_secs(60),
+            news::FeedVersion::default(),
+        ));
+        let clock: SharedClock = Arc::new(crate::clock::ManualClock::starting_now());
+        let request = |render: BoxFuture<'static, ApiResult<(Rendered, Option<DateTime<Utc>>)>>| {
+            let (cache, clock) = (cache.clone(), clock.clone());
+            tokio::spawn(async move {
+                cache
+                    .page(&news::FeedQuery::default(), &clock, || render)
+                    .await
+                    .map(|page| page.body)
+            })
+        };
+        // The first request renders, and fails when told to.
+        let (fail, failing) = tokio::sync::oneshot::channel::<()>();
+        let first = request(Box::pin(async move {
+            let _ = failing.await;
+            Err(crate::error::ApiError::internal("database unreachable"))
+        }));
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        // Two more wait for it. Each of their renderings finishes only once both have started:
+        // they must not wait for each other.
+        let both_rendering = Arc::new(tokio::sync::Barrier::new(2));
+        let waiters: Vec<_> = ["zweite", "dritte"]
+            .into_iter()
+            .map(|text| {
+                let both_rendering = both_rendering.clone();
+                request(Box::pin(async move {
+                    both_rendering.wait().await;
+                    rendered(text)
+                }))
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(10)).await;
+
+        let _ = fail.send(());
+        assert!(first.await.expect("runs").is_err());
+        for waiter in waiters {
+            let body = tokio::time::timeout(Duration::from_secs(5), waiter)
+                .await
+                .expect("the waiters render side by side, not one after the other")
+                .expect("runs")
+                .expect("rendered");
+            assert!(!body.is_empty());
+        }
     }
 }
