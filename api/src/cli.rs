@@ -8,15 +8,8 @@ use clap::{Parser, Subcommand};
 
 use std::sync::Arc;
 
-use crate::{
-    AppState,
-    clock::SystemClock,
-    config::Settings,
-    db,
-    domain::{DomainError, accounts},
-    keys::VapidKeys,
-    server, telemetry,
-};
+use crate::{AppState, config::Settings, server, telemetry};
+use domain::{DomainError, accounts, clock::SystemClock, db, keys::VapidKeys};
 
 /// A domain error in words for the terminal.
 fn describe(err: &DomainError) -> String {
@@ -119,7 +112,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     }
                     std::fs::remove_file(&path)?;
                 }
-                crate::keys::write_new_secret(&path, &keys.private_key)?;
+                domain::keys::write_new_secret(&path, &keys.private_key)?;
                 println!("wrote {}", path.display());
             }
             println!("public_key={}", keys.public_key);

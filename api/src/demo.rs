@@ -9,14 +9,11 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::{
-    AppState,
-    auth::Role,
-    domain::{
-        DomainResult,
-        accounts::{self, NewAccount},
-        users,
-    },
+use crate::{AppState, auth::Role};
+use domain::{
+    DomainResult,
+    accounts::{self, NewAccount},
+    users,
 };
 
 /// The password of every demo account. Printed, documented: demo accounts are not secret.

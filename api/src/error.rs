@@ -2,8 +2,7 @@
 //! RFC 9457 `application/problem+json` with a stable `code`. The body is rendered once more by
 //! the edge middleware ([`crate::http::edge`]) in the caller's language and with the request id.
 
-use std::borrow::Cow;
-
+pub use domain::text::{FieldError, Lang, Text, field};
 use poem::{IntoResponse, Response, http::StatusCode};
 use poem_openapi::{
     ApiResponse, Enum, Object,
@@ -11,74 +10,10 @@ use poem_openapi::{
     types::{ToJSON, Type},
 };
 
+use domain::DomainError;
+
 /// The media type of every error answer.
 pub const PROBLEM_JSON: &str = "application/problem+json";
-
-/// A text a person reads, in German (the default) and English.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Text {
-    pub de: Cow<'static, str>,
-    pub en: Cow<'static, str>,
-}
-
-impl Text {
-    pub fn new(de: impl Into<Cow<'static, str>>, en: impl Into<Cow<'static, str>>) -> Self {
-        Self {
-            de: de.into(),
-            en: en.into(),
-        }
-    }
-
-    pub fn get(&self, lang: Lang) -> &str {
-        match lang {
-            Lang::De => &self.de,
-            Lang::En => &self.en,
-        }
-    }
-}
-
-/// The language of texts in an answer, negotiated from `Accept-Language`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Lang {
-    #[default]
-    De,
-    En,
-}
-
-impl Lang {
-    /// Picks German or English from an `Accept-Language` header (RFC 9110 §12.5.4), honouring
-    /// q-values; anything else falls back to German, the residents' language.
-    pub fn negotiate(accept_language: Option<&str>) -> Self {
-        let Some(header) = accept_language else {
-            return Lang::De;
-        };
-        let mut best: Option<(f32, Lang)> = None;
-        for entry in header.split(',') {
-            let mut parts = entry.trim().split(';');
-            let tag = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
-            let q = parts
-                .find_map(|p| p.trim().strip_prefix("q="))
-                .and_then(|q| q.trim().parse::<f32>().ok())
-                .unwrap_or(1.0);
-            let lang = match tag.split('-').next() {
-                Some("de") => Lang::De,
-                Some("en") => Lang::En,
-                _ => continue,
-            };
-            if q > 0.0 && best.is_none_or(|(best_q, _)| q > best_q) {
-                best = Some((q, lang));
-            }
-        }
-        best.map_or(Lang::De, |(_, lang)| lang)
-    }
-
-    pub fn tag(self) -> &'static str {
-        match self {
-            Lang::De => "de",
-            Lang::En => "en",
-        }
-    }
-}
 
 /// Stable machine-readable error codes. Clients switch on these, never on texts.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -252,25 +187,8 @@ impl ErrorCode {
     }
 }
 
-/// One field that failed validation.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FieldError {
-    /// JSON path of the field, e.g. `name` or `opening_hours[2].closes`.
-    pub field: String,
-    pub message: Text,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, message: Text) -> Self {
-        Self {
-            field: field.into(),
-            message,
-        }
-    }
-}
-
 /// An error answer in the making. Everything a handler can fail with becomes one of these.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct ApiError {
     pub code: ErrorCode,
     pub detail: Text,
@@ -283,6 +201,28 @@ pub struct ApiError {
 
 /// The result type of every handler.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+impl From<DomainError> for ApiError {
+    fn from(err: DomainError) -> Self {
+        match err {
+            DomainError::NotFound(text) => ApiError::not_found(text),
+            DomainError::Validation(errors) => ApiError::validation(errors),
+            DomainError::Conflict(text) => ApiError::conflict(text),
+            DomainError::Forbidden => ApiError::forbidden(),
+            DomainError::Unauthenticated(text) => ApiError::new(ErrorCode::Unauthorized, text),
+            DomainError::RateLimited { retry_after_seconds } => ApiError::new(
+                ErrorCode::RateLimited,
+                Text::new(
+                    "Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie und versuchen Sie es dann erneut.",
+                    "Too many failed sign-in attempts. Please wait and try again.",
+                ),
+            )
+            .with_retry_after(retry_after_seconds),
+            DomainError::PreconditionFailed => ApiError::of(ErrorCode::PreconditionFailed),
+            DomainError::Db(err) => ApiError::from(err),
+        }
+    }
+}
 
 impl ApiError {
     pub fn new(code: ErrorCode, detail: Text) -> Self {
@@ -556,25 +496,9 @@ impl ApiResponse for ApiError {
     }
 }
 
-/// Shorthand for field validation messages.
-pub fn field(field: impl Into<String>, de: &'static str, en: &'static str) -> FieldError {
-    FieldError::new(field, Text::new(de, en))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn accept_language_prefers_highest_quality_known_language() {
-        assert_eq!(Lang::negotiate(None), Lang::De);
-        assert_eq!(Lang::negotiate(Some("en")), Lang::En);
-        assert_eq!(Lang::negotiate(Some("en-GB,en;q=0.9")), Lang::En);
-        assert_eq!(Lang::negotiate(Some("fr-FR, en;q=0.5, de;q=0.8")), Lang::De);
-        assert_eq!(Lang::negotiate(Some("fr")), Lang::De);
-        assert_eq!(Lang::negotiate(Some("en;q=0")), Lang::De);
-        assert_eq!(Lang::negotiate(Some(";;;,,q=")), Lang::De);
-    }
 
     #[test]
     fn every_code_maps_to_its_status_and_back() {

@@ -3,16 +3,10 @@
 
 pub mod auth;
 pub mod cli;
-pub mod clock;
 pub mod config;
-pub mod db;
 pub mod demo;
-pub mod domain;
 pub mod error;
 pub mod http;
-pub mod jobs;
-pub mod keys;
-pub mod push;
 pub mod seed;
 pub mod server;
 pub mod state;

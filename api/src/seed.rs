@@ -6,7 +6,7 @@ use std::path::Path;
 use sea_orm::{DatabaseTransaction, DbErr, EntityTrait, PaginatorTrait};
 use serde::Deserialize;
 
-use crate::{clock::SharedClock, domain::districts};
+use domain::{clock::SharedClock, districts};
 
 /// The built-in seed: Ballenstedt and its five villages.
 pub const BALLENSTEDT: &str = include_str!("../seed/ballenstedt.toml");
@@ -73,7 +73,7 @@ impl SeedFile {
 }
 
 /// Creates the seed's districts if the installation has none yet. Returns how many it created.
-/// Runs inside the start-up transaction (see [`crate::db::migrate_then`]).
+/// Runs inside the start-up transaction (see [`domain::db::migrate_then`]).
 pub async fn apply_on_first_start(
     txn: &DatabaseTransaction,
     clock: &SharedClock,

@@ -10,11 +10,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     app,
-    clock::SystemClock,
     config::Settings,
-    jobs::Worker,
     state::{AppState, job_registry},
 };
+use domain::{clock::SystemClock, jobs::Worker};
 
 /// Starts everything and serves until `shutdown` resolves.
 pub async fn serve(
@@ -47,7 +46,7 @@ pub async fn run(
         state.settings.job_poll_interval(),
     );
     let worker_task = tokio::spawn(worker.run(stop.clone()));
-    let push_task = tokio::spawn(crate::push::Dispatcher::new(&state).run(stop.clone()));
+    let push_task = tokio::spawn(state.dispatcher().run(stop.clone()));
     let signal = {
         let stop = stop.clone();
         async move {

@@ -6,14 +6,13 @@ use anyhow::Context;
 use chrono_tz::Tz;
 use sea_orm::DatabaseConnection;
 
-use crate::{
+use crate::{config::Settings, seed};
+use domain::{
+    accounts,
     clock::SharedClock,
-    config::Settings,
     db,
-    domain::accounts,
     jobs::{JobContext, JobRegistry},
     keys::{self, ServerKeys},
-    seed,
 };
 
 #[derive(Clone)]
@@ -25,9 +24,9 @@ pub struct AppState {
     /// The municipality's time zone (opening hours, quiet hours).
     pub time_zone: Tz,
     /// The VAPID signer and the pooled client pushes are sent through.
-    pub push: Arc<crate::push::PushClient>,
+    pub push: Arc<::push::PushClient>,
     /// Advanced by every news change this instance commits; the feed cache watches it.
-    pub news_version: crate::domain::news::FeedVersion,
+    pub news_version: domain::news::FeedVersion,
     /// Rendered pages of the public news feed.
     pub feed_cache: Arc<crate::http::feed_cache::FeedCache>,
 }
@@ -78,13 +77,13 @@ impl AppState {
         maintenance::schedule(&db, &clock)
             .await
             .context("scheduling housekeeping")?;
-        let push = crate::push::PushClient::new(
+        let push = ::push::PushClient::new(
             &keys.vapid,
             &settings.vapid_subject,
             settings.push_allow_http,
         )
         .context("preparing the push client")?;
-        let news_version = crate::domain::news::FeedVersion::default();
+        let news_version = domain::news::FeedVersion::default();
         let feed_cache = crate::http::feed_cache::FeedCache::new(
             settings.feed_cache_ttl(),
             news_version.clone(),
@@ -101,6 +100,17 @@ impl AppState {
         })
     }
 
+    /// The push worker of this instance.
+    pub fn dispatcher(&self) -> ::push::Dispatcher {
+        ::push::Dispatcher::new(
+            self.db.clone(),
+            self.clock.clone(),
+            self.time_zone,
+            self.push.clone(),
+            self.settings.job_poll_interval(),
+        )
+    }
+
     pub fn job_context(&self) -> JobContext {
         JobContext {
             db: self.db.clone(),
@@ -115,18 +125,9 @@ impl AppState {
 pub fn job_registry() -> JobRegistry {
     let mut registry = JobRegistry::default();
     registry.register(maintenance::PURGE, maintenance::purge);
-    registry.register(
-        crate::domain::news::PUBLISH_JOB,
-        crate::domain::news::publish_due,
-    );
-    registry.register(
-        crate::domain::rides::EXPIRE_JOB,
-        crate::domain::rides::expire_due,
-    );
-    registry.register(
-        crate::domain::rides::REMIND_JOB,
-        crate::domain::rides::remind_due,
-    );
+    registry.register(domain::news::PUBLISH_JOB, domain::news::publish_due);
+    registry.register(domain::rides::EXPIRE_JOB, domain::rides::expire_due);
+    registry.register(domain::rides::REMIND_JOB, domain::rides::remind_due);
     registry
 }
 
@@ -136,9 +137,10 @@ pub mod maintenance {
     use chrono::Duration;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-    use crate::{
+    use domain::{
+        accounts::THROTTLE_WINDOW,
         clock::SharedClock,
-        domain::{accounts::THROTTLE_WINDOW, idempotency},
+        idempotency,
         jobs::{self, ClaimedJob, JobContext, JobError, JobOutcome, NewJob},
     };
 

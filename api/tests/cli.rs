@@ -186,7 +186,7 @@ fn generate_vapid_keys_prints_a_usable_pair() {
         .find_map(|l| l.strip_prefix("private_key="))
         .expect("private key");
     assert_eq!(public.len(), 87, "65 bytes base64url without padding");
-    let derived = dorfapp::keys::VapidKeys::from_private_key(private).expect("valid");
+    let derived = domain::keys::VapidKeys::from_private_key(private).expect("valid");
     assert_eq!(derived.public_key, public);
 }
 

@@ -55,7 +55,7 @@ mod bench_support;
 
 /// Password of the accounts registered over HTTP.
 const PASSWORD: &str = "Zwei-Instanzen-Passwort-1";
-/// Deliveries one sender claims at once (`api/src/push/send.rs`, `BATCH`): the batch is sent
+/// Deliveries one sender claims at once (`push/src/send.rs`, `BATCH`): the batch is sent
 /// completely before its outcomes are written, so a worker killed in between leaves at most
 /// this many pushes accepted by the push service but not recorded — these go out again.
 const SEND_CLAIM: usize = 256;

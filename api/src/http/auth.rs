@@ -7,14 +7,11 @@ use poem_openapi::{ApiResponse, Object, OpenApi, param::Header, payload::Json};
 use uuid::Uuid;
 
 use super::{ApiTags, body::JsonBody, users::User};
-use crate::{
-    domain::{
-        DomainError,
-        accounts::{self, IssuedTokens, LoginAttempt, NewAccount, TokenConfig},
-        idempotency::Claim,
-    },
-    error::ApiResult,
-    state::AppState,
+use crate::{error::ApiResult, state::AppState};
+use domain::{
+    DomainError,
+    accounts::{self, IssuedTokens, LoginAttempt, NewAccount, TokenConfig},
+    idempotency::Claim,
 };
 
 /// A token pair. Send `access_token` as `Authorization: Bearer …`; before it expires, trade

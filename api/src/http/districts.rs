@@ -16,7 +16,8 @@ use super::{
     etag::Cached,
     types::{Timestamp, patch_field},
 };
-use crate::{auth::BearerAuth, domain::districts, error::ApiResult, state::AppState};
+use crate::{auth::Caller, error::ApiResult, state::AppState};
+use domain::districts;
 
 /// A village district (Ortsteil) of the municipality.
 #[derive(Object, Clone, Debug)]
@@ -149,10 +150,9 @@ impl DistrictsApi {
     async fn create(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        actor: Caller,
         body: JsonBody<CreateDistrict>,
     ) -> ApiResult<CreateDistrictResponse> {
-        let actor = state.actor(&auth).await?;
         let CreateDistrict {
             slug,
             name,
@@ -178,12 +178,11 @@ impl DistrictsApi {
     async fn update(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        actor: Caller,
         /// The district's id.
         id: Path<Uuid>,
         body: JsonBody<UpdateDistrict>,
     ) -> ApiResult<Json<District>> {
-        let actor = state.actor(&auth).await?;
         let UpdateDistrict {
             slug,
             name,

@@ -204,6 +204,11 @@ fn finish(mut response: Response, lang: Lang, request_id: Option<&str>) -> Respo
 
 /// Maps the framework's own errors to ours.
 pub fn api_error_from_poem(err: &poem::Error) -> ApiError {
+    // An `ApiError` that travelled as a `poem::Error` (the caller extractor's 401) keeps its
+    // own code and text.
+    if let Some(pending) = err.data::<PendingProblem>() {
+        return (*pending.0).clone();
+    }
     if let Some(e) = err.downcast_ref::<ParseRequestPayloadError>() {
         return payload_error(&e.reason);
     }

@@ -25,7 +25,8 @@ use chrono::{DateTime, Utc};
 use quick_cache::{Weighter, sync::Cache};
 
 use super::etag::Rendered;
-use crate::{clock::SharedClock, domain::news, error::ApiResult};
+use crate::error::ApiResult;
+use domain::{clock::SharedClock, news};
 
 /// Bytes of rendered pages kept at most (about 1,500 pages of 20 items).
 const CAPACITY_BYTES: u64 = 32 * 1024 * 1024;
@@ -195,7 +196,7 @@ mod tests {
             Duration::from_secs(60),
             news::FeedVersion::default(),
         ));
-        let clock: SharedClock = Arc::new(crate::clock::ManualClock::starting_now());
+        let clock: SharedClock = Arc::new(domain::clock::ManualClock::starting_now());
         let request = |render: BoxFuture<'static, ApiResult<(Rendered, Option<DateTime<Utc>>)>>| {
             let (cache, clock) = (cache.clone(), clock.clone());
             tokio::spawn(async move {

@@ -10,14 +10,10 @@ use super::{
     types::{Timestamp, patch_field},
     users::{RoleAssignment, User},
 };
-use crate::{
-    auth::BearerAuth,
-    domain::{
-        accounts::{self, ProfilePatch},
-        push, users,
-    },
-    error::ApiResult,
-    state::AppState,
+use crate::{auth::Caller, error::ApiResult, state::AppState};
+use domain::{
+    accounts::{self, ProfilePatch},
+    push_prefs, users,
 };
 
 /// Changes to the own profile; absent fields stay as they are.
@@ -116,8 +112,7 @@ impl MeApi {
     ///
     /// The signed-in person's account with their roles.
     #[oai(path = "/me", method = "get", operation_id = "getMe")]
-    async fn get(&self, state: Data<&AppState>, auth: BearerAuth) -> ApiResult<Json<User>> {
-        let actor = state.actor(&auth).await?;
+    async fn get(&self, state: Data<&AppState>, actor: Caller) -> ApiResult<Json<User>> {
         Ok(Json(users::profile(&state.db, actor.user_id).await?.into()))
     }
 
@@ -129,10 +124,9 @@ impl MeApi {
     async fn update(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        actor: Caller,
         body: JsonBody<UpdateMe>,
     ) -> ApiResult<Json<User>> {
-        let actor = state.actor(&auth).await?;
         let UpdateMe {
             display_name,
             home_district_id,
@@ -158,10 +152,9 @@ impl MeApi {
     async fn change_password(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        actor: Caller,
         body: JsonBody<ChangePassword>,
     ) -> ApiResult<NoContent> {
-        let actor = state.actor(&auth).await?;
         accounts::change_password(
             &state.db,
             &state.clock,
@@ -182,16 +175,16 @@ impl MeApi {
     async fn export(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        actor: Caller,
     ) -> ApiResult<Json<AccountExport>> {
-        let actor = state.actor(&auth).await?;
         let data = accounts::export(&state.db, &state.clock, &actor).await?;
-        let push_subscriptions = push::subscriptions(&state.db, actor.user_id).await?;
-        let notification_preferences = push::preferences(&state.db, actor.user_id).await?;
+        let push_subscriptions = push_prefs::subscriptions(&state.db, actor.user_id).await?;
+        let notification_preferences = push_prefs::preferences(&state.db, actor.user_id).await?;
         let mut notifications = Vec::new();
         let mut before = None;
         loop {
-            let (page, more) = push::inbox(&state.db, actor.user_id, before, 100, false).await?;
+            let (page, more) =
+                push_prefs::inbox(&state.db, actor.user_id, before, 100, false).await?;
             before = page.last().map(|entry| entry.id);
             notifications.extend(page.into_iter().map(Into::into));
             if !more {
@@ -238,10 +231,9 @@ impl MeApi {
     async fn delete(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        actor: Caller,
         body: JsonBody<DeleteMe>,
     ) -> ApiResult<NoContent> {
-        let actor = state.actor(&auth).await?;
         accounts::delete_account(
             &state.db,
             &state.clock,

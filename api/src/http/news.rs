@@ -2,7 +2,7 @@
 
 use poem::web::Data;
 use poem_openapi::{
-    ApiResponse, Enum, Object, OpenApi, SecurityScheme,
+    ApiResponse, Enum, Object, OpenApi,
     param::{Header, Path, Query},
     payload::Json,
     types::MaybeUndefined,
@@ -17,32 +17,14 @@ use super::{
     types::{Timestamp, patch_field},
 };
 use crate::{
-    auth::{Actor, BearerAuth},
-    domain::{
-        idempotency::Claim,
-        news::{self, EventInput, FeedQuery, NewNews, NewsPatch, NewsView, Status},
-    },
+    auth::{Caller, OptionalCaller},
     error::ApiResult,
     state::AppState,
 };
-
-/// A bearer token where one is optional: public items for everyone, and drafts and scheduled
-/// items for their editors. A token that is sent must be valid (401 otherwise).
-#[derive(SecurityScheme)]
-pub enum OptionalBearer {
-    Bearer(BearerAuth),
-    #[oai(fallback)]
-    Anonymous,
-}
-
-impl AppState {
-    async fn optional_actor(&self, auth: &OptionalBearer) -> ApiResult<Option<Actor>> {
-        match auth {
-            OptionalBearer::Bearer(auth) => Ok(Some(self.actor(auth).await?)),
-            OptionalBearer::Anonymous => Ok(None),
-        }
-    }
-}
+use domain::{
+    idempotency::Claim,
+    news::{self, EventInput, FeedQuery, NewNews, NewsPatch, NewsView, Status},
+};
 
 /// What a news item is.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -504,7 +486,7 @@ impl NewsApi {
     async fn mine(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        actor: Caller,
         /// Only items in this status.
         status: Query<Option<NewsStatus>>,
         /// Page size, 1–100 (default 20).
@@ -512,7 +494,6 @@ impl NewsApi {
         /// `next_cursor` of the previous page.
         cursor: Query<Option<String>>,
     ) -> ApiResult<Json<NewsPage>> {
-        let actor = state.actor(&auth).await?;
         let limit = pagination::limit(limit.0)?;
         let before = pagination::decode(cursor.0.as_deref())?;
         let (items, more) = news::mine(
@@ -540,15 +521,15 @@ impl NewsApi {
     async fn get(
         &self,
         state: Data<&AppState>,
-        auth: OptionalBearer,
+        caller: OptionalCaller,
         /// The item's id.
         id: Path<Uuid>,
         /// The `ETag` of a copy the client already holds.
         #[oai(name = "If-None-Match")]
         if_none_match: Header<Option<String>>,
     ) -> ApiResult<Cached<NewsItem>> {
-        let actor = state.optional_actor(&auth).await?;
-        let view = news::get(&state.db, &state.clock, actor.as_ref(), id.0).await?;
+        let actor = caller.actor()?;
+        let view = news::get(&state.db, &state.clock, actor, id.0).await?;
         Ok(Cached::respond(
             NewsItem::from(view),
             if_none_match.0.as_deref(),
@@ -568,11 +549,10 @@ impl NewsApi {
     async fn delivery(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        actor: Caller,
         /// The item's id.
         id: Path<Uuid>,
     ) -> ApiResult<Json<NewsDelivery>> {
-        let actor = state.actor(&auth).await?;
         let counts = news::delivery(&state.db, &state.clock, &actor, id.0).await?;
         Ok(Json(NewsDelivery {
             recipients: counts.recipients,
@@ -593,13 +573,12 @@ impl NewsApi {
     async fn create(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        actor: Caller,
         /// Any unique string (a UUID): a retry with the same key within 24 h creates nothing new.
         #[oai(name = "Idempotency-Key")]
         idempotency_key: Header<Option<String>>,
         body: JsonBody<CreateNews>,
     ) -> ApiResult<NewsCreated> {
-        let actor = state.actor(&auth).await?;
         let b = body.0;
         let fingerprint = serde_json::json!([
             b.title,
@@ -661,7 +640,7 @@ impl NewsApi {
     async fn update(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        actor: Caller,
         /// The item's id.
         id: Path<Uuid>,
         /// The `ETag` of the version the change is based on.
@@ -669,7 +648,6 @@ impl NewsApi {
         if_match: Header<Option<String>>,
         body: JsonBody<UpdateNews>,
     ) -> ApiResult<NewsUpdated> {
-        let actor = state.actor(&auth).await?;
         let b = body.0;
         let patch = NewsPatch {
             title: b.title,
@@ -705,14 +683,13 @@ impl NewsApi {
     async fn delete(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        actor: Caller,
         /// The item's id.
         id: Path<Uuid>,
         /// The `ETag` of the version the caller means to delete.
         #[oai(name = "If-Match")]
         if_match: Header<Option<String>>,
     ) -> ApiResult<NewsDeleted> {
-        let actor = state.actor(&auth).await?;
         news::delete(
             &state.db,
             &state.clock,

@@ -7,11 +7,11 @@ use super::ApiTags;
 use poem_openapi::types::Example;
 
 use crate::{
-    db,
     error::{ApiError, ApiResult, ErrorCode, Text},
     state::AppState,
     telemetry,
 };
+use domain::db;
 
 /// The state of the service.
 #[derive(Object, Clone, Debug)]

@@ -11,12 +11,8 @@ use uuid::Uuid;
 use super::{
     ApiTags, body::JsonBody, me::NoContent, news::NewsCategory, pagination, types::Timestamp,
 };
-use crate::{
-    auth::BearerAuth,
-    domain::push::{self, InboxItem, NewSubscription, Preferences},
-    error::ApiResult,
-    state::AppState,
-};
+use crate::{auth::Caller, error::ApiResult, state::AppState};
+use domain::push_prefs::{self, InboxItem, NewSubscription, Preferences};
 
 /// The key devices subscribe with.
 #[derive(Object, Clone, Debug)]
@@ -331,16 +327,15 @@ impl PushApi {
     async fn subscribe(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        actor: Caller,
         body: JsonBody<NewPushSubscription>,
     ) -> ApiResult<SubscriptionSaved> {
-        let actor = state.actor(&auth).await?;
         let NewPushSubscription {
             endpoint,
             keys,
             user_agent,
         } = body.0;
-        let (subscription, created) = push::register(
+        let (subscription, created) = push_prefs::register(
             &state.db,
             &state.clock,
             &actor,
@@ -372,10 +367,9 @@ impl PushApi {
     async fn subscriptions(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        actor: Caller,
     ) -> ApiResult<Json<PushSubscriptionList>> {
-        let actor = state.actor(&auth).await?;
-        let items = push::subscriptions(&state.db, actor.user_id).await?;
+        let items = push_prefs::subscriptions(&state.db, actor.user_id).await?;
         Ok(Json(PushSubscriptionList {
             items: items.into_iter().map(Into::into).collect(),
             next_cursor: None,
@@ -394,12 +388,11 @@ impl PushApi {
     async fn unsubscribe(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        actor: Caller,
         /// The registration's id.
         id: Path<Uuid>,
     ) -> ApiResult<NoContent> {
-        let actor = state.actor(&auth).await?;
-        push::unsubscribe(&state.db, actor.user_id, id.0).await?;
+        push_prefs::unsubscribe(&state.db, actor.user_id, id.0).await?;
         Ok(NoContent::Done)
     }
 
@@ -408,9 +401,8 @@ impl PushApi {
     /// Queues one notice to the caller alone: it lands in the inbox and on every registered
     /// device within seconds, also during quiet hours.
     #[oai(path = "/push/test", method = "post", operation_id = "sendTestPush")]
-    async fn test(&self, state: Data<&AppState>, auth: BearerAuth) -> ApiResult<TestAccepted> {
-        let actor = state.actor(&auth).await?;
-        let notice_id = push::send_test(&state.db, &state.clock, &actor).await?;
+    async fn test(&self, state: Data<&AppState>, actor: Caller) -> ApiResult<TestAccepted> {
+        let notice_id = push_prefs::send_test(&state.db, &state.clock, &actor).await?;
         Ok(TestAccepted::Accepted(Json(TestQueued { notice_id })))
     }
 
@@ -425,11 +417,12 @@ impl PushApi {
     async fn preferences(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        actor: Caller,
     ) -> ApiResult<Json<NotificationPreferences>> {
-        let actor = state.actor(&auth).await?;
         Ok(Json(
-            push::preferences(&state.db, actor.user_id).await?.into(),
+            push_prefs::preferences(&state.db, actor.user_id)
+                .await?
+                .into(),
         ))
     }
 
@@ -445,12 +438,11 @@ impl PushApi {
     async fn set_preferences(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        actor: Caller,
         body: JsonBody<NotificationPreferences>,
     ) -> ApiResult<Json<NotificationPreferences>> {
-        let actor = state.actor(&auth).await?;
         let input = body.0;
-        let saved = push::set_preferences(
+        let saved = push_prefs::set_preferences(
             &state.db,
             &state.clock,
             actor.user_id,
@@ -482,7 +474,7 @@ impl PushApi {
     async fn inbox(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        actor: Caller,
         /// Entries per page, 1 to 100 (default 20).
         limit: Query<Option<u64>>,
         /// `next_cursor` of the previous page.
@@ -490,10 +482,9 @@ impl PushApi {
         /// Only unread entries.
         unread: Query<Option<bool>>,
     ) -> ApiResult<Json<NotificationPage>> {
-        let actor = state.actor(&auth).await?;
         let limit = pagination::limit(limit.0)?;
         let before = pagination::decode(cursor.0.as_deref())?;
-        let (items, more) = push::inbox(
+        let (items, more) = push_prefs::inbox(
             &state.db,
             actor.user_id,
             before,
@@ -501,7 +492,7 @@ impl PushApi {
             unread.0.unwrap_or(false),
         )
         .await?;
-        let unread_count = push::unread_count(&state.db, actor.user_id).await?;
+        let unread_count = push_prefs::unread_count(&state.db, actor.user_id).await?;
         Ok(Json(NotificationPage {
             next_cursor: pagination::next(items.last().map(|i| i.id), more),
             items: items.into_iter().map(Into::into).collect(),
@@ -520,12 +511,11 @@ impl PushApi {
     async fn mark_read(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        actor: Caller,
         /// The entry's id.
         id: Path<Uuid>,
     ) -> ApiResult<NoContent> {
-        let actor = state.actor(&auth).await?;
-        push::mark_read(&state.db, &state.clock, actor.user_id, id.0).await?;
+        push_prefs::mark_read(&state.db, &state.clock, actor.user_id, id.0).await?;
         Ok(NoContent::Done)
     }
 
@@ -537,13 +527,8 @@ impl PushApi {
         method = "post",
         operation_id = "markAllNotificationsRead"
     )]
-    async fn mark_all_read(
-        &self,
-        state: Data<&AppState>,
-        auth: BearerAuth,
-    ) -> ApiResult<NoContent> {
-        let actor = state.actor(&auth).await?;
-        push::mark_all_read(&state.db, &state.clock, actor.user_id).await?;
+    async fn mark_all_read(&self, state: Data<&AppState>, actor: Caller) -> ApiResult<NoContent> {
+        push_prefs::mark_all_read(&state.db, &state.clock, actor.user_id).await?;
         Ok(NoContent::Done)
     }
 }

@@ -11,15 +11,13 @@ use uuid::Uuid;
 
 use super::{ApiTags, body::JsonBody, pagination, types::Timestamp};
 use crate::{
-    auth::BearerAuth,
-    domain::{
-        idempotency::Claim,
-        rides::{
-            self, Action, ListQuery, NewRide, RideSettings, RideView, Scope, Status, Visibility,
-        },
-    },
+    auth::{Actor, Caller},
     error::ApiResult,
     state::AppState,
+};
+use domain::{
+    idempotency::Claim,
+    rides::{self, Action, ListQuery, NewRide, RideSettings, RideView, Scope, Status, Visibility},
 };
 
 /// What a ride is for; only counted in the statistics, never shown to other drivers.
@@ -452,15 +450,9 @@ fn settings(state: &AppState) -> RideSettings {
     }
 }
 
-async fn step(
-    state: &AppState,
-    auth: &BearerAuth,
-    id: Uuid,
-    action: Action,
-) -> ApiResult<Json<Ride>> {
-    let actor = state.actor(auth).await?;
+async fn step(state: &AppState, actor: &Actor, id: Uuid, action: Action) -> ApiResult<Json<Ride>> {
     let view =
-        rides::transition(&state.db, &state.clock, settings(state), &actor, id, action).await?;
+        rides::transition(&state.db, &state.clock, settings(state), actor, id, action).await?;
     Ok(Json(view.into()))
 }
 
@@ -478,13 +470,12 @@ impl RidesApi {
     async fn create(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        actor: Caller,
         /// Any unique string (a UUID): a retry with the same key within 24 h books nothing new.
         #[oai(name = "Idempotency-Key")]
         idempotency_key: Header<Option<String>>,
         body: JsonBody<CreateRide>,
     ) -> ApiResult<RideCreated> {
-        let actor = state.actor(&auth).await?;
         let b = body.0;
         let purpose = b.purpose.unwrap_or(RidePurpose::Other);
         let aids: Vec<String> = b
@@ -563,7 +554,7 @@ impl RidesApi {
     async fn list(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        actor: Caller,
         /// Which rides (default `mine`).
         scope: Query<Option<RideScope>>,
         /// Only rides in this status.
@@ -577,7 +568,6 @@ impl RidesApi {
         /// `next_cursor` of the previous page.
         cursor: Query<Option<String>>,
     ) -> ApiResult<Json<RidePage>> {
-        let actor = state.actor(&auth).await?;
         let query = ListQuery {
             scope: match scope.0.unwrap_or(RideScope::Mine) {
                 RideScope::Mine => Scope::Mine,
@@ -609,7 +599,7 @@ impl RidesApi {
     async fn stats(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        actor: Caller,
         /// The district.
         district_id: Query<Option<Uuid>>,
         /// Rides picked up from this time on.
@@ -617,7 +607,6 @@ impl RidesApi {
         /// Rides picked up before this time.
         to: Query<Option<Timestamp>>,
     ) -> ApiResult<Json<RideStats>> {
-        let actor = state.actor(&auth).await?;
         let stats = rides::stats(
             &state.db,
             &actor,
@@ -668,11 +657,10 @@ impl RidesApi {
     async fn get(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        actor: Caller,
         /// The ride's id.
         id: Path<Uuid>,
     ) -> ApiResult<Json<Ride>> {
-        let actor = state.actor(&auth).await?;
         Ok(Json(rides::get(&state.db, &actor, id.0).await?.into()))
     }
 
@@ -688,11 +676,11 @@ impl RidesApi {
     async fn accept(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        actor: Caller,
         /// The ride's id.
         id: Path<Uuid>,
     ) -> ApiResult<Json<Ride>> {
-        step(&state, &auth, id.0, Action::Accept).await
+        step(&state, &actor, id.0, Action::Accept).await
     }
 
     /// Assign a driver
@@ -707,14 +695,14 @@ impl RidesApi {
     async fn assign(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        actor: Caller,
         /// The ride's id.
         id: Path<Uuid>,
         body: JsonBody<AssignRide>,
     ) -> ApiResult<Json<Ride>> {
         step(
             &state,
-            &auth,
+            &actor,
             id.0,
             Action::Assign {
                 driver_id: body.0.driver_id,
@@ -735,13 +723,13 @@ impl RidesApi {
     async fn release(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        actor: Caller,
         /// The ride's id.
         id: Path<Uuid>,
         body: JsonBody<StepReason>,
     ) -> ApiResult<Json<Ride>> {
         let reason = body.0.reason.unwrap_or_default();
-        step(&state, &auth, id.0, Action::Release { reason }).await
+        step(&state, &actor, id.0, Action::Release { reason }).await
     }
 
     /// Start a ride
@@ -751,11 +739,11 @@ impl RidesApi {
     async fn start(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        actor: Caller,
         /// The ride's id.
         id: Path<Uuid>,
     ) -> ApiResult<Json<Ride>> {
-        step(&state, &auth, id.0, Action::Start).await
+        step(&state, &actor, id.0, Action::Start).await
     }
 
     /// Complete a ride
@@ -769,11 +757,11 @@ impl RidesApi {
     async fn complete(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        actor: Caller,
         /// The ride's id.
         id: Path<Uuid>,
     ) -> ApiResult<Json<Ride>> {
-        step(&state, &auth, id.0, Action::Complete).await
+        step(&state, &actor, id.0, Action::Complete).await
     }
 
     /// Record a no-show
@@ -787,11 +775,11 @@ impl RidesApi {
     async fn no_show(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        actor: Caller,
         /// The ride's id.
         id: Path<Uuid>,
     ) -> ApiResult<Json<Ride>> {
-        step(&state, &auth, id.0, Action::NoShow).await
+        step(&state, &actor, id.0, Action::NoShow).await
     }
 
     /// Cancel a ride
@@ -806,12 +794,12 @@ impl RidesApi {
     async fn cancel(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        actor: Caller,
         /// The ride's id.
         id: Path<Uuid>,
         body: JsonBody<StepReason>,
     ) -> ApiResult<Json<Ride>> {
         let reason = body.0.reason.unwrap_or_default();
-        step(&state, &auth, id.0, Action::Cancel { reason }).await
+        step(&state, &actor, id.0, Action::Cancel { reason }).await
     }
 }

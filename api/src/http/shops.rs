@@ -16,15 +16,11 @@ use super::{
     pagination,
     types::{Timestamp, patch_field},
 };
-use crate::{
-    auth::BearerAuth,
-    domain::{
-        idempotency::Claim,
-        opening_hours::{self, SpecialDay as DomainSpecialDay, Window},
-        shops::{self, NewNotice, NewShop, NoticePatch, NoticeScope, ShopPatch, ShopView},
-    },
-    error::ApiResult,
-    state::AppState,
+use crate::{auth::Caller, error::ApiResult, state::AppState};
+use domain::{
+    idempotency::Claim,
+    shops::opening_hours::{self, SpecialDay as DomainSpecialDay, Window},
+    shops::{self, NewNotice, NewShop, NoticePatch, NoticeScope, ShopPatch, ShopView},
 };
 
 /// A weekly opening window in the municipality's local time.
@@ -491,13 +487,12 @@ impl ShopsApi {
     async fn create(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        actor: Caller,
         /// Any unique string (a UUID): a retry with the same key within 24 h creates nothing new.
         #[oai(name = "Idempotency-Key")]
         idempotency_key: Header<Option<String>>,
         body: JsonBody<CreateShop>,
     ) -> ApiResult<ShopCreated> {
-        let actor = state.actor(&auth).await?;
         let CreateShop {
             name,
             district_id,
@@ -543,12 +538,11 @@ impl ShopsApi {
     async fn update(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        actor: Caller,
         /// The shop's id.
         id: Path<Uuid>,
         body: JsonBody<UpdateShop>,
     ) -> ApiResult<Json<Shop>> {
-        let actor = state.actor(&auth).await?;
         let b = body.0;
         let patch = ShopPatch {
             name: b.name,
@@ -576,12 +570,11 @@ impl ShopsApi {
     async fn set_opening_hours(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        actor: Caller,
         /// The shop's id.
         id: Path<Uuid>,
         body: JsonBody<Vec<OpeningWindow>>,
     ) -> ApiResult<Json<Shop>> {
-        let actor = state.actor(&auth).await?;
         let windows = body
             .0
             .into_iter()
@@ -607,12 +600,11 @@ impl ShopsApi {
     async fn set_special_days(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        actor: Caller,
         /// The shop's id.
         id: Path<Uuid>,
         body: JsonBody<Vec<SpecialDay>>,
     ) -> ApiResult<Json<Shop>> {
-        let actor = state.actor(&auth).await?;
         let days = body
             .0
             .into_iter()
@@ -639,11 +631,10 @@ impl ShopsApi {
     async fn follow(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        actor: Caller,
         /// The shop's id.
         id: Path<Uuid>,
     ) -> ApiResult<Done> {
-        let actor = state.actor(&auth).await?;
         shops::follow(&state.db, &state.clock, &actor, id.0).await?;
         Ok(Done::NoContent)
     }
@@ -659,11 +650,10 @@ impl ShopsApi {
     async fn unfollow(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        actor: Caller,
         /// The shop's id.
         id: Path<Uuid>,
     ) -> ApiResult<Done> {
-        let actor = state.actor(&auth).await?;
         shops::unfollow(&state.db, &actor, id.0).await?;
         Ok(Done::NoContent)
     }
@@ -743,7 +733,7 @@ impl ShopsApi {
     async fn create_notice(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        actor: Caller,
         /// The shop's id.
         id: Path<Uuid>,
         /// Any unique string (a UUID): a retry with the same key within 24 h creates nothing new.
@@ -751,7 +741,6 @@ impl ShopsApi {
         idempotency_key: Header<Option<String>>,
         body: JsonBody<CreateShopNotice>,
     ) -> ApiResult<NoticeCreated> {
-        let actor = state.actor(&auth).await?;
         let b = body.0;
         let fingerprint = serde_json::json!([
             id.0,
@@ -793,14 +782,13 @@ impl ShopsApi {
     async fn update_notice(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        actor: Caller,
         /// The shop's id.
         id: Path<Uuid>,
         /// The notice's id.
         notice_id: Path<Uuid>,
         body: JsonBody<UpdateShopNotice>,
     ) -> ApiResult<Json<ShopNotice>> {
-        let actor = state.actor(&auth).await?;
         let b = body.0;
         let patch = NoticePatch {
             kind: b.kind.map(|k| k.as_str().to_owned()),
@@ -825,13 +813,12 @@ impl ShopsApi {
     async fn delete_notice(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        actor: Caller,
         /// The shop's id.
         id: Path<Uuid>,
         /// The notice's id.
         notice_id: Path<Uuid>,
     ) -> ApiResult<Done> {
-        let actor = state.actor(&auth).await?;
         shops::delete_notice(&state.db, &actor, id.0, notice_id.0).await?;
         Ok(Done::NoContent)
     }

@@ -10,11 +10,11 @@ use uuid::Uuid;
 
 use super::{ApiTags, body::JsonBody, pagination, types::Timestamp};
 use crate::{
-    auth::{BearerAuth, Role},
-    domain::users::{self, Profile, UserFilter},
+    auth::{Caller, Role},
     error::ApiResult,
     state::AppState,
 };
+use domain::users::{self, Profile, UserFilter};
 
 /// A role. `admin` and `dispatcher` are global; `district_leader` and `driver` hold for one
 /// district; `shop_operator` for one shop.
@@ -180,7 +180,7 @@ impl UsersApi {
     async fn list(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        actor: Caller,
         /// Part of an email address or display name.
         q: Query<Option<String>>,
         /// Only users holding this role.
@@ -192,7 +192,6 @@ impl UsersApi {
         /// `next_cursor` of the previous page.
         cursor: Query<Option<String>>,
     ) -> ApiResult<Json<UserPage>> {
-        let actor = state.actor(&auth).await?;
         let limit = pagination::limit(limit.0)?;
         let after = pagination::decode(cursor.0.as_deref())?;
         let filter = UserFilter {
@@ -215,11 +214,10 @@ impl UsersApi {
     async fn get(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        actor: Caller,
         /// The user's id.
         id: Path<Uuid>,
     ) -> ApiResult<Json<User>> {
-        let actor = state.actor(&auth).await?;
         Ok(Json(users::get(&state.db, &actor, id.0).await?.into()))
     }
 
@@ -232,12 +230,11 @@ impl UsersApi {
     async fn grant(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        actor: Caller,
         /// The user's id.
         id: Path<Uuid>,
         body: JsonBody<GrantRole>,
     ) -> ApiResult<GrantResponse> {
-        let actor = state.actor(&auth).await?;
         let GrantRole {
             role,
             district_id,
@@ -269,13 +266,12 @@ impl UsersApi {
     async fn revoke(
         &self,
         state: Data<&AppState>,
-        auth: BearerAuth,
+        actor: Caller,
         /// The user's id.
         id: Path<Uuid>,
         /// The assignment's id (from the user's `roles`).
         assignment_id: Path<Uuid>,
     ) -> ApiResult<RevokeResponse> {
-        let actor = state.actor(&auth).await?;
         users::revoke_role(&state.db, &actor, id.0, assignment_id.0).await?;
         Ok(RevokeResponse::NoContent)
     }

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use dorfapp::{AppState, clock::ManualClock, config::Settings};
+use domain::clock::ManualClock;
+use dorfapp::{AppState, config::Settings};
 use poem::{
     Endpoint, EndpointExt, Response,
     endpoint::BoxEndpoint,

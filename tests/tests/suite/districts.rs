@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use dorfapp::{AppState, clock::ManualClock, domain::districts};
+use domain::{clock::ManualClock, districts};
+use dorfapp::AppState;
 
 use crate::common::{Reply, TestApp, TestDatabase, test_epoch};
 
@@ -230,7 +231,7 @@ async fn district_rules_refuse_bad_and_duplicate_data_without_writing() {
     )
     .await
     .expect_err("invalid");
-    let dorfapp::domain::DomainError::Validation(fields) = err else {
+    let domain::DomainError::Validation(fields) = err else {
         panic!("validation error expected")
     };
     let names: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
@@ -247,10 +248,7 @@ async fn district_rules_refuse_bad_and_duplicate_data_without_writing() {
     )
     .await
     .expect_err("duplicate slug");
-    assert!(
-        matches!(dup, dorfapp::domain::DomainError::Conflict(_)),
-        "{dup:?}"
-    );
+    assert!(matches!(dup, domain::DomainError::Conflict(_)), "{dup:?}");
     assert_eq!(districts::list(&app.state.db).await.expect("list").len(), 6);
 }
 

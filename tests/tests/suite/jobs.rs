@@ -8,13 +8,13 @@ use std::{
 };
 
 use chrono::Duration as Span;
-use dorfapp::jobs::{self, JobContext, JobError, JobOutcome, JobRegistry, NewJob, Worker};
+use domain::jobs::{self, JobContext, JobError, JobOutcome, JobRegistry, NewJob, Worker};
 use entity::job;
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::json;
 use uuid::Uuid;
 
-use dorfapp::clock::Clock;
+use domain::clock::Clock;
 
 use crate::common::TestApp;
 
@@ -312,7 +312,7 @@ async fn the_background_worker_picks_up_due_work_within_five_seconds() {
     let ledger = Ledger::default();
     // A worker on the system clock, as `serve` runs it.
     let ctx = JobContext {
-        clock: Arc::new(dorfapp::clock::SystemClock),
+        clock: Arc::new(domain::clock::SystemClock),
         ..app.state.job_context()
     };
     let w = Worker::new(ctx.clone(), registry(&ledger), Duration::from_millis(1000));

@@ -5,7 +5,7 @@
 use std::{collections::BTreeSet, sync::Arc};
 
 use chrono::{DateTime, Duration, Utc};
-use dorfapp::{clock::Clock, jobs::Worker};
+use domain::{clock::Clock, jobs::Worker};
 use entity::notice;
 use poem::http::Method;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};

@@ -2,7 +2,7 @@
 //! while news arrive, `ETag`/`If-None-Match`, expiry by the clock, and the author's own list.
 
 use chrono::Duration;
-use dorfapp::clock::Clock;
+use domain::clock::Clock;
 use poem::{EndpointExt, Response, endpoint::BoxEndpoint, http::Method, test::TestClient};
 use serde_json::{Value, json};
 

@@ -13,7 +13,8 @@ use base64::{
     engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD},
 };
 use chrono::{DateTime, Duration, Utc};
-use dorfapp::{AppState, clock::Clock, push::Dispatcher};
+use domain::clock::Clock;
+use dorfapp::AppState;
 use poem::http::Method;
 use serde_json::{Value, json};
 
@@ -122,7 +123,8 @@ async fn deliver(app: &TestApp) {
 }
 
 async fn deliver_with(state: &AppState) {
-    Dispatcher::new(state)
+    state
+        .dispatcher()
         .run_due()
         .await
         .expect("the push worker runs");
@@ -257,7 +259,7 @@ async fn renew_all(app: &TestApp, sessions: &mut [&mut Session]) {
 }
 
 fn now(app: &TestApp) -> DateTime<Utc> {
-    use dorfapp::clock::Clock;
+    use domain::clock::Clock;
     app.clock.now()
 }
 
@@ -1411,10 +1413,9 @@ async fn two_workers_at_once_push_to_every_device_exactly_once() {
     } else {
         app.state.clone()
     };
-    let (a, b) = tokio::join!(
-        async { Dispatcher::new(&app.state).run_due().await },
-        async { Dispatcher::new(&other).run_due().await },
-    );
+    let (a, b) = tokio::join!(async { app.state.dispatcher().run_due().await }, async {
+        other.dispatcher().run_due().await
+    },);
     a.expect("first worker");
     b.expect("second worker");
     // Whatever one of them left for later is done now.
@@ -1493,7 +1494,9 @@ async fn a_warning_to_a_large_district_is_expanded_in_batches_after_the_request_
     );
     assert!(inbox(&app, &watcher).await.is_empty());
 
-    let report = Dispatcher::new(&app.state)
+    let report = app
+        .state
+        .dispatcher()
         .run_due()
         .await
         .expect("the push worker runs");

@@ -3,7 +3,8 @@
 
 use std::{sync::Arc, time::Duration};
 
-use dorfapp::{AppState, clock::SystemClock};
+use domain::clock::SystemClock;
+use dorfapp::AppState;
 use poem::listener::{Acceptor, Listener, TcpListener};
 use tokio::sync::{mpsc, oneshot};
 

@@ -3,7 +3,8 @@
 
 use std::{collections::HashSet, sync::Arc};
 
-use dorfapp::{AppState, clock::ManualClock};
+use domain::clock::ManualClock;
+use dorfapp::AppState;
 use poem::EndpointExt;
 use serde_json::{Value, json};
 

@@ -24,7 +24,7 @@ use sea_orm::{
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{
+use crate::{
     DomainError, DomainResult, Validator, idempotency, normalize_optional,
     notices::{self, Audience, Notice, Urgency},
 };
@@ -32,8 +32,8 @@ use crate::{
     auth::{Actor, Role},
     clock::SharedClock,
     db,
-    error::Text,
     jobs::{self, ClaimedJob, JobContext, JobError, JobOutcome, NewJob},
+    text::Text,
 };
 
 pub const PURPOSES: [&str; 6] = [
@@ -760,7 +760,7 @@ pub async fn transition(
                 .await?
                 .is_some();
             if !drives {
-                return Err(DomainError::Validation(vec![crate::error::field(
+                return Err(DomainError::Validation(vec![crate::text::field(
                     "driver_id",
                     "Diese Person fährt nicht in diesem Ortsteil.",
                     "This person does not drive in this district.",

@@ -1,20 +1,9 @@
-//! The rules, one module per resource: plain functions over `&impl ConnectionTrait` and a
-//! clock, no HTTP types. Handlers call one function each and map [`DomainError`] at the edge.
+//! Why a rule refused ([`DomainError`]), and the [`Validator`] that collects every field at
+//! fault. The HTTP edge maps these onto its problem answers; nothing here knows HTTP.
 
 use sea_orm::DbErr;
 
-use crate::error::{ApiError, ErrorCode, FieldError, Text};
-
-pub mod accounts;
-pub mod districts;
-pub mod idempotency;
-pub mod news;
-pub mod notices;
-pub mod opening_hours;
-pub mod push;
-pub mod rides;
-pub mod shops;
-pub mod users;
+use crate::text::{FieldError, Text};
 
 /// Why a rule refused, in terms a person understands.
 #[derive(Debug, thiserror::Error)]
@@ -39,28 +28,6 @@ pub enum DomainError {
 
 pub type DomainResult<T> = Result<T, DomainError>;
 
-impl From<DomainError> for ApiError {
-    fn from(err: DomainError) -> Self {
-        match err {
-            DomainError::NotFound(text) => ApiError::not_found(text),
-            DomainError::Validation(errors) => ApiError::validation(errors),
-            DomainError::Conflict(text) => ApiError::conflict(text),
-            DomainError::Forbidden => ApiError::forbidden(),
-            DomainError::Unauthenticated(text) => ApiError::new(ErrorCode::Unauthorized, text),
-            DomainError::RateLimited { retry_after_seconds } => ApiError::new(
-                ErrorCode::RateLimited,
-                Text::new(
-                    "Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie und versuchen Sie es dann erneut.",
-                    "Too many failed sign-in attempts. Please wait and try again.",
-                ),
-            )
-            .with_retry_after(retry_after_seconds),
-            DomainError::PreconditionFailed => ApiError::of(ErrorCode::PreconditionFailed),
-            DomainError::Db(err) => ApiError::from(err),
-        }
-    }
-}
-
 /// Collects field errors so that one answer names every field at fault, not just the first.
 #[derive(Debug, Default)]
 pub struct Validator(Vec<FieldError>);
@@ -78,7 +45,7 @@ impl Validator {
         en: &'static str,
     ) -> &mut Self {
         if !ok {
-            self.0.push(crate::error::field(field, de, en));
+            self.0.push(crate::text::field(field, de, en));
         }
         self
     }

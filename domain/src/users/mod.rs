@@ -12,11 +12,11 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{DomainError, DomainResult, is_unique_violation};
+use crate::{DomainError, DomainResult, is_unique_violation};
 use crate::{
     auth::{Actor, Role, Scope},
     clock::SharedClock,
-    error::{Text, field},
+    text::{Text, field},
 };
 
 /// A user with the roles they hold.

@@ -7,11 +7,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::tokens::{self, TokenError};
-use crate::{
-    clock::SharedClock,
-    domain::{DomainError, DomainResult},
-    error::Text,
-};
+use crate::{DomainError, DomainResult, clock::SharedClock, text::Text};
 
 /// A role, as stored and as sent over the API.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -14,6 +14,15 @@ use uuid::Uuid;
 
 use crate::clock::SharedClock;
 
+/// What became of one push to one device (`push_delivery.status`).
+pub mod delivery_status {
+    pub const PENDING: &str = "pending";
+    pub const SENT: &str = "sent";
+    pub const FAILED: &str = "failed";
+    pub const GONE: &str = "gone";
+    pub const SUPERSEDED: &str = "superseded";
+}
+
 /// Who is to be told: a rule, expanded later, never a list of people.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Audience {

@@ -4,8 +4,8 @@ use entity::district;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, QueryOrder};
 use uuid::Uuid;
 
-use super::{DomainError, DomainResult, Validator, is_unique_violation, normalize_optional};
-use crate::{auth::Actor, clock::SharedClock, error::Text};
+use crate::{DomainError, DomainResult, Validator, is_unique_violation, normalize_optional};
+use crate::{auth::Actor, clock::SharedClock, text::Text};
 
 pub const NAME_MAX: usize = 100;
 pub const SLUG_MAX: usize = 64;

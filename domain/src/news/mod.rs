@@ -33,7 +33,7 @@ use sea_orm::{
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{
+use crate::{
     DomainError, DomainResult, Validator, idempotency,
     notices::{self, Audience, Notice, Urgency},
 };
@@ -41,8 +41,8 @@ use crate::{
     auth::{Actor, Role},
     clock::SharedClock,
     db,
-    error::{FieldError, Text},
     jobs::{self, ClaimedJob, JobContext, JobError, JobOutcome, NewJob},
+    text::{FieldError, Text},
 };
 
 pub const TITLE_MAX: usize = 200;
@@ -642,7 +642,7 @@ pub async fn update(
         } else {
             "draft"
         };
-        return Err(DomainError::Validation(vec![crate::error::field(
+        return Err(DomainError::Validation(vec![crate::text::field(
             field,
             "Die Nachricht ist schon veröffentlicht. Zum Zurückziehen bitte löschen oder expires_at setzen.",
             "The item is already published. Delete it or set expires_at to withdraw it.",

@@ -16,8 +16,8 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::{DomainError, DomainResult};
-use crate::{clock::SharedClock, error::field};
+use crate::{DomainError, DomainResult};
+use crate::{clock::SharedClock, text::field};
 
 /// How long a first answer is kept for retries.
 pub const RETENTION: Duration = Duration::hours(24);

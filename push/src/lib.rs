@@ -1,6 +1,6 @@
 //! Push delivery: the worker that turns notices into inbox entries and Web Push messages.
 //!
-//! Two steps, each a queue in the database claimed with a lease (see [`crate::db::Claim`]):
+//! Two steps, each a queue in the database claimed with a lease (see [`domain::db::Claim`]):
 //! 1. **Expand** (`expand`): a due notice's audience rule is applied, in batches of recipients,
 //!    with their preferences and quiet hours, into `inbox_entry` and `push_delivery` rows.
 //! 2. **Send** (`send`): due deliveries are encrypted, VAPID-signed and posted to the push
@@ -23,17 +23,16 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::{clock::SharedClock, keys::VapidKeys, state::AppState};
+use domain::{clock::SharedClock, keys::VapidKeys};
 
 /// How long a claim on a notice or a delivery batch holds. A batch takes well under a second;
 /// a worker that died leaves its claim to run out, then another takes over.
 const LEASE: chrono::Duration = chrono::Duration::seconds(60);
 
-pub const STATUS_PENDING: &str = "pending";
-pub const STATUS_SENT: &str = "sent";
-pub const STATUS_FAILED: &str = "failed";
-pub const STATUS_GONE: &str = "gone";
-pub const STATUS_SUPERSEDED: &str = "superseded";
+pub use domain::notices::delivery_status::{
+    FAILED as STATUS_FAILED, GONE as STATUS_GONE, PENDING as STATUS_PENDING, SENT as STATUS_SENT,
+    SUPERSEDED as STATUS_SUPERSEDED,
+};
 
 /// What sending needs that lives as long as the process: the VAPID signer with its token
 /// cache and the pooled HTTP client.
@@ -76,14 +75,21 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
-    pub fn new(state: &AppState) -> Self {
+    /// `poll_interval`: how often an idle loop looks for new work.
+    pub fn new(
+        db: DatabaseConnection,
+        clock: SharedClock,
+        time_zone: Tz,
+        push: Arc<PushClient>,
+        poll_interval: Duration,
+    ) -> Self {
         Self {
-            db: state.db.clone(),
-            clock: state.clock.clone(),
-            time_zone: state.time_zone,
-            push: state.push.clone(),
+            db,
+            clock,
+            time_zone,
+            push,
             worker_id: format!("push-{}", Uuid::now_v7()),
-            poll_interval: state.settings.job_poll_interval(),
+            poll_interval,
             wake_sender: Arc::new(Notify::new()),
         }
     }

@@ -178,7 +178,7 @@ pub struct JobContext {
     /// The municipality's time zone, for local times in notices.
     pub time_zone: chrono_tz::Tz,
     /// Advanced when a job changes what the news feed shows (a scheduled item goes live).
-    pub news_version: crate::domain::news::FeedVersion,
+    pub news_version: crate::news::FeedVersion,
 }
 
 type Handler = Arc<

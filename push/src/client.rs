@@ -7,7 +7,7 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
-use crate::domain::push::is_public_address;
+use domain::push_prefs::is_public_address;
 
 /// Resolves with the system resolver and keeps only public addresses, unless private targets
 /// are allowed (local development and tests, `DORFAPP_PUSH_ALLOW_HTTP`).

@@ -12,11 +12,7 @@ use uuid::Uuid;
 use web_push::{ContentEncoding, SubscriptionInfo, WebPushMessageBuilder, request_builder};
 
 use super::{Dispatcher, LEASE, STATUS_FAILED, STATUS_GONE, STATUS_PENDING, STATUS_SENT};
-use crate::{
-    db,
-    domain::{notices::Urgency, push::check_endpoint},
-    jobs::backoff,
-};
+use domain::{db, jobs::backoff, notices::Urgency, push_prefs::check_endpoint};
 
 /// Deliveries claimed in one go.
 pub const BATCH: u64 = 256;

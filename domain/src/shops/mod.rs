@@ -9,14 +9,16 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{
+pub mod opening_hours;
+
+use crate::{
     DomainError, DomainResult, Validator,
     accounts::looks_like_email,
     idempotency, normalize_optional,
     notices::{self, Audience, Notice, Urgency},
-    opening_hours::{self, SpecialDay, Window},
 };
-use crate::{auth::Actor, clock::SharedClock, db, error::Text};
+use crate::{auth::Actor, clock::SharedClock, db, text::Text};
+use opening_hours::{SpecialDay, Window};
 
 pub const NAME_MAX: usize = 200;
 pub const ADDRESS_MAX: usize = 300;
@@ -357,7 +359,7 @@ async fn replace_schedule(
     clock: &SharedClock,
     actor: &Actor,
     id: Uuid,
-    errors: Vec<crate::error::FieldError>,
+    errors: Vec<crate::text::FieldError>,
     apply: impl FnOnce(&mut shop::ActiveModel),
 ) -> DomainResult<ShopView> {
     let txn = db::begin_write(db).await?;

@@ -20,7 +20,7 @@ use chrono::{
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{FieldError, Text};
+use crate::text::{FieldError, Text};
 
 /// Minutes since local midnight, 0..=1440.
 pub type Minutes = u16;

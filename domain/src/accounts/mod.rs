@@ -9,7 +9,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{
+use crate::{
     DomainError, DomainResult, Validator, idempotency, is_unique_violation, normalize_optional,
     users::{self, Profile},
 };
@@ -21,7 +21,7 @@ use crate::{
     },
     clock::SharedClock,
     db,
-    error::{Text, field},
+    text::{Text, field},
 };
 
 /// How far back failed logins count.

@@ -1,6 +1,6 @@
 //! Push as residents see it: their devices (Web Push subscriptions), what they want to be told
 //! (preferences, quiet hours) and their inbox. Expanding notices and sending pushes lives in
-//! `crate::push`; this module holds the rules both sides share.
+//! the `push` crate; this module holds the rules both sides share.
 
 use std::net::IpAddr;
 
@@ -20,18 +20,17 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{
+use crate::{
     DomainError, DomainResult, Validator,
     news::CATEGORIES,
-    notices::{self, Audience, Notice, Urgency},
-    opening_hours::{self, Minutes},
+    notices::{self, Audience, Notice, Urgency, delivery_status},
+    shops::opening_hours::{self, Minutes},
 };
 use crate::{
     auth::Actor,
     clock::SharedClock,
     db,
-    error::{FieldError, Text, field},
-    push::{STATUS_GONE, STATUS_PENDING},
+    text::{FieldError, Text, field},
 };
 
 /// Devices one person may register; registering one more drops the least recently updated
@@ -104,7 +103,7 @@ fn is_local_name(host: &str) -> bool {
 /// Checks an endpoint URL: absolute, https (http only with `allow_http`), no credentials, and
 /// (unless `allow_http`, which is for local development and tests) not a local or private
 /// target. Names that resolve to private addresses are refused again when sending, by the
-/// resolver of the push client (`crate::push::client`), so a later DNS change does not help.
+/// resolver of the push client (`push::client`), so a later DNS change does not help.
 pub fn check_endpoint(endpoint: &str, allow_http: bool) -> Result<url::Url, FieldError> {
     const FIELD: &str = "endpoint";
     if endpoint.len() > ENDPOINT_MAX {
@@ -237,10 +236,13 @@ pub async fn register(
         // theirs alone and must not appear on a device that is no longer theirs.
         use sea_orm::sea_query::Expr;
         push_delivery::Entity::update_many()
-            .col_expr(push_delivery::Column::Status, Expr::value(STATUS_GONE))
+            .col_expr(
+                push_delivery::Column::Status,
+                Expr::value(delivery_status::GONE),
+            )
             .col_expr(push_delivery::Column::UpdatedAt, Expr::value(now))
             .filter(push_delivery::Column::SubscriptionId.eq(previous.id))
-            .filter(push_delivery::Column::Status.eq(STATUS_PENDING))
+            .filter(push_delivery::Column::Status.eq(delivery_status::PENDING))
             .exec(&txn)
             .await?;
     }

@@ -14,12 +14,10 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{Dispatcher, LEASE, STATUS_PENDING, STATUS_SUPERSEDED};
-use crate::{
+use domain::{
     db,
-    domain::{
-        notices::{STATUS_EXPANDED, Urgency},
-        push::{QuietHours, TEST_KIND, stored_categories},
-    },
+    notices::{STATUS_EXPANDED, Urgency},
+    push_prefs::{QuietHours, TEST_KIND, stored_categories},
 };
 
 /// Recipients per transaction.

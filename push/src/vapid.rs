@@ -12,7 +12,7 @@ use p256::pkcs8::EncodePrivateKey;
 use serde::Serialize;
 use web_push::VapidSignature;
 
-use crate::keys::VapidKeys;
+use domain::keys::VapidKeys;
 
 /// How long a token is valid; RFC 8292 section 2 allows at most 24 hours.
 const VALIDITY: Duration = Duration::hours(12);
