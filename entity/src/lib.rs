@@ -1,4 +1,5 @@
-//! sea-orm entities, one file per table. No logic lives here: rules are in `dorfapp::domain`.
+//! sea-orm entities, one file per table. No logic lives here: rules are in the `domain` crate. The closed sets of values
+//! (roles, ride status, purposes …) are declared once, in [`vocab`].
 
 pub mod app_user;
 pub mod district;
@@ -21,3 +22,4 @@ pub mod session;
 pub mod shop;
 pub mod shop_follower;
 pub mod shop_notice;
+pub mod vocab;

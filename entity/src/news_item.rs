@@ -10,8 +10,7 @@ pub struct Model {
     pub title: String,
     /// Markdown, stored as given; never rendered by the server.
     pub body: String,
-    /// `news`, `announcement`, `event`, `warning`.
-    pub category: String,
+    pub category: crate::vocab::NewsCategory,
     /// `draft`, `scheduled` or `published` (expiry is computed from `expires_at`).
     pub status: String,
     /// JSON array of district ids; empty = the whole municipality.

@@ -11,7 +11,7 @@ pub struct Model {
     pub id: Uuid,
     pub news_id: Uuid,
     pub district_id: Option<Uuid>,
-    pub category: String,
+    pub category: crate::vocab::NewsCategory,
     pub pinned: bool,
     pub published_at: DateTimeUtc,
     pub expires_at: Option<DateTimeUtc>,

@@ -17,17 +17,15 @@ pub struct Model {
     pub pickup_district_id: Uuid,
     pub pickup_address: String,
     pub destination: String,
-    /// `medical`, `pharmacy`, `shopping`, `authority`, `social`, `other`.
-    pub purpose: String,
+    pub purpose: crate::vocab::RidePurpose,
     pub pickup_at: DateTimeUtc,
     pub flexibility_minutes: Option<i32>,
     pub appointment_at: Option<DateTimeUtc>,
     pub passengers: i32,
-    /// JSON array of `walker`, `wheelchair`, `companion`.
+    /// JSON array of [`crate::vocab::MobilityAid`] values; read with `ride::Model::mobility_aids`.
     pub mobility_aids: String,
     pub notes: Option<String>,
-    /// `requested`, `accepted`, `in_progress`, `completed`, `cancelled`, `no_show`, `expired`.
-    pub status: String,
+    pub status: crate::vocab::RideStatus,
     pub driver_id: Option<Uuid>,
     pub outward_ride_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
@@ -38,3 +36,11 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    /// The stored aids; a value this version does not know is an error, never dropped.
+    pub fn mobility_aids(&self) -> Result<Vec<crate::vocab::MobilityAid>, DbErr> {
+        serde_json::from_str(&self.mobility_aids)
+            .map_err(|err| DbErr::Type(format!("ride {}: mobility_aids: {err}", self.id)))
+    }
+}

@@ -9,7 +9,7 @@ pub struct Model {
     pub id: Uuid,
     pub ride_id: Uuid,
     /// The status the ride entered.
-    pub status: String,
+    pub status: crate::vocab::RideStatus,
     pub at: DateTimeUtc,
     /// `rider`, `driver`, `dispatcher`, `admin` or `system`.
     pub actor_role: String,

@@ -8,8 +8,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub user_id: Uuid,
-    /// `admin`, `district_leader`, `dispatcher`, `driver` or `shop_operator`.
-    pub role: String,
+    pub role: crate::vocab::Role,
     pub district_id: Option<Uuid>,
     pub shop_id: Option<Uuid>,
     /// `user|role|district|shop`, unique: no assignment twice.

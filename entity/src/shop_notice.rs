@@ -10,7 +10,7 @@ pub struct Model {
     pub shop_id: Uuid,
     /// The shop's district, kept here so the district list needs no join.
     pub district_id: Uuid,
-    pub kind: String,
+    pub kind: crate::vocab::ShopNoticeKind,
     pub title: String,
     pub body: String,
     pub valid_from: Option<DateTimeUtc>,

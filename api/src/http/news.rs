@@ -25,41 +25,7 @@ use domain::{
     idempotency::Claim,
     news::{self, EventInput, FeedQuery, NewNews, NewsPatch, NewsView, Status},
 };
-
-/// What a news item is.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-#[oai(rename_all = "snake_case")]
-pub enum NewsCategory {
-    /// News from the village.
-    News,
-    /// An official announcement (amtliche Bekanntmachung).
-    Announcement,
-    /// An event; the item carries `event` with its time and place.
-    Event,
-    /// A warning (storm, water, road closure): pushed at once with high urgency, also during
-    /// quiet hours.
-    Warning,
-}
-
-impl NewsCategory {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            NewsCategory::News => "news",
-            NewsCategory::Announcement => "announcement",
-            NewsCategory::Event => "event",
-            NewsCategory::Warning => "warning",
-        }
-    }
-
-    pub(crate) fn parse(s: &str) -> Self {
-        match s {
-            "announcement" => NewsCategory::Announcement,
-            "event" => NewsCategory::Event,
-            "warning" => NewsCategory::Warning,
-            _ => NewsCategory::News,
-        }
-    }
-}
+use entity::vocab::NewsCategory;
 
 /// Where an item stands.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -213,7 +179,7 @@ impl From<NewsView> for NewsItem {
             id: i.id,
             title: i.title,
             body: i.body,
-            category: NewsCategory::parse(&i.category),
+            category: i.category,
             district_ids: view.district_ids,
             status: view.status.into(),
             publish_at: i.publish_at.map(Timestamp),
@@ -454,7 +420,7 @@ impl NewsApi {
     ) -> ApiResult<Cached<NewsPage>> {
         let query = FeedQuery {
             district: district_id.0,
-            category: category.0.map(|c| c.as_str().to_owned()),
+            category: category.0,
             pinned: pinned.0,
             after: pagination::decode_at(cursor.0.as_deref())?,
             limit: pagination::limit(limit.0)?,
@@ -609,7 +575,7 @@ impl NewsApi {
         let input = NewNews {
             title: b.title,
             body: b.body,
-            category: b.category.as_str().to_owned(),
+            category: b.category,
             district_ids: b.district_ids,
             publish_at: b.publish_at.map(|t| t.0),
             expires_at: b.expires_at.map(|t| t.0),
@@ -652,7 +618,7 @@ impl NewsApi {
         let patch = NewsPatch {
             title: b.title,
             body: b.body,
-            category: b.category.map(|c| c.as_str().to_owned()),
+            category: b.category,
             district_ids: b.district_ids,
             publish_at: patch_field(b.publish_at).map(|t| t.map(|t| t.0)),
             expires_at: patch_field(b.expires_at).map(|t| t.map(|t| t.0)),

@@ -8,11 +8,10 @@ use poem_openapi::{
 };
 use uuid::Uuid;
 
-use super::{
-    ApiTags, body::JsonBody, me::NoContent, news::NewsCategory, pagination, types::Timestamp,
-};
+use super::{ApiTags, body::JsonBody, me::NoContent, pagination, types::Timestamp};
 use crate::{auth::Caller, error::ApiResult, state::AppState};
 use domain::push_prefs::{self, InboxItem, NewSubscription, Preferences};
+use entity::vocab::NewsCategory;
 
 /// The key devices subscribe with.
 #[derive(Object, Clone, Debug)]
@@ -193,11 +192,7 @@ impl From<Preferences> for NotificationPreferences {
     fn from(p: Preferences) -> Self {
         Self {
             district_ids: p.district_ids,
-            news_categories: p
-                .news_categories
-                .iter()
-                .map(|c| NewsCategory::parse(c))
-                .collect(),
+            news_categories: p.news_categories,
             shop_updates: p.shop_updates,
             ride_updates: p.ride_updates,
             quiet_hours: p.quiet_hours.map(|(start, end)| QuietHours { start, end }),
@@ -448,11 +443,7 @@ impl PushApi {
             actor.user_id,
             Preferences {
                 district_ids: input.district_ids,
-                news_categories: input
-                    .news_categories
-                    .iter()
-                    .map(|c| c.as_str().to_owned())
-                    .collect(),
+                news_categories: input.news_categories,
                 shop_updates: input.shop_updates,
                 ride_updates: input.ride_updates,
                 quiet_hours: input.quiet_hours.map(|q| (q.start, q.end)),

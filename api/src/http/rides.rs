@@ -17,128 +17,9 @@ use crate::{
 };
 use domain::{
     idempotency::Claim,
-    rides::{self, Action, ListQuery, NewRide, RideSettings, RideView, Scope, Status, Visibility},
+    rides::{self, Action, ListQuery, NewRide, RideSettings, RideView, Scope, Visibility},
 };
-
-/// What a ride is for; only counted in the statistics, never shown to other drivers.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-#[oai(rename_all = "snake_case")]
-pub enum RidePurpose {
-    /// Doctor, therapy, hospital.
-    Medical,
-    /// Pharmacy.
-    Pharmacy,
-    /// Shopping.
-    Shopping,
-    /// Authorities, bank, post office.
-    Authority,
-    /// Visits, church, club, culture.
-    Social,
-    /// Anything else.
-    Other,
-}
-
-impl RidePurpose {
-    fn as_str(self) -> &'static str {
-        match self {
-            RidePurpose::Medical => "medical",
-            RidePurpose::Pharmacy => "pharmacy",
-            RidePurpose::Shopping => "shopping",
-            RidePurpose::Authority => "authority",
-            RidePurpose::Social => "social",
-            RidePurpose::Other => "other",
-        }
-    }
-
-    fn parse(s: &str) -> Self {
-        match s {
-            "medical" => RidePurpose::Medical,
-            "pharmacy" => RidePurpose::Pharmacy,
-            "shopping" => RidePurpose::Shopping,
-            "authority" => RidePurpose::Authority,
-            "social" => RidePurpose::Social,
-            _ => RidePurpose::Other,
-        }
-    }
-}
-
-/// A need the driver must know about.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-#[oai(rename_all = "snake_case")]
-pub enum MobilityAid {
-    /// A rollator / walking frame to stow.
-    Walker,
-    /// A wheelchair (the car must take one).
-    Wheelchair,
-    /// A companion rides along.
-    Companion,
-}
-
-impl MobilityAid {
-    fn as_str(self) -> &'static str {
-        match self {
-            MobilityAid::Walker => "walker",
-            MobilityAid::Wheelchair => "wheelchair",
-            MobilityAid::Companion => "companion",
-        }
-    }
-
-    fn parse(s: &str) -> Option<Self> {
-        match s {
-            "walker" => Some(MobilityAid::Walker),
-            "wheelchair" => Some(MobilityAid::Wheelchair),
-            "companion" => Some(MobilityAid::Companion),
-            _ => None,
-        }
-    }
-}
-
-/// Where a ride (leg) stands.
-///
-/// `requested` → `accepted` (a driver accepts, or a dispatcher assigns) → `in_progress` (start)
-/// → `completed`. `accepted` → `requested` when the driver releases it. `requested`/`accepted`
-/// → `cancelled` by the rider; also `in_progress` → `cancelled` by a dispatcher or admin.
-/// `accepted`/`in_progress` → `no_show` when the rider was not there. A ride still
-/// `requested` at its pickup time becomes `expired`.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-#[oai(rename_all = "snake_case")]
-pub enum RideStatus {
-    Requested,
-    Accepted,
-    InProgress,
-    Completed,
-    Cancelled,
-    NoShow,
-    Expired,
-}
-
-impl From<Status> for RideStatus {
-    fn from(s: Status) -> Self {
-        match s {
-            Status::Requested => RideStatus::Requested,
-            Status::Accepted => RideStatus::Accepted,
-            Status::InProgress => RideStatus::InProgress,
-            Status::Completed => RideStatus::Completed,
-            Status::Cancelled => RideStatus::Cancelled,
-            Status::NoShow => RideStatus::NoShow,
-            Status::Expired => RideStatus::Expired,
-        }
-    }
-}
-
-impl From<RideStatus> for Status {
-    fn from(s: RideStatus) -> Self {
-        match s {
-            RideStatus::Requested => Status::Requested,
-            RideStatus::Accepted => Status::Accepted,
-            RideStatus::InProgress => Status::InProgress,
-            RideStatus::Completed => Status::Completed,
-            RideStatus::Cancelled => Status::Cancelled,
-            RideStatus::NoShow => Status::NoShow,
-            RideStatus::Expired => Status::Expired,
-        }
-    }
-}
+use entity::vocab::{MobilityAid, RidePurpose, RideStatus};
 
 /// Which rides a list shows.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -246,21 +127,17 @@ impl From<RideView> for Ride {
         let is_return = r.outward_ride_id.is_some();
         Self {
             id: r.id,
-            status: v.status.into(),
+            status: v.status,
             details_hidden: !full,
             pickup_district_id: r.pickup_district_id,
             pickup_address: Some(r.pickup_address).filter(|_| full || is_return),
             destination: Some(r.destination).filter(|_| full || !is_return),
-            purpose: Some(RidePurpose::parse(&r.purpose)).filter(|_| full),
+            purpose: Some(r.purpose).filter(|_| full),
             pickup_at: r.pickup_at.into(),
             flexibility_minutes: r.flexibility_minutes,
             appointment_at: r.appointment_at.map(Timestamp),
             passengers: r.passengers,
-            mobility_aids: v
-                .mobility_aids
-                .iter()
-                .filter_map(|a| MobilityAid::parse(a))
-                .collect(),
+            mobility_aids: v.mobility_aids,
             notes: keep(r.notes),
             rider_user_id: r.rider_user_id.filter(|_| full),
             rider_name: keep(r.rider_name),
@@ -272,7 +149,7 @@ impl From<RideView> for Ride {
                 .events
                 .into_iter()
                 .map(|e| RideEvent {
-                    status: Status::parse(&e.status).unwrap_or(Status::Requested).into(),
+                    status: e.status,
                     at: e.at.into(),
                     actor_role: e.actor_role,
                     reason: e.reason,
@@ -478,23 +355,18 @@ impl RidesApi {
     ) -> ApiResult<RideCreated> {
         let b = body.0;
         let purpose = b.purpose.unwrap_or(RidePurpose::Other);
-        let aids: Vec<String> = b
-            .mobility_aids
-            .iter()
-            .map(|a| a.as_str().to_owned())
-            .collect();
         let fingerprint = serde_json::json!([
             b.pickup_district_id,
             b.pickup_address,
             b.destination,
-            purpose.as_str(),
+            purpose,
             b.pickup_at.0,
             b.flexibility_minutes,
             b.appointment_at.map(|t| t.0),
             b.return_trip,
             b.return_pickup_at.map(|t| t.0),
             b.passengers,
-            aids,
+            b.mobility_aids,
             b.notes,
             b.contact_phone,
             b.rider_user_id,
@@ -516,14 +388,14 @@ impl RidesApi {
             pickup_district_id: b.pickup_district_id,
             pickup_address: b.pickup_address,
             destination: b.destination,
-            purpose: purpose.as_str().to_owned(),
+            purpose,
             pickup_at: b.pickup_at.0,
             flexibility_minutes: b.flexibility_minutes,
             appointment_at: b.appointment_at.map(|t| t.0),
             return_trip: b.return_trip,
             return_pickup_at: b.return_pickup_at.map(|t| t.0),
             passengers: b.passengers,
-            mobility_aids: aids,
+            mobility_aids: b.mobility_aids,
             notes: b.notes,
             contact_phone: b.contact_phone,
             rider_user_id: b.rider_user_id,
@@ -574,7 +446,7 @@ impl RidesApi {
                 RideScope::Driver => Scope::Driver,
                 RideScope::All => Scope::All,
             },
-            status: status.0.map(Status::from),
+            status: status.0,
             from: from.0.map(|t| t.0),
             to: to.0.map(|t| t.0),
             after: pagination::decode_at(cursor.0.as_deref())?,
@@ -617,26 +489,26 @@ impl RidesApi {
         .await?;
         let mut by_status = StatusCounts::default();
         for (status, n) in stats.by_status {
-            match status.as_str() {
-                "requested" => by_status.requested = n,
-                "accepted" => by_status.accepted = n,
-                "in_progress" => by_status.in_progress = n,
-                "completed" => by_status.completed = n,
-                "cancelled" => by_status.cancelled = n,
-                "no_show" => by_status.no_show = n,
-                _ => by_status.expired += n,
-            }
+            *match status {
+                RideStatus::Requested => &mut by_status.requested,
+                RideStatus::Accepted => &mut by_status.accepted,
+                RideStatus::InProgress => &mut by_status.in_progress,
+                RideStatus::Completed => &mut by_status.completed,
+                RideStatus::Cancelled => &mut by_status.cancelled,
+                RideStatus::NoShow => &mut by_status.no_show,
+                RideStatus::Expired => &mut by_status.expired,
+            } = n;
         }
         let mut by_purpose = PurposeCounts::default();
         for (purpose, n) in stats.by_purpose {
-            match purpose.as_str() {
-                "medical" => by_purpose.medical = n,
-                "pharmacy" => by_purpose.pharmacy = n,
-                "shopping" => by_purpose.shopping = n,
-                "authority" => by_purpose.authority = n,
-                "social" => by_purpose.social = n,
-                _ => by_purpose.other += n,
-            }
+            *match purpose {
+                RidePurpose::Medical => &mut by_purpose.medical,
+                RidePurpose::Pharmacy => &mut by_purpose.pharmacy,
+                RidePurpose::Shopping => &mut by_purpose.shopping,
+                RidePurpose::Authority => &mut by_purpose.authority,
+                RidePurpose::Social => &mut by_purpose.social,
+                RidePurpose::Other => &mut by_purpose.other,
+            } = n;
         }
         Ok(Json(RideStats {
             district_id: district_id.0,

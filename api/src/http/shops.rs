@@ -2,7 +2,7 @@
 
 use poem::web::Data;
 use poem_openapi::{
-    ApiResponse, Enum, Object, OpenApi,
+    ApiResponse, Object, OpenApi,
     param::{Header, Path, Query},
     payload::Json,
     types::MaybeUndefined,
@@ -22,6 +22,7 @@ use domain::{
     shops::opening_hours::{self, SpecialDay as DomainSpecialDay, Window},
     shops::{self, NewNotice, NewShop, NoticePatch, NoticeScope, ShopPatch, ShopView},
 };
+use entity::vocab::ShopNoticeKind;
 
 /// A weekly opening window in the municipality's local time.
 #[derive(Object, Clone, Debug)]
@@ -264,44 +265,6 @@ pub struct UpdateShop {
     pub description: MaybeUndefined<String>,
 }
 
-/// What a shop notice is about.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-#[oai(rename_all = "snake_case")]
-pub enum NoticeKind {
-    /// A special offer.
-    Offer,
-    /// Something new on the shelves (fresh strawberries!).
-    NewStock,
-    /// Closed on some days.
-    Closure,
-    /// Something happening at the shop.
-    Event,
-    /// Anything else.
-    Info,
-}
-
-impl NoticeKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            NoticeKind::Offer => "offer",
-            NoticeKind::NewStock => "new_stock",
-            NoticeKind::Closure => "closure",
-            NoticeKind::Event => "event",
-            NoticeKind::Info => "info",
-        }
-    }
-
-    fn parse(s: &str) -> Self {
-        match s {
-            "offer" => NoticeKind::Offer,
-            "new_stock" => NoticeKind::NewStock,
-            "closure" => NoticeKind::Closure,
-            "event" => NoticeKind::Event,
-            _ => NoticeKind::Info,
-        }
-    }
-}
-
 /// A notice of a shop.
 #[derive(Object, Clone, Debug)]
 pub struct ShopNotice {
@@ -310,7 +273,7 @@ pub struct ShopNotice {
     /// The shop.
     pub shop_id: Uuid,
     /// What it is about.
-    pub kind: NoticeKind,
+    pub kind: ShopNoticeKind,
     /// Headline, at most 200 characters.
     pub title: String,
     /// Text, at most 5000 characters, plain text.
@@ -332,7 +295,7 @@ impl From<entity::shop_notice::Model> for ShopNotice {
         Self {
             id: n.id,
             shop_id: n.shop_id,
-            kind: NoticeKind::parse(&n.kind),
+            kind: n.kind,
             title: n.title,
             body: n.body,
             valid_from: n.valid_from.map(Timestamp),
@@ -357,7 +320,7 @@ pub struct ShopNoticePage {
 #[derive(Object, Clone, Debug)]
 pub struct CreateShopNotice {
     /// What it is about.
-    pub kind: NoticeKind,
+    pub kind: ShopNoticeKind,
     /// Headline, 1 to 200 characters.
     pub title: String,
     /// Text, 1 to 5000 characters.
@@ -378,7 +341,7 @@ pub struct CreateShopNotice {
 pub struct UpdateShopNotice {
     /// New kind.
     #[oai(nullable)]
-    pub kind: Option<NoticeKind>,
+    pub kind: Option<ShopNoticeKind>,
     /// New headline.
     #[oai(nullable)]
     pub title: Option<String>,
@@ -744,7 +707,7 @@ impl ShopsApi {
         let b = body.0;
         let fingerprint = serde_json::json!([
             id.0,
-            b.kind.as_str(),
+            b.kind,
             b.title,
             b.body,
             b.valid_from.map(|t| t.0),
@@ -758,7 +721,7 @@ impl ShopsApi {
             fingerprint,
         )?;
         let input = NewNotice {
-            kind: b.kind.as_str().to_owned(),
+            kind: b.kind,
             title: b.title,
             body: b.body,
             valid_from: b.valid_from.map(|t| t.0),
@@ -791,7 +754,7 @@ impl ShopsApi {
     ) -> ApiResult<Json<ShopNotice>> {
         let b = body.0;
         let patch = NoticePatch {
-            kind: b.kind.map(|k| k.as_str().to_owned()),
+            kind: b.kind,
             title: b.title,
             body: b.body,
             valid_from: patch_field(b.valid_from).map(|t| t.map(|t| t.0)),

@@ -2,7 +2,7 @@
 
 use poem::web::Data;
 use poem_openapi::{
-    ApiResponse, Enum, Object, OpenApi,
+    ApiResponse, Object, OpenApi,
     param::{Path, Query},
     payload::Json,
 };
@@ -16,54 +16,13 @@ use crate::{
 };
 use domain::users::{self, Profile, UserFilter};
 
-/// A role. `admin` and `dispatcher` are global; `district_leader` and `driver` hold for one
-/// district; `shop_operator` for one shop.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-#[oai(rename_all = "snake_case")]
-pub enum RoleName {
-    /// Everything: users, roles, districts, shops.
-    Admin,
-    /// Ortsbürgermeister:in: news and statistics of one district.
-    DistrictLeader,
-    /// Fahrdienst-Koordination (Dorfkümmerer): all rides, bookings on behalf of others.
-    Dispatcher,
-    /// Volunteer driver in one district (one assignment per district served).
-    Driver,
-    /// Operator of one village shop.
-    ShopOperator,
-}
-
-impl From<RoleName> for Role {
-    fn from(r: RoleName) -> Self {
-        match r {
-            RoleName::Admin => Role::Admin,
-            RoleName::DistrictLeader => Role::DistrictLeader,
-            RoleName::Dispatcher => Role::Dispatcher,
-            RoleName::Driver => Role::Driver,
-            RoleName::ShopOperator => Role::ShopOperator,
-        }
-    }
-}
-
-impl From<Role> for RoleName {
-    fn from(r: Role) -> Self {
-        match r {
-            Role::Admin => RoleName::Admin,
-            Role::DistrictLeader => RoleName::DistrictLeader,
-            Role::Dispatcher => RoleName::Dispatcher,
-            Role::Driver => RoleName::Driver,
-            Role::ShopOperator => RoleName::ShopOperator,
-        }
-    }
-}
-
 /// A role held by a user, with its scope.
 #[derive(Object, Clone, Debug)]
 pub struct RoleAssignment {
     /// Id of the assignment (to revoke it).
     pub id: Uuid,
     /// The role.
-    pub role: RoleName,
+    pub role: Role,
     /// The district, for `district_leader` and `driver`; otherwise null.
     #[oai(nullable)]
     pub district_id: Option<Uuid>,
@@ -78,7 +37,7 @@ impl RoleAssignment {
     fn from_model(m: entity::role_assignment::Model) -> Option<Self> {
         Some(Self {
             id: m.id,
-            role: Role::parse(&m.role)?.into(),
+            role: m.role,
             district_id: m.district_id,
             shop_id: m.shop_id,
             created_at: m.created_at.into(),
@@ -140,7 +99,7 @@ pub struct UserPage {
 #[derive(Object, Clone, Debug)]
 pub struct GrantRole {
     /// The role.
-    pub role: RoleName,
+    pub role: Role,
     /// Required for `district_leader` and `driver`; must be absent otherwise.
     #[oai(nullable)]
     pub district_id: Option<Uuid>,
@@ -184,7 +143,7 @@ impl UsersApi {
         /// Part of an email address or display name.
         q: Query<Option<String>>,
         /// Only users holding this role.
-        role: Query<Option<RoleName>>,
+        role: Query<Option<Role>>,
         /// Only users living in, or holding a role in, this district.
         district_id: Query<Option<Uuid>>,
         /// Page size, 1–100 (default 20).

@@ -808,7 +808,7 @@ pub async fn ensure_admin_in(
     password_hash: String,
 ) -> DomainResult<bool> {
     let admins = role_assignment::Entity::find()
-        .filter(role_assignment::Column::Role.eq(Role::Admin.as_str()))
+        .filter(role_assignment::Column::Role.eq(Role::Admin))
         .count(txn)
         .await?;
     if admins > 0 {

@@ -2,62 +2,13 @@
 //! every request. Loading per request is what makes a revoked role, a revoked session or a
 //! deleted user lose access at once, even with an access token that has not expired yet.
 
+pub use entity::vocab::{Role, Scope};
 use entity::{app_user, role_assignment, session};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::tokens::{self, TokenError};
 use crate::{DomainError, DomainResult, clock::SharedClock, text::Text};
-
-/// A role, as stored and as sent over the API.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Role {
-    Admin,
-    DistrictLeader,
-    Dispatcher,
-    Driver,
-    ShopOperator,
-}
-
-impl Role {
-    pub const ALL: [Role; 5] = [
-        Role::Admin,
-        Role::DistrictLeader,
-        Role::Dispatcher,
-        Role::Driver,
-        Role::ShopOperator,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::DistrictLeader => "district_leader",
-            Role::Dispatcher => "dispatcher",
-            Role::Driver => "driver",
-            Role::ShopOperator => "shop_operator",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.as_str() == value)
-    }
-
-    /// What a role is scoped to.
-    pub fn scope(self) -> Scope {
-        match self {
-            Role::Admin | Role::Dispatcher => Scope::Global,
-            Role::DistrictLeader | Role::Driver => Scope::District,
-            Role::ShopOperator => Scope::Shop,
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Scope {
-    Global,
-    District,
-    Shop,
-}
 
 /// One role held, with its scope.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,7 +24,7 @@ impl Assignment {
     pub fn from_model(m: &role_assignment::Model) -> Option<Self> {
         Some(Self {
             id: m.id,
-            role: Role::parse(&m.role)?,
+            role: m.role,
             district_id: m.district_id,
             shop_id: m.shop_id,
         })

@@ -22,7 +22,7 @@ use std::{
 };
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
-use entity::{district, news_item, news_placement};
+use entity::{district, news_item, news_placement, vocab::NewsCategory};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
@@ -49,7 +49,6 @@ pub const TITLE_MAX: usize = 200;
 pub const BODY_MAX: usize = 20_000;
 pub const LOCATION_MAX: usize = 200;
 pub const DISTRICTS_MAX: usize = 100;
-pub const CATEGORIES: [&str; 4] = ["news", "announcement", "event", "warning"];
 /// How far ahead an item may be scheduled.
 pub const SCHEDULE_HORIZON: Duration = Duration::days(366);
 /// The job that publishes a scheduled item.
@@ -112,7 +111,7 @@ pub struct EventInput {
 pub struct NewNews {
     pub title: String,
     pub body: String,
-    pub category: String,
+    pub category: NewsCategory,
     pub district_ids: Vec<Uuid>,
     pub publish_at: Option<DateTime<Utc>>,
     pub expires_at: Option<DateTime<Utc>>,
@@ -128,7 +127,7 @@ pub struct NewNews {
 pub struct NewsPatch {
     pub title: Option<String>,
     pub body: Option<String>,
-    pub category: Option<String>,
+    pub category: Option<NewsCategory>,
     pub district_ids: Option<Vec<Uuid>>,
     pub publish_at: Option<Option<DateTime<Utc>>>,
     pub expires_at: Option<Option<DateTime<Utc>>>,
@@ -143,7 +142,7 @@ pub struct NewsPatch {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct FeedQuery {
     pub district: Option<Uuid>,
-    pub category: Option<String>,
+    pub category: Option<NewsCategory>,
     pub pinned: Option<bool>,
     /// The position after which the page starts: `(published_at, id)` of the last item seen.
     pub after: Option<(DateTime<Utc>, Uuid)>,
@@ -228,7 +227,7 @@ fn publish_job_key(id: Uuid) -> String {
 struct Draft {
     title: String,
     body: String,
-    category: String,
+    category: NewsCategory,
     district_ids: Vec<Uuid>,
     publish_at: Option<DateTime<Utc>>,
     expires_at: Option<DateTime<Utc>>,
@@ -246,12 +245,6 @@ async fn validate(
     let mut v = Validator::new();
     v.text("title", &draft.title, TITLE_MAX);
     v.text("body", &draft.body, BODY_MAX);
-    v.check(
-        CATEGORIES.contains(&draft.category.as_str()),
-        "category",
-        "Erlaubt sind: news, announcement, event, warning.",
-        "Allowed values: news, announcement, event, warning.",
-    );
     v.check(
         draft.district_ids.len() <= DISTRICTS_MAX,
         "district_ids",
@@ -304,8 +297,8 @@ async fn validate(
             "Must be after publication.",
         );
     }
-    match (&draft.event, draft.category.as_str()) {
-        (None, "event") => {
+    match (&draft.event, draft.category) {
+        (None, NewsCategory::Event) => {
             v.check(
                 false,
                 "event",
@@ -313,7 +306,7 @@ async fn validate(
                 "An event needs event.starts_at.",
             );
         }
-        (Some(_), category) if category != "event" && CATEGORIES.contains(&category) => {
+        (Some(_), category) if category != NewsCategory::Event => {
             v.check(
                 false,
                 "event",
@@ -362,7 +355,7 @@ async fn sync_placements(conn: &impl ConnectionTrait, view: &NewsView) -> Result
             id: Set(Uuid::now_v7()),
             news_id: Set(view.item.id),
             district_id: Set(district),
-            category: Set(view.item.category.clone()),
+            category: Set(view.item.category),
             pinned: Set(view.item.pinned),
             published_at: Set(published_at),
             expires_at: Set(view.item.expires_at),
@@ -422,7 +415,7 @@ async fn go_live(
     let view = NewsView::new(item, now);
     sync_placements(conn, &view).await?;
     if view.item.notify {
-        let category = view.item.category.clone();
+        let category = view.item.category;
         notices::enqueue(
             conn,
             clock,
@@ -433,9 +426,9 @@ async fn go_live(
                 data: serde_json::json!({"type": "news", "id": view.item.id}),
                 audience: Audience::Districts {
                     districts: view.district_ids.clone(),
-                    category: category.clone(),
+                    category,
                 },
-                urgency: if category == "warning" {
+                urgency: if category == NewsCategory::Warning {
                     Urgency::Warning
                 } else {
                     Urgency::Normal
@@ -648,7 +641,7 @@ pub async fn update(
             "The item is already published. Delete it or set expires_at to withdraw it.",
         )]));
     }
-    let category = patch.category.unwrap_or_else(|| current.category.clone());
+    let category = patch.category.unwrap_or(current.category);
     let current_event = current.event_starts_at.map(|starts_at| EventInput {
         starts_at,
         ends_at: current.event_ends_at,
@@ -657,7 +650,7 @@ pub async fn update(
     // Leaving the category `event` drops the event data unless the patch names it.
     let event = match patch.event {
         Some(event) => event,
-        None if category != "event" => None,
+        None if category != NewsCategory::Event => None,
         None => current_event,
     };
     let draft = Draft {
@@ -810,7 +803,7 @@ async fn placed_items(
             None => C::DistrictId.is_null(),
         });
     if let Some(category) = &query.category {
-        select = select.filter(C::Category.eq(category.clone()));
+        select = select.filter(C::Category.eq(*category));
     }
     if let Some(pinned) = query.pinned {
         select = select.filter(C::Pinned.eq(pinned));
@@ -857,7 +850,7 @@ pub async fn feed(
         use news_item::Column as C;
         let mut select = news_item::Entity::find().filter(C::Status.eq(PUBLISHED));
         if let Some(category) = &query.category {
-            select = select.filter(C::Category.eq(category.clone()));
+            select = select.filter(C::Category.eq(*category));
         }
         if let Some(pinned) = query.pinned {
             select = select.filter(C::Pinned.eq(pinned));

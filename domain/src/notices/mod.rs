@@ -12,6 +12,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use entity::vocab::NewsCategory;
+
 use crate::clock::SharedClock;
 
 /// What became of one push to one device (`push_delivery.status`).
@@ -31,7 +33,7 @@ pub enum Audience {
     /// rule; a news item for several villages is one notice so that nobody is told twice.
     Districts {
         districts: Vec<Uuid>,
-        category: String,
+        category: NewsCategory,
     },
     /// Everyone following the shop.
     ShopFollowers(Uuid),
@@ -54,7 +56,7 @@ impl Audience {
                 "districts",
                 None,
                 Some(serde_json::json!(districts).to_string()),
-                Some(category.clone()),
+                Some(category.as_str().to_owned()),
             ),
             Audience::ShopFollowers(shop) => ("shop_followers", Some(*shop), None, None),
             Audience::DistrictDrivers(district) => {

@@ -12,7 +12,7 @@ use chrono::{DateTime, Days, Timelike, Utc};
 use chrono_tz::Tz;
 use entity::{
     app_user, district, inbox_entry, notice, notification_district, notification_preference,
-    push_delivery, push_subscription,
+    push_delivery, push_subscription, vocab::NewsCategory,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
@@ -22,7 +22,6 @@ use uuid::Uuid;
 
 use crate::{
     DomainError, DomainResult, Validator,
-    news::CATEGORIES,
     notices::{self, Audience, Notice, Urgency, delivery_status},
     shops::opening_hours::{self, Minutes},
 };
@@ -380,15 +379,15 @@ impl QuietHours {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Preferences {
     pub district_ids: Vec<Uuid>,
-    pub news_categories: Vec<String>,
+    pub news_categories: Vec<NewsCategory>,
     pub shop_updates: bool,
     pub ride_updates: bool,
     /// `(start, end)` as `HH:MM`.
     pub quiet_hours: Option<(String, String)>,
 }
 
-fn all_categories() -> Vec<String> {
-    CATEGORIES.iter().map(|c| (*c).to_owned()).collect()
+fn all_categories() -> Vec<NewsCategory> {
+    <NewsCategory as sea_orm::Iterable>::iter().collect()
 }
 
 /// The stored category list; `None` (all) when absent or unreadable.
@@ -427,8 +426,12 @@ pub async fn preferences(db: &DatabaseConnection, user_id: Uuid) -> DomainResult
         },
         Some(p) => Preferences {
             district_ids,
-            news_categories: stored_categories(p.news_categories.as_deref())
-                .unwrap_or_else(all_categories),
+            news_categories: match p.news_categories.as_deref() {
+                None => all_categories(),
+                Some(json) => serde_json::from_str(json).map_err(|err| {
+                    sea_orm::DbErr::Type(format!("notification_preference.news_categories: {err}"))
+                })?,
+            },
             shop_updates: p.shop_updates,
             ride_updates: p.ride_updates,
             quiet_hours: p.quiet_start.zip(p.quiet_end),
@@ -471,14 +474,6 @@ pub async fn set_preferences(
             );
         }
     }
-    for (i, category) in input.news_categories.iter().enumerate() {
-        errors.check(
-            CATEGORIES.contains(&category.as_str()),
-            &format!("news_categories[{i}]"),
-            "Unbekannte Kategorie (news, announcement, event, warning).",
-            "Unknown category (news, announcement, event, warning).",
-        );
-    }
     let quiet = match &input.quiet_hours {
         None => None,
         Some((start, end)) => {
@@ -510,7 +505,7 @@ pub async fn set_preferences(
     let mut districts = input.district_ids.clone();
     districts.sort();
     districts.dedup();
-    let mut categories: Vec<String> = all_categories()
+    let mut categories: Vec<NewsCategory> = all_categories()
         .into_iter()
         .filter(|c| input.news_categories.contains(c))
         .collect();
@@ -527,8 +522,9 @@ pub async fn set_preferences(
         user_id: Set(user_id),
         custom_districts: Set(custom),
         // All categories are stored as "all", so that a category added later is included.
-        news_categories: Set((categories.len() != CATEGORIES.len())
-            .then(|| serde_json::json!(categories).to_string())),
+        news_categories: Set((categories.len()
+            != <NewsCategory as sea_orm::Iterable>::iter().len())
+        .then(|| serde_json::json!(categories).to_string())),
         shop_updates: Set(input.shop_updates),
         ride_updates: Set(input.ride_updates),
         quiet_start: Set(quiet.map(|q| QuietHours::format(q.start))),

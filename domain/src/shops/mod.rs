@@ -2,7 +2,7 @@
 //! residents who follow it.
 
 use chrono::{DateTime, Utc};
-use entity::{district, shop, shop_follower, shop_notice};
+use entity::{district, shop, shop_follower, shop_notice, vocab::ShopNoticeKind};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
     DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::OnConflict,
@@ -25,7 +25,6 @@ pub const ADDRESS_MAX: usize = 300;
 pub const DESCRIPTION_MAX: usize = 5000;
 pub const NOTICE_TITLE_MAX: usize = 200;
 pub const NOTICE_BODY_MAX: usize = 5000;
-pub const NOTICE_KINDS: [&str; 5] = ["offer", "new_stock", "closure", "event", "info"];
 
 /// A shop with its schedule, parsed.
 #[derive(Clone, Debug)]
@@ -429,7 +428,7 @@ pub async fn unfollow(
 
 #[derive(Clone, Debug)]
 pub struct NewNotice {
-    pub kind: String,
+    pub kind: ShopNoticeKind,
     pub title: String,
     pub body: String,
     pub valid_from: Option<DateTime<Utc>>,
@@ -439,7 +438,7 @@ pub struct NewNotice {
 
 #[derive(Clone, Debug, Default)]
 pub struct NoticePatch {
-    pub kind: Option<String>,
+    pub kind: Option<ShopNoticeKind>,
     pub title: Option<String>,
     pub body: Option<String>,
     pub valid_from: Option<Option<DateTime<Utc>>>,
@@ -448,20 +447,11 @@ pub struct NoticePatch {
 
 fn check_notice(
     v: &mut Validator,
-    kind: Option<&str>,
     title: Option<&str>,
     body: Option<&str>,
     from: Option<DateTime<Utc>>,
     until: Option<DateTime<Utc>>,
 ) {
-    if let Some(kind) = kind {
-        v.check(
-            NOTICE_KINDS.contains(&kind),
-            "kind",
-            "Erlaubt sind: offer, new_stock, closure, event, info.",
-            "Allowed values: offer, new_stock, closure, event, info.",
-        );
-    }
     if let Some(title) = title {
         v.text("title", title, NOTICE_TITLE_MAX);
     }
@@ -510,7 +500,6 @@ pub async fn create_notice(
     let mut v = Validator::new();
     check_notice(
         &mut v,
-        Some(&input.kind),
         Some(&input.title),
         Some(&input.body),
         input.valid_from,
@@ -522,7 +511,7 @@ pub async fn create_notice(
         id: Set(Uuid::now_v7()),
         shop_id: Set(shop_id),
         district_id: Set(shop.district_id),
-        kind: Set(input.kind.clone()),
+        kind: Set(input.kind),
         title: Set(input.title.trim().to_owned()),
         body: Set(input.body.trim().to_owned()),
         valid_from: Set(input.valid_from),
@@ -595,7 +584,6 @@ pub async fn update_notice(
     let mut v = Validator::new();
     check_notice(
         &mut v,
-        patch.kind.as_deref(),
         patch.title.as_deref(),
         patch.body.as_deref(),
         from,

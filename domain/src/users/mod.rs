@@ -117,7 +117,7 @@ pub async fn list(
                 Query::select()
                     .column(role_assignment::Column::UserId)
                     .from(role_assignment::Entity)
-                    .and_where(role_assignment::Column::Role.eq(role.as_str()))
+                    .and_where(role_assignment::Column::Role.eq(role))
                     .to_owned(),
             ),
         );
@@ -187,7 +187,7 @@ pub async fn insert_assignment(
     role_assignment::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(user_id),
-        role: Set(role.as_str().to_owned()),
+        role: Set(role),
         district_id: Set(district_id),
         shop_id: Set(shop_id),
         scope_key: Set(scope_key(user_id, role, district_id, shop_id)),
@@ -290,9 +290,9 @@ pub async fn revoke_role(
     if let Some(assignment) = role_assignment::Entity::find_by_id(assignment_id)
         .one(conn)
         .await?
-        && assignment.role == Role::Admin.as_str()
+        && assignment.role == Role::Admin
         && role_assignment::Entity::find()
-            .filter(role_assignment::Column::Role.eq(Role::Admin.as_str()))
+            .filter(role_assignment::Column::Role.eq(Role::Admin))
             .count(conn)
             .await?
             <= 1
