@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod clock;
+pub mod contact;
 pub mod db;
 pub mod districts;
 pub mod error;

@@ -6,6 +6,7 @@ use poem::{Request, web::Data};
 use poem_openapi::{ApiResponse, Object, OpenApi, param::Header, payload::Json};
 use uuid::Uuid;
 
+use super::types::NoContent;
 use super::{ApiTags, body::JsonBody, users::User};
 use crate::{error::ApiResult, state::AppState};
 use domain::{
@@ -90,13 +91,6 @@ pub enum RegisterResponse {
     /// The account exists and the person is signed in.
     #[oai(status = 201)]
     Created(Json<Authenticated>),
-}
-
-#[derive(ApiResponse)]
-pub enum LogoutResponse {
-    /// Signed out (also when the token was unknown or already ended).
-    #[oai(status = 204)]
-    NoContent,
 }
 
 /// The new pair of a refresh.
@@ -279,14 +273,15 @@ impl AuthApi {
 
     /// Log out
     ///
-    /// Ends the session of the refresh token; its access tokens stop working at once.
+    /// Ends the session of the refresh token; its access tokens stop working at once. Also
+    /// answers 204 when the token was unknown or had already ended.
     #[oai(path = "/auth/logout", method = "post", operation_id = "logout")]
     async fn logout(
         &self,
         state: Data<&AppState>,
         body: JsonBody<RefreshRequest>,
-    ) -> ApiResult<LogoutResponse> {
+    ) -> ApiResult<NoContent> {
         accounts::logout(&state.db, &state.clock, &body.0.refresh_token).await?;
-        Ok(LogoutResponse::NoContent)
+        Ok(NoContent::Done)
     }
 }

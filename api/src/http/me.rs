@@ -1,9 +1,10 @@
 //! `/api/v1/me`: the signed-in person's own account.
 
 use poem::web::Data;
-use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json, types::MaybeUndefined};
+use poem_openapi::{Object, OpenApi, payload::Json, types::MaybeUndefined};
 use uuid::Uuid;
 
+use super::types::NoContent;
 use super::{
     ApiTags,
     body::JsonBody,
@@ -95,13 +96,6 @@ pub struct AccountExport {
     pub notification_preferences: super::push::NotificationPreferences,
     /// The whole inbox, newest first.
     pub notifications: Vec<super::push::Notification>,
-}
-
-#[derive(ApiResponse)]
-pub enum NoContent {
-    /// Done.
-    #[oai(status = 204)]
-    Done,
 }
 
 pub struct MeApi;

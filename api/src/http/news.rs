@@ -9,6 +9,7 @@ use poem_openapi::{
 };
 use uuid::Uuid;
 
+use super::types::NoContent;
 use super::{
     ApiTags,
     body::JsonBody,
@@ -366,13 +367,6 @@ pub enum NewsUpdated {
     ),
 }
 
-#[derive(ApiResponse)]
-pub enum NewsDeleted {
-    /// Deleted; it left every feed.
-    #[oai(status = 204)]
-    NoContent,
-}
-
 fn tagged(view: NewsView) -> (NewsItem, String) {
     let item = NewsItem::from(view);
     let etag = etag_of(&item);
@@ -655,7 +649,7 @@ impl NewsApi {
         /// The `ETag` of the version the caller means to delete.
         #[oai(name = "If-Match")]
         if_match: Header<Option<String>>,
-    ) -> ApiResult<NewsDeleted> {
+    ) -> ApiResult<NoContent> {
         news::delete(
             &state.db,
             &state.clock,
@@ -665,6 +659,6 @@ impl NewsApi {
             version_check(if_match.0),
         )
         .await?;
-        Ok(NewsDeleted::NoContent)
+        Ok(NoContent::Done)
     }
 }

@@ -8,7 +8,12 @@ use poem_openapi::{
 };
 use uuid::Uuid;
 
-use super::{ApiTags, body::JsonBody, me::NoContent, pagination, types::Timestamp};
+use super::{
+    ApiTags,
+    body::JsonBody,
+    pagination,
+    types::{NoContent, Timestamp},
+};
 use crate::{auth::Caller, error::ApiResult, state::AppState};
 use domain::push_prefs::{self, InboxItem, NewSubscription, Preferences};
 use entity::vocab::NewsCategory;

@@ -9,6 +9,7 @@ use poem_openapi::{
 };
 use uuid::Uuid;
 
+use super::types::NoContent;
 use super::{
     ApiTags,
     body::JsonBody,
@@ -368,13 +369,6 @@ pub enum NoticeCreated {
     Created(Json<ShopNotice>),
 }
 
-#[derive(ApiResponse)]
-pub enum Done {
-    /// Done (also when it already was so).
-    #[oai(status = 204)]
-    NoContent,
-}
-
 fn claim(
     actor_id: Uuid,
     key: Option<&str>,
@@ -597,9 +591,9 @@ impl ShopsApi {
         actor: Caller,
         /// The shop's id.
         id: Path<Uuid>,
-    ) -> ApiResult<Done> {
+    ) -> ApiResult<NoContent> {
         shops::follow(&state.db, &state.clock, &actor, id.0).await?;
-        Ok(Done::NoContent)
+        Ok(NoContent::Done)
     }
 
     /// Unfollow a shop
@@ -616,9 +610,9 @@ impl ShopsApi {
         actor: Caller,
         /// The shop's id.
         id: Path<Uuid>,
-    ) -> ApiResult<Done> {
+    ) -> ApiResult<NoContent> {
         shops::unfollow(&state.db, &actor, id.0).await?;
-        Ok(Done::NoContent)
+        Ok(NoContent::Done)
     }
 
     /// List a shop's notices
@@ -781,9 +775,9 @@ impl ShopsApi {
         id: Path<Uuid>,
         /// The notice's id.
         notice_id: Path<Uuid>,
-    ) -> ApiResult<Done> {
+    ) -> ApiResult<NoContent> {
         shops::delete_notice(&state.db, &actor, id.0, notice_id.0).await?;
-        Ok(Done::NoContent)
+        Ok(NoContent::Done)
     }
 }
 

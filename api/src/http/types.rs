@@ -111,3 +111,12 @@ mod tests {
         assert!(Timestamp::parse("2026-05-01 08:30").is_err());
     }
 }
+
+/// The one answer without a body: every operation that succeeds with nothing to say (a
+/// deletion, a logout, a follow) answers with it.
+#[derive(poem_openapi::ApiResponse)]
+pub enum NoContent {
+    /// Done; the answer has no body.
+    #[oai(status = 204)]
+    Done,
+}

@@ -8,6 +8,7 @@ use poem_openapi::{
 };
 use uuid::Uuid;
 
+use super::types::NoContent;
 use super::{ApiTags, body::JsonBody, pagination, types::Timestamp};
 use crate::{
     auth::{Caller, Role},
@@ -113,13 +114,6 @@ pub enum GrantResponse {
     /// The role was granted; it holds from the user's next request.
     #[oai(status = 201)]
     Created(Json<RoleAssignment>),
-}
-
-#[derive(ApiResponse)]
-pub enum RevokeResponse {
-    /// The role was revoked; it stops working with the user's next request.
-    #[oai(status = 204)]
-    NoContent,
 }
 
 pub struct UsersApi;
@@ -230,8 +224,8 @@ impl UsersApi {
         id: Path<Uuid>,
         /// The assignment's id (from the user's `roles`).
         assignment_id: Path<Uuid>,
-    ) -> ApiResult<RevokeResponse> {
+    ) -> ApiResult<NoContent> {
         users::revoke_role(&state.db, &actor, id.0, assignment_id.0).await?;
-        Ok(RevokeResponse::NoContent)
+        Ok(NoContent::Done)
     }
 }

@@ -10,7 +10,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    DomainError, DomainResult, Validator, idempotency, is_unique_violation, normalize_optional,
+    DomainError, DomainResult, Validator, contact, idempotency, is_unique_violation,
+    normalize_optional,
     users::{self, Profile},
 };
 use crate::{
@@ -27,8 +28,6 @@ use crate::{
 /// How far back failed logins count.
 pub const THROTTLE_WINDOW: Duration = Duration::minutes(15);
 pub const DISPLAY_NAME_MAX: usize = 100;
-pub const PHONE_MAX: usize = 40;
-pub const EMAIL_MAX: usize = 254;
 
 /// What signing tokens needs.
 #[derive(Clone, Copy, Debug)]
@@ -68,22 +67,6 @@ pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
-/// A pragmatic check: one `@`, something before it, a dotted domain after it, no spaces. The
-/// real proof of an address is a message that arrives; this catches typos.
-pub fn looks_like_email(email: &str) -> bool {
-    let email = email.trim();
-    let Some((local, domain)) = email.split_once('@') else {
-        return false;
-    };
-    email.len() <= EMAIL_MAX
-        && !local.is_empty()
-        && !domain.contains('@')
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !email.chars().any(char::is_whitespace)
-}
-
 fn check_password(v: &mut Validator, name: &str, password: &str) {
     let length = password.chars().count();
     v.check(
@@ -92,22 +75,6 @@ fn check_password(v: &mut Validator, name: &str, password: &str) {
         "Das Passwort muss 10 bis 128 Zeichen lang sein.",
         "The password must be 10 to 128 characters long.",
     );
-}
-
-fn check_phone(v: &mut Validator, phone: Option<&str>) {
-    if let Some(phone) = phone.map(str::trim).filter(|p| !p.is_empty()) {
-        let ok = phone.chars().count() <= PHONE_MAX
-            && phone.chars().filter(char::is_ascii_digit).count() >= 3
-            && phone
-                .chars()
-                .all(|c| c.is_ascii_digit() || " +-/()".contains(c));
-        v.check(
-            ok,
-            "phone",
-            "Bitte eine Telefonnummer aus Ziffern (und + - / ( ) Leerzeichen) angeben.",
-            "Please give a phone number of digits (and + - / ( ) spaces).",
-        );
-    }
 }
 
 async fn check_district_exists(
@@ -212,15 +179,10 @@ async fn issue_pair(
 /// Validates a new account (without touching the database beyond lookups).
 async fn validate_new_account(conn: &impl ConnectionTrait, input: &NewAccount) -> DomainResult<()> {
     let mut v = Validator::new();
-    v.check(
-        looks_like_email(&input.email),
-        "email",
-        "Bitte eine gültige E-Mail-Adresse angeben.",
-        "Please give a valid email address.",
-    );
+    v.email("email", &input.email);
     check_password(&mut v, "password", &input.password);
     v.text("display_name", &input.display_name, DISPLAY_NAME_MAX);
-    check_phone(&mut v, input.phone.as_deref());
+    v.phone("phone", input.phone.as_deref());
     check_district_exists(conn, &mut v, input.home_district_id).await?;
     v.finish()
 }
@@ -512,7 +474,7 @@ async fn reserve_attempt(
     let id = Uuid::now_v7();
     login_attempt::ActiveModel {
         id: Set(id),
-        email_normalized: Set(email.chars().take(EMAIL_MAX).collect()),
+        email_normalized: Set(email.chars().take(contact::EMAIL_MAX).collect()),
         client_address: Set(client.to_owned()),
         succeeded: Set(false),
         at: Set(now),
@@ -684,7 +646,7 @@ pub async fn update_profile(
         v.text("display_name", name, DISPLAY_NAME_MAX);
     }
     if let Some(phone) = &patch.phone {
-        check_phone(&mut v, phone.as_deref());
+        v.phone("phone", phone.as_deref());
     }
     if let Some(district) = patch.home_district_id {
         check_district_exists(db, &mut v, district).await?;

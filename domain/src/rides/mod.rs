@@ -27,8 +27,10 @@ use sea_orm::{
 use serde::Deserialize;
 use uuid::Uuid;
 
+pub mod messages;
 pub mod rules;
 
+use messages::Message;
 use rules::{DriverChange, Relation, StepKind, Transition};
 
 use crate::{
@@ -224,21 +226,6 @@ fn local(at: DateTime<Utc>, tz: Tz) -> String {
     at.with_timezone(&tz).format("%d.%m.%Y %H:%M").to_string()
 }
 
-fn check_phone(v: &mut Validator, phone: Option<&str>) {
-    if let Some(phone) = phone {
-        let ok = (3..=40).contains(&phone.chars().count())
-            && phone
-                .chars()
-                .all(|c| c.is_ascii_digit() || " +-/()".contains(c));
-        v.check(
-            ok,
-            "contact_phone",
-            "Bitte eine Telefonnummer aus Ziffern angeben.",
-            "Please give a phone number of digits.",
-        );
-    }
-}
-
 async fn load(conn: &impl ConnectionTrait, id: Uuid) -> DomainResult<ride::Model> {
     ride::Entity::find_by_id(id)
         .one(conn)
@@ -275,8 +262,7 @@ async fn tell(
     clock: &SharedClock,
     user: Option<Uuid>,
     ride: &ride::Model,
-    title: String,
-    body: String,
+    message: Message,
 ) -> Result<(), DbErr> {
     let Some(user) = user else {
         return Ok(()); // a person without an account is told by phone
@@ -286,8 +272,8 @@ async fn tell(
         clock,
         Notice {
             kind: "ride_update",
-            title,
-            body,
+            title: message.title,
+            body: message.body,
             data: serde_json::json!({"type": "ride", "id": ride.id}),
             audience: Audience::User(user),
             urgency: Urgency::High,
@@ -467,7 +453,7 @@ pub async fn create(
     );
     v.optional_text("notes", input.notes.as_deref(), NOTES_MAX);
     let phone = normalize_optional(input.contact_phone.clone());
-    check_phone(&mut v, phone.as_deref());
+    v.phone("contact_phone", phone.as_deref());
     let rider_name = normalize_optional(input.rider_name.clone());
     if input.rider_user_id.is_some() && rider_name.is_some() {
         v.check(
@@ -587,22 +573,19 @@ pub async fn create(
         schedule_jobs(&txn, clock, settings, ride).await?;
     }
     let when = local(outward.pickup_at, settings.time_zone);
+    let message = messages::requested(
+        &when,
+        &outward.destination,
+        outward.passengers,
+        legs.len() > 1,
+    );
     notices::enqueue(
         &txn,
         clock,
         Notice {
             kind: "ride_request",
-            title: format!("Neue Fahrtanfrage: {when}"),
-            body: format!(
-                "Nach {}, {} Person(en){}.",
-                outward.destination,
-                outward.passengers,
-                if legs.len() > 1 {
-                    ", mit Rückfahrt"
-                } else {
-                    ""
-                }
-            ),
+            title: message.title,
+            body: message.body,
             data: serde_json::json!({"type": "ride", "id": outward.id}),
             audience: Audience::DistrictDrivers(outward.pickup_district_id),
             urgency: Urgency::Normal,
@@ -770,8 +753,7 @@ pub async fn transition(
                 clock,
                 updated.rider_user_id,
                 &updated,
-                "Ihre Fahrt ist zugesagt".into(),
-                format!("Abholung am {when} nach {}.", updated.destination),
+                messages::accepted(&when, &updated.destination),
             )
             .await?;
             if let Action::Assign { driver_id } = action
@@ -782,8 +764,7 @@ pub async fn transition(
                     clock,
                     Some(driver_id),
                     &updated,
-                    "Ihnen wurde eine Fahrt zugeteilt".into(),
-                    format!("Abholung am {when} nach {}.", updated.destination),
+                    messages::assigned(&when, &updated.destination),
                 )
                 .await?;
             }
@@ -794,21 +775,18 @@ pub async fn transition(
                 clock,
                 updated.rider_user_id,
                 &updated,
-                "Ihre Fahrt sucht einen neuen Fahrer".into(),
-                format!("Die Zusage für {when} wurde zurückgegeben; wir suchen jemand anderen."),
+                messages::released(&when),
             )
             .await?;
             // Open again: the district's drivers hear of it as they heard of the request.
+            let open_again = messages::open_again(&when, &updated.destination, updated.passengers);
             notices::enqueue(
                 &txn,
                 clock,
                 Notice {
                     kind: "ride_request",
-                    title: format!("Fahrt wieder offen: {when}"),
-                    body: format!(
-                        "Nach {}, {} Person(en). Die bisherige Zusage wurde zurückgegeben.",
-                        updated.destination, updated.passengers
-                    ),
+                    title: open_again.title,
+                    body: open_again.body,
                     data: serde_json::json!({"type": "ride", "id": updated.id}),
                     audience: Audience::DistrictDrivers(updated.pickup_district_id),
                     urgency: Urgency::Normal,
@@ -839,8 +817,7 @@ pub async fn transition(
                     clock,
                     updated.rider_user_id,
                     &updated,
-                    "Ihre Fahrt wurde storniert".into(),
-                    format!("Die Fahrt am {when} findet nicht statt."),
+                    messages::cancelled_for_rider(&when),
                 )
                 .await?;
             }
@@ -850,8 +827,7 @@ pub async fn transition(
                     clock,
                     ride.driver_id,
                     &updated,
-                    "Fahrt storniert".into(),
-                    format!("Die Fahrt am {when} nach {} entfällt.", updated.destination),
+                    messages::cancelled_for_driver(&when, &updated.destination),
                 )
                 .await?;
             }
@@ -922,8 +898,7 @@ async fn cancel_return_leg(
             clock,
             back.driver_id,
             &back,
-            "Fahrt storniert".into(),
-            format!("Die Rückfahrt am {when} entfällt."),
+            messages::return_cancelled_for_driver(&when),
         )
         .await?;
     }
@@ -971,11 +946,7 @@ pub async fn expire_due(ctx: JobContext, job: ClaimedJob) -> Result<JobOutcome, 
             &ctx.clock,
             ride.rider_user_id,
             &ride,
-            "Leider kein Fahrer gefunden".into(),
-            format!(
-                "Für Ihre Fahrt nach {} hat sich niemand gefunden. Bitte rufen Sie die Fahrdienst-Koordination an.",
-                ride.destination
-            ),
+            messages::expired(&ride.destination),
         )
         .await?;
     }
@@ -992,19 +963,17 @@ pub async fn remind_due(ctx: JobContext, job: ClaimedJob) -> Result<JobOutcome, 
     };
     let status = ride.status;
     if matches!(status, RideStatus::Requested | RideStatus::Accepted) {
-        let time = ride.pickup_at.with_timezone(&ctx.time_zone).format("%H:%M");
-        let rider_body = if status == RideStatus::Accepted {
-            format!("Sie werden um {time} abgeholt. Gute Fahrt!")
-        } else {
-            format!("Abholung um {time}: Wir suchen noch einen Fahrer.")
-        };
+        let time = ride
+            .pickup_at
+            .with_timezone(&ctx.time_zone)
+            .format("%H:%M")
+            .to_string();
         tell(
             &txn,
             &ctx.clock,
             ride.rider_user_id,
             &ride,
-            format!("Erinnerung: Ihre Fahrt nach {}", ride.destination),
-            rider_body,
+            messages::reminder_for_rider(&time, &ride.destination, status == RideStatus::Accepted),
         )
         .await?;
         if status == RideStatus::Accepted {
@@ -1013,8 +982,7 @@ pub async fn remind_due(ctx: JobContext, job: ClaimedJob) -> Result<JobOutcome, 
                 &ctx.clock,
                 ride.driver_id,
                 &ride,
-                "Erinnerung: Fahrt".into(),
-                format!("Abholung um {time}, {}.", ride.pickup_address),
+                messages::reminder_for_driver(&time, &ride.pickup_address),
             )
             .await?;
         }

@@ -12,9 +12,7 @@ use uuid::Uuid;
 pub mod opening_hours;
 
 use crate::{
-    DomainError, DomainResult, Validator,
-    accounts::looks_like_email,
-    idempotency, normalize_optional,
+    DomainError, DomainResult, Validator, idempotency, normalize_optional,
     notices::{self, Audience, Notice, Urgency},
 };
 use crate::{auth::Actor, clock::SharedClock, db, text::Text};
@@ -87,25 +85,9 @@ fn check_contact(
     email: Option<&str>,
     website: Option<&str>,
 ) {
-    if let Some(phone) = phone.filter(|p| !p.trim().is_empty()) {
-        let ok = phone.chars().count() <= 40
-            && phone
-                .chars()
-                .all(|c| c.is_ascii_digit() || " +-/()".contains(c));
-        v.check(
-            ok,
-            "phone",
-            "Bitte eine Telefonnummer aus Ziffern angeben.",
-            "Please give a phone number of digits.",
-        );
-    }
+    v.phone("phone", phone);
     if let Some(email) = email.filter(|e| !e.trim().is_empty()) {
-        v.check(
-            looks_like_email(email),
-            "email",
-            "Bitte eine gültige E-Mail-Adresse angeben.",
-            "Please give a valid email address.",
-        );
+        v.email("email", email);
     }
     if let Some(website) = website.filter(|w| !w.trim().is_empty()) {
         let w = website.trim();

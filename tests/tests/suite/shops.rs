@@ -544,7 +544,7 @@ async fn an_operator_whose_role_is_revoked_can_no_longer_edit_the_shop() {
     let operator = user_with_role(&app, &admin, "shop_operator", None, Some(&shop)).await;
     let path = format!("/api/v1/shops/{shop}");
     let token = Some(operator.access.as_str());
-    let reply = patch_json(&app, &path, token, json!({"phone": "1"})).await;
+    let reply = patch_json(&app, &path, token, json!({"phone": "039483 1"})).await;
     assert_eq!(reply.status, 200, "{}", reply.text);
 
     let user = crate::auth_support::get_as(
@@ -569,7 +569,7 @@ async fn an_operator_whose_role_is_revoked_can_no_longer_edit_the_shop() {
     assert_eq!(reply.status, 204, "{}", reply.text);
 
     // The same, still unexpired access token.
-    patch_json(&app, &path, token, json!({"phone": "2"}))
+    patch_json(&app, &path, token, json!({"phone": "039483 2"}))
         .await
         .assert_problem(403, "forbidden");
     put_json(&app, &format!("{path}/opening-hours"), token, json!([]))
@@ -583,7 +583,7 @@ async fn an_operator_whose_role_is_revoked_can_no_longer_edit_the_shop() {
     )
     .await
     .assert_problem(403, "forbidden");
-    assert_eq!(read_shop(&app, &shop).await["phone"], "1");
+    assert_eq!(read_shop(&app, &shop).await["phone"], "039483 1");
 }
 
 #[tokio::test]
