@@ -105,7 +105,6 @@ pub fn with_edge<E: Endpoint + 'static>(
     endpoint
         .around(move |ep, req| edge::limit_body(ep, req, body_limit))
         .with(CatchPanic::new())
-        .around(edge::no_store_for_personal_data)
         .with(cors(settings))
         .around(edge::problems)
         .around(edge::observe)

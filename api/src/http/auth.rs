@@ -6,6 +6,7 @@ use poem::{Request, web::Data};
 use poem_openapi::{ApiResponse, Object, OpenApi, param::Header, payload::Json};
 use uuid::Uuid;
 
+use super::edge::no_store;
 use super::types::NoContent;
 use super::{ApiTags, body::JsonBody, users::User};
 use crate::{error::ApiResult, state::AppState};
@@ -155,7 +156,12 @@ impl AuthApi {
     /// Creates a resident account and signs it in. The email must be new (409 `conflict`
     /// otherwise, whatever its case). Send an `Idempotency-Key` (e.g. a UUID) so that a retry
     /// after a lost answer returns the same account instead of a conflict.
-    #[oai(path = "/auth/register", method = "post", operation_id = "register")]
+    #[oai(
+        transform = "no_store",
+        path = "/auth/register",
+        method = "post",
+        operation_id = "register"
+    )]
     async fn register(
         &self,
         state: Data<&AppState>,
@@ -214,7 +220,12 @@ impl AuthApi {
     /// failures within 15 minutes for one account or one client address, every attempt — the
     /// right password included — is answered 429 `rate_limited` with `Retry-After`, after a
     /// delay of `DORFAPP_LOGIN_THROTTLE_DELAY_MS` (1 s).
-    #[oai(path = "/auth/login", method = "post", operation_id = "login")]
+    #[oai(
+        transform = "no_store",
+        path = "/auth/login",
+        method = "post",
+        operation_id = "login"
+    )]
     async fn login(
         &self,
         state: Data<&AppState>,
@@ -250,6 +261,7 @@ impl AuthApi {
     /// Trades a refresh token for a new pair. Each refresh token works once: presenting one that
     /// was already used ends the whole session (401), because it means a copy is in other hands.
     #[oai(
+        transform = "no_store",
         path = "/auth/refresh",
         method = "post",
         operation_id = "refreshTokens"
@@ -275,7 +287,12 @@ impl AuthApi {
     ///
     /// Ends the session of the refresh token; its access tokens stop working at once. Also
     /// answers 204 when the token was unknown or had already ended.
-    #[oai(path = "/auth/logout", method = "post", operation_id = "logout")]
+    #[oai(
+        transform = "no_store",
+        path = "/auth/logout",
+        method = "post",
+        operation_id = "logout"
+    )]
     async fn logout(
         &self,
         state: Data<&AppState>,

@@ -4,6 +4,7 @@ use poem::web::Data;
 use poem_openapi::{Object, OpenApi, payload::Json, types::MaybeUndefined};
 use uuid::Uuid;
 
+use super::edge::no_store;
 use super::types::NoContent;
 use super::{
     ApiTags,
@@ -105,7 +106,12 @@ impl MeApi {
     /// Get my account
     ///
     /// The signed-in person's account with their roles.
-    #[oai(path = "/me", method = "get", operation_id = "getMe")]
+    #[oai(
+        transform = "no_store",
+        path = "/me",
+        method = "get",
+        operation_id = "getMe"
+    )]
     async fn get(&self, state: Data<&AppState>, actor: Caller) -> ApiResult<Json<User>> {
         Ok(Json(users::profile(&state.db, actor.user_id).await?.into()))
     }
@@ -114,7 +120,12 @@ impl MeApi {
     ///
     /// Changes display name, home district or phone. Fields left out stay unchanged; `null`
     /// removes an optional one.
-    #[oai(path = "/me", method = "patch", operation_id = "updateMe")]
+    #[oai(
+        transform = "no_store",
+        path = "/me",
+        method = "patch",
+        operation_id = "updateMe"
+    )]
     async fn update(
         &self,
         state: Data<&AppState>,
@@ -142,7 +153,12 @@ impl MeApi {
     ///
     /// Needs the current password (422 naming `current_password` when it is wrong). Ends every
     /// other session of the account; this one stays signed in.
-    #[oai(path = "/me/password", method = "put", operation_id = "changePassword")]
+    #[oai(
+        transform = "no_store",
+        path = "/me/password",
+        method = "put",
+        operation_id = "changePassword"
+    )]
     async fn change_password(
         &self,
         state: Data<&AppState>,
@@ -165,7 +181,12 @@ impl MeApi {
     ///
     /// Every personal datum held about the caller, as JSON (GDPR Art. 15 and 20). What is kept
     /// and for how long: `docs/privacy.md`.
-    #[oai(path = "/me/export", method = "get", operation_id = "exportMe")]
+    #[oai(
+        transform = "no_store",
+        path = "/me/export",
+        method = "get",
+        operation_id = "exportMe"
+    )]
     async fn export(
         &self,
         state: Data<&AppState>,
@@ -221,7 +242,12 @@ impl MeApi {
     ///
     /// Needs the password (422 naming `password` when it is wrong). Erases the account and its
     /// personal data at once; content others rely on stays without the person's name.
-    #[oai(path = "/me", method = "delete", operation_id = "deleteMe")]
+    #[oai(
+        transform = "no_store",
+        path = "/me",
+        method = "delete",
+        operation_id = "deleteMe"
+    )]
     async fn delete(
         &self,
         state: Data<&AppState>,

@@ -8,6 +8,7 @@ use poem_openapi::{
 };
 use uuid::Uuid;
 
+use super::edge::no_store;
 use super::{
     ApiTags,
     body::JsonBody,
@@ -320,6 +321,7 @@ impl PushApi {
     /// The same endpoint again updates it (201 the first time, 200 afterwards), so the app can
     /// simply register at every start.
     #[oai(
+        transform = "no_store",
         path = "/push/subscriptions",
         method = "post",
         operation_id = "createPushSubscription"
@@ -360,6 +362,7 @@ impl PushApi {
     ///
     /// The caller's registered devices.
     #[oai(
+        transform = "no_store",
         path = "/push/subscriptions",
         method = "get",
         operation_id = "listPushSubscriptions"
@@ -381,6 +384,7 @@ impl PushApi {
     /// The device gets no more pushes (pushes still queued for it are dropped). Its inbox
     /// stays.
     #[oai(
+        transform = "no_store",
         path = "/push/subscriptions/:id",
         method = "delete",
         operation_id = "deletePushSubscription"
@@ -400,7 +404,12 @@ impl PushApi {
     ///
     /// Queues one notice to the caller alone: it lands in the inbox and on every registered
     /// device within seconds, also during quiet hours.
-    #[oai(path = "/push/test", method = "post", operation_id = "sendTestPush")]
+    #[oai(
+        transform = "no_store",
+        path = "/push/test",
+        method = "post",
+        operation_id = "sendTestPush"
+    )]
     async fn test(&self, state: Data<&AppState>, actor: Caller) -> ApiResult<TestAccepted> {
         let notice_id = push_prefs::send_test(&state.db, &state.clock, &actor).await?;
         Ok(TestAccepted::Accepted(Json(TestQueued { notice_id })))
@@ -410,6 +419,7 @@ impl PushApi {
     ///
     /// What the caller is told about, and when not; the defaults where nothing was chosen.
     #[oai(
+        transform = "no_store",
         path = "/me/notification-preferences",
         method = "get",
         operation_id = "getNotificationPreferences"
@@ -431,6 +441,7 @@ impl PushApi {
     /// Replaces them as a whole. Every field at fault is named (`district_ids[2]`,
     /// `quiet_hours.start`).
     #[oai(
+        transform = "no_store",
         path = "/me/notification-preferences",
         method = "put",
         operation_id = "updateNotificationPreferences"
@@ -463,6 +474,7 @@ impl PushApi {
     /// The inbox, newest first: every notice the caller was told, whether or not a push
     /// reached a device.
     #[oai(
+        transform = "no_store",
         path = "/me/notifications",
         method = "get",
         operation_id = "listNotifications"
@@ -500,6 +512,7 @@ impl PushApi {
     ///
     /// Marking it again changes nothing.
     #[oai(
+        transform = "no_store",
         path = "/me/notifications/:id/read",
         method = "post",
         operation_id = "markNotificationRead"
@@ -519,6 +532,7 @@ impl PushApi {
     ///
     /// Every unread entry of the caller's inbox is marked read (the badge goes to zero).
     #[oai(
+        transform = "no_store",
         path = "/me/notifications/read-all",
         method = "post",
         operation_id = "markAllNotificationsRead"

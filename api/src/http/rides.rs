@@ -9,6 +9,7 @@ use poem_openapi::{
 };
 use uuid::Uuid;
 
+use super::edge::no_store;
 use super::{ApiTags, body::JsonBody, pagination, types::Timestamp};
 use crate::{
     auth::{Actor, Caller},
@@ -343,7 +344,12 @@ impl RidesApi {
     /// (`rider_user_id`) or for a person without an account (`rider_name` + `contact_phone`),
     /// e.g. after a phone call. With `return_trip`, the way back is booked as a second leg.
     /// A retry with the same `Idempotency-Key` books nothing new.
-    #[oai(path = "/rides", method = "post", operation_id = "createRide")]
+    #[oai(
+        transform = "no_store",
+        path = "/rides",
+        method = "post",
+        operation_id = "createRide"
+    )]
     async fn create(
         &self,
         state: Data<&AppState>,
@@ -418,7 +424,12 @@ impl RidesApi {
     /// `scope=mine` (default): the caller's own rides. `scope=driver` (drivers): open rides of
     /// their districts, reduced, and the rides assigned to them. `scope=all`: dispatchers and
     /// admins. Ordered by pickup time; filters by status and pickup period.
-    #[oai(path = "/rides", method = "get", operation_id = "listRides")]
+    #[oai(
+        transform = "no_store",
+        path = "/rides",
+        method = "get",
+        operation_id = "listRides"
+    )]
     #[allow(
         clippy::too_many_arguments,
         reason = "poem-openapi takes each documented parameter as an argument"
@@ -525,7 +536,12 @@ impl RidesApi {
     /// With its history. The rider, the assigned driver, dispatchers and admins see
     /// everything; other drivers of the district see an open ride reduced; everyone else gets
     /// 404.
-    #[oai(path = "/rides/:id", method = "get", operation_id = "getRide")]
+    #[oai(
+        transform = "no_store",
+        path = "/rides/:id",
+        method = "get",
+        operation_id = "getRide"
+    )]
     async fn get(
         &self,
         state: Data<&AppState>,
@@ -541,6 +557,7 @@ impl RidesApi {
     /// A driver of the ride's district: `requested` → `accepted`. Of several drivers accepting
     /// at once exactly one succeeds; the others get 409 naming the current status.
     #[oai(
+        transform = "no_store",
         path = "/rides/:id/accept",
         method = "post",
         operation_id = "acceptRide"
@@ -560,6 +577,7 @@ impl RidesApi {
     /// Dispatchers and admins: `requested`/`accepted` → `accepted` with this driver, who must
     /// drive in the ride's district (422 `driver_id` otherwise).
     #[oai(
+        transform = "no_store",
         path = "/rides/:id/assign",
         method = "post",
         operation_id = "assignRide"
@@ -588,6 +606,7 @@ impl RidesApi {
     /// The assigned driver (or a dispatcher or admin, unassigning): `accepted` → `requested`;
     /// the rider is told and other drivers may take it.
     #[oai(
+        transform = "no_store",
         path = "/rides/:id/release",
         method = "post",
         operation_id = "releaseRide"
@@ -607,7 +626,12 @@ impl RidesApi {
     /// Start a ride
     ///
     /// The assigned driver, on pickup: `accepted` → `in_progress`.
-    #[oai(path = "/rides/:id/start", method = "post", operation_id = "startRide")]
+    #[oai(
+        transform = "no_store",
+        path = "/rides/:id/start",
+        method = "post",
+        operation_id = "startRide"
+    )]
     async fn start(
         &self,
         state: Data<&AppState>,
@@ -622,6 +646,7 @@ impl RidesApi {
     ///
     /// The assigned driver, at the destination: `in_progress` → `completed`.
     #[oai(
+        transform = "no_store",
         path = "/rides/:id/complete",
         method = "post",
         operation_id = "completeRide"
@@ -640,6 +665,7 @@ impl RidesApi {
     ///
     /// The assigned driver, when the rider was not there: `accepted`/`in_progress` → `no_show`.
     #[oai(
+        transform = "no_store",
         path = "/rides/:id/no-show",
         method = "post",
         operation_id = "noShowRide"
@@ -659,6 +685,7 @@ impl RidesApi {
     /// The rider before it starts (`requested`/`accepted`); dispatchers and admins any time
     /// before it is completed. The rider and the assigned driver are told.
     #[oai(
+        transform = "no_store",
         path = "/rides/:id/cancel",
         method = "post",
         operation_id = "cancelRide"

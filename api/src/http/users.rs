@@ -8,6 +8,7 @@ use poem_openapi::{
 };
 use uuid::Uuid;
 
+use super::edge::no_store;
 use super::types::NoContent;
 use super::{ApiTags, body::JsonBody, pagination, types::Timestamp};
 use crate::{
@@ -125,7 +126,12 @@ impl UsersApi {
     /// Administrators only. Newest first, cursor-paginated. `q` matches part of the email or
     /// display name in any case; `role` keeps users holding that role; `district_id` keeps
     /// users living in the district or holding a role there.
-    #[oai(path = "/users", method = "get", operation_id = "listUsers")]
+    #[oai(
+        transform = "no_store",
+        path = "/users",
+        method = "get",
+        operation_id = "listUsers"
+    )]
     #[allow(
         clippy::too_many_arguments,
         reason = "one argument per documented query parameter"
@@ -163,7 +169,12 @@ impl UsersApi {
     /// Get a user
     ///
     /// Administrators only.
-    #[oai(path = "/users/:id", method = "get", operation_id = "getUser")]
+    #[oai(
+        transform = "no_store",
+        path = "/users/:id",
+        method = "get",
+        operation_id = "getUser"
+    )]
     async fn get(
         &self,
         state: Data<&AppState>,
@@ -179,7 +190,12 @@ impl UsersApi {
     /// Administrators only. The scope must fit the role (422 `validation_failed` naming
     /// `district_id` or `shop_id`) and name an existing district or shop (404). Granting the
     /// same role with the same scope twice is a 409 `conflict`.
-    #[oai(path = "/users/:id/roles", method = "post", operation_id = "grantRole")]
+    #[oai(
+        transform = "no_store",
+        path = "/users/:id/roles",
+        method = "post",
+        operation_id = "grantRole"
+    )]
     async fn grant(
         &self,
         state: Data<&AppState>,
@@ -212,6 +228,7 @@ impl UsersApi {
     ///
     /// Administrators only. Takes effect at once, also for access tokens already issued.
     #[oai(
+        transform = "no_store",
         path = "/users/:id/roles/:assignment_id",
         method = "delete",
         operation_id = "revokeRole"
