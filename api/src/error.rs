@@ -220,6 +220,7 @@ impl From<DomainError> for ApiError {
             .with_retry_after(retry_after_seconds),
             DomainError::PreconditionFailed => ApiError::of(ErrorCode::PreconditionFailed),
             DomainError::Db(err) => ApiError::from(err),
+            DomainError::Internal(cause) => ApiError::internal(cause),
         }
     }
 }

@@ -24,6 +24,9 @@ pub enum DomainError {
     PreconditionFailed,
     #[error(transparent)]
     Db(#[from] DbErr),
+    /// A fault of ours that no caller can mend; logged, answered with a generic 500.
+    #[error("internal: {0}")]
+    Internal(String),
 }
 
 pub type DomainResult<T> = Result<T, DomainError>;

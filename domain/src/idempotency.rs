@@ -42,12 +42,13 @@ pub struct Claim {
 
 impl Claim {
     /// `scope` is the caller (`user:<id>`, or `anonymous`); `operation` and `request` make the
-    /// fingerprint that a retry must match.
+    /// fingerprint that a retry must match. `request` is the rule's own input, serialised: the
+    /// one way every operation fingerprints what it was asked, so no field can be forgotten.
     pub fn new(
         scope: String,
         key: &str,
         operation: &str,
-        request: &serde_json::Value,
+        request: &impl serde::Serialize,
     ) -> DomainResult<Self> {
         let key = key.trim();
         let valid = !key.is_empty()
@@ -63,7 +64,9 @@ impl Claim {
         let mut hasher = Sha256::new();
         hasher.update(operation.as_bytes());
         hasher.update([0]);
-        hasher.update(request.to_string().as_bytes());
+        let request = serde_json::to_vec(request)
+            .map_err(|err| DomainError::Internal(format!("fingerprinting {operation}: {err}")))?;
+        hasher.update(&request);
         let request_hash = hasher
             .finalize()
             .iter()

@@ -540,32 +540,6 @@ impl NewsApi {
         body: JsonBody<CreateNews>,
     ) -> ApiResult<NewsCreated> {
         let b = body.0;
-        let fingerprint = serde_json::json!([
-            b.title,
-            b.body,
-            b.category.as_str(),
-            b.district_ids,
-            b.publish_at.map(|t| t.0),
-            b.expires_at.map(|t| t.0),
-            b.pinned,
-            b.event
-                .as_ref()
-                .map(|e| (e.starts_at.0, e.ends_at.map(|t| t.0), &e.location)),
-            b.notify,
-            b.draft
-        ]);
-        let claim = idempotency_key
-            .0
-            .as_deref()
-            .map(|key| {
-                Claim::new(
-                    format!("user:{}", actor.user_id),
-                    key,
-                    "createNews",
-                    &fingerprint,
-                )
-            })
-            .transpose()?;
         let input = NewNews {
             title: b.title,
             body: b.body,
@@ -578,6 +552,11 @@ impl NewsApi {
             notify: b.notify,
             draft: b.draft,
         };
+        let claim = idempotency_key
+            .0
+            .as_deref()
+            .map(|key| Claim::new(format!("user:{}", actor.user_id), key, "createNews", &input))
+            .transpose()?;
         let view = news::create(
             &state.db,
             &state.clock,

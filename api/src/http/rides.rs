@@ -361,35 +361,6 @@ impl RidesApi {
     ) -> ApiResult<RideCreated> {
         let b = body.0;
         let purpose = b.purpose.unwrap_or(RidePurpose::Other);
-        let fingerprint = serde_json::json!([
-            b.pickup_district_id,
-            b.pickup_address,
-            b.destination,
-            purpose,
-            b.pickup_at.0,
-            b.flexibility_minutes,
-            b.appointment_at.map(|t| t.0),
-            b.return_trip,
-            b.return_pickup_at.map(|t| t.0),
-            b.passengers,
-            b.mobility_aids,
-            b.notes,
-            b.contact_phone,
-            b.rider_user_id,
-            b.rider_name
-        ]);
-        let claim = idempotency_key
-            .0
-            .as_deref()
-            .map(|key| {
-                Claim::new(
-                    format!("user:{}", actor.user_id),
-                    key,
-                    "createRide",
-                    &fingerprint,
-                )
-            })
-            .transpose()?;
         let input = NewRide {
             pickup_district_id: b.pickup_district_id,
             pickup_address: b.pickup_address,
@@ -407,6 +378,11 @@ impl RidesApi {
             rider_user_id: b.rider_user_id,
             rider_name: b.rider_name,
         };
+        let claim = idempotency_key
+            .0
+            .as_deref()
+            .map(|key| Claim::new(format!("user:{}", actor.user_id), key, "createRide", &input))
+            .transpose()?;
         let view = rides::create(
             &state.db,
             &state.clock,

@@ -373,10 +373,10 @@ fn claim(
     actor_id: Uuid,
     key: Option<&str>,
     operation: &str,
-    fingerprint: serde_json::Value,
+    request: &impl serde::Serialize,
 ) -> ApiResult<Option<Claim>> {
     Ok(key
-        .map(|key| Claim::new(format!("user:{actor_id}"), key, operation, &fingerprint))
+        .map(|key| Claim::new(format!("user:{actor_id}"), key, operation, request))
         .transpose()?)
 }
 
@@ -459,21 +459,6 @@ impl ShopsApi {
             website,
             description,
         } = body.0;
-        let fingerprint = serde_json::json!([
-            name,
-            district_id,
-            address,
-            phone,
-            email,
-            website,
-            description
-        ]);
-        let claim = claim(
-            actor.user_id,
-            idempotency_key.0.as_deref(),
-            "createShop",
-            fingerprint,
-        )?;
         let input = NewShop {
             name,
             district_id,
@@ -483,6 +468,12 @@ impl ShopsApi {
             website,
             description,
         };
+        let claim = claim(
+            actor.user_id,
+            idempotency_key.0.as_deref(),
+            "createShop",
+            &input,
+        )?;
         let view = shops::create(&state.db, &state.clock, &actor, input, claim.as_ref()).await?;
         Ok(ShopCreated::Created(Json(Shop::from_view(view, &state))))
     }
@@ -699,21 +690,6 @@ impl ShopsApi {
         body: JsonBody<CreateShopNotice>,
     ) -> ApiResult<NoticeCreated> {
         let b = body.0;
-        let fingerprint = serde_json::json!([
-            id.0,
-            b.kind,
-            b.title,
-            b.body,
-            b.valid_from.map(|t| t.0),
-            b.valid_until.map(|t| t.0),
-            b.notify
-        ]);
-        let claim = claim(
-            actor.user_id,
-            idempotency_key.0.as_deref(),
-            "createShopNotice",
-            fingerprint,
-        )?;
         let input = NewNotice {
             kind: b.kind,
             title: b.title,
@@ -722,6 +698,12 @@ impl ShopsApi {
             valid_until: b.valid_until.map(|t| t.0),
             notify: b.notify,
         };
+        let claim = claim(
+            actor.user_id,
+            idempotency_key.0.as_deref(),
+            "createShopNotice",
+            &(id.0, &input),
+        )?;
         let notice =
             shops::create_notice(&state.db, &state.clock, &actor, id.0, input, claim.as_ref())
                 .await?;

@@ -100,14 +100,15 @@ impl NewsView {
 }
 
 /// The event an item of category `event` announces.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct EventInput {
     pub starts_at: DateTime<Utc>,
     pub ends_at: Option<DateTime<Utc>>,
     pub location: Option<String>,
 }
 
-#[derive(Clone, Debug)]
+/// A new item, as asked for; its serialisation is the `Idempotency-Key` fingerprint.
+#[derive(Clone, Debug, serde::Serialize)]
 pub struct NewNews {
     pub title: String,
     pub body: String,

@@ -96,7 +96,8 @@ pub struct RideView {
     pub visibility: Visibility,
 }
 
-#[derive(Clone, Debug)]
+/// A booking, as asked for; its serialisation is the `Idempotency-Key` fingerprint.
+#[derive(Clone, Debug, serde::Serialize)]
 pub struct NewRide {
     pub pickup_district_id: Uuid,
     pub pickup_address: String,

@@ -45,7 +45,8 @@ impl ShopView {
     }
 }
 
-#[derive(Clone, Debug)]
+/// A new shop, as asked for; its serialisation is the `Idempotency-Key` fingerprint.
+#[derive(Clone, Debug, serde::Serialize)]
 pub struct NewShop {
     pub name: String,
     pub district_id: Uuid,
@@ -408,7 +409,9 @@ pub async fn unfollow(
     Ok(())
 }
 
-#[derive(Clone, Debug)]
+/// A new notice, as asked for; its serialisation (with the shop) is the `Idempotency-Key`
+/// fingerprint.
+#[derive(Clone, Debug, serde::Serialize)]
 pub struct NewNotice {
     pub kind: ShopNoticeKind,
     pub title: String,
