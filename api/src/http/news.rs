@@ -199,15 +199,10 @@ impl From<NewsView> for NewsItem {
     }
 }
 
-/// A page of news, newest first.
-#[derive(Object, Clone, Debug)]
-pub struct NewsPage {
-    /// The items of this page.
-    pub items: Vec<NewsItem>,
-    /// Pass as `cursor` for the next page; null on the last page. Stays valid while new items
-    /// are published (they appear on top, never within later pages).
-    #[oai(nullable)]
-    pub next_cursor: Option<String>,
+super::pagination::page! {
+    /// A page of news, newest first. A cursor stays valid while new items are published: they
+    /// appear on top, never within later pages.
+    NewsPage of NewsItem
 }
 
 /// How far the push of an item has got.

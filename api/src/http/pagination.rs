@@ -8,6 +8,23 @@ use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldError, Text};
 
+/// Declares the page type of a list: its entries and where the next page starts. One
+/// declaration for every list, so all pages read alike; the list's order is in its doc.
+macro_rules! page {
+    ($(#[$meta:meta])* $name:ident of $item:ty) => {
+        $(#[$meta])*
+        #[derive(poem_openapi::Object, Clone, Debug)]
+        pub struct $name {
+            /// The entries of this page.
+            pub items: Vec<$item>,
+            /// Pass as `cursor` for the next page; null on the last page.
+            #[oai(nullable)]
+            pub next_cursor: Option<String>,
+        }
+    };
+}
+pub(crate) use page;
+
 pub const DEFAULT_LIMIT: u64 = 20;
 pub const MAX_LIMIT: u64 = 100;
 

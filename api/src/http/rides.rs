@@ -162,14 +162,9 @@ impl From<RideView> for Ride {
     }
 }
 
-/// A page of rides, by pickup time.
-#[derive(Object, Clone, Debug)]
-pub struct RidePage {
-    /// The rides of this page.
-    pub items: Vec<Ride>,
-    /// Pass as `cursor` for the next page; null on the last page.
-    #[oai(nullable)]
-    pub next_cursor: Option<String>,
+super::pagination::page! {
+    /// A page of rides, by pickup time.
+    RidePage of Ride
 }
 
 /// A ride to book.

@@ -211,14 +211,9 @@ impl Shop {
     }
 }
 
-/// A page of shops.
-#[derive(Object, Clone, Debug)]
-pub struct ShopPage {
-    /// The shops of this page.
-    pub items: Vec<Shop>,
-    /// Pass as `cursor` for the next page; null on the last page.
-    #[oai(nullable)]
-    pub next_cursor: Option<String>,
+super::pagination::page! {
+    /// A page of shops.
+    ShopPage of Shop
 }
 
 /// A new shop.
@@ -307,14 +302,9 @@ impl From<entity::shop_notice::Model> for ShopNotice {
     }
 }
 
-/// A page of notices, newest first.
-#[derive(Object, Clone, Debug)]
-pub struct ShopNoticePage {
-    /// Currently valid notices.
-    pub items: Vec<ShopNotice>,
-    /// Pass as `cursor` for the next page; null on the last page.
-    #[oai(nullable)]
-    pub next_cursor: Option<String>,
+super::pagination::page! {
+    /// A page of currently valid notices, newest first.
+    ShopNoticePage of ShopNotice
 }
 
 /// A new notice.

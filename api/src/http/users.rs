@@ -87,14 +87,9 @@ impl From<Profile> for User {
     }
 }
 
-/// A page of users.
-#[derive(Object, Clone, Debug)]
-pub struct UserPage {
-    /// The users of this page, newest first.
-    pub items: Vec<User>,
-    /// Pass as `cursor` to get the next page; null on the last page.
-    #[oai(nullable)]
-    pub next_cursor: Option<String>,
+super::pagination::page! {
+    /// A page of users, newest first.
+    UserPage of User
 }
 
 /// A role to grant.
