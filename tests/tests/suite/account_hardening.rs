@@ -3,12 +3,9 @@
 
 use serde_json::json;
 
-use crate::{
-    auth_support::{
-        ADMIN_PASSWORD, PASSWORD, admin, delete_json, get_as, grant, login, post_json, put_json,
-        register, spawn_with_admin, spawn_with_admin_and, unique_email,
-    },
-    common::Reply,
+use crate::support::{
+    ADMIN_PASSWORD, PASSWORD, Reply, admin, delete_json, get_as, grant, login, post_json, put_json,
+    register, spawn_with_admin, spawn_with_admin_and, unique_email,
 };
 
 #[tokio::test]
@@ -114,7 +111,7 @@ async fn the_last_administrator_role_cannot_be_revoked() {
 #[tokio::test]
 async fn tokens_and_personal_data_are_not_cached() {
     let app = spawn_with_admin().await;
-    let reply = login(&app, crate::auth_support::ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let reply = login(&app, crate::support::ADMIN_EMAIL, ADMIN_PASSWORD).await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.header("cache-control"), Some("no-store"));
     let admin = admin(&app).await;

@@ -5,11 +5,11 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::{EncodingKey, Header, encode};
 use serde_json::{Value, json};
 
-use crate::auth_support::{
-    PASSWORD, Session, admin, assert_invalid_field, district_id, get_anonymous, get_as,
-    is_utc_timestamp, login, login_ok, post_json, register, register_reply, spawn_with_admin,
+use crate::support::{
+    PASSWORD, Reply, Session, TestApp, admin, assert_invalid_field, district_id, get_anonymous,
+    get_as, is_utc_timestamp, login, login_ok, post_json, register, register_reply,
+    spawn_with_admin,
 };
-use crate::common::{Reply, TestApp};
 
 async fn refresh(app: &TestApp, refresh_token: &str) -> Reply {
     post_json(

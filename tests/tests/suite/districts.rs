@@ -5,7 +5,7 @@ use std::sync::Arc;
 use domain::{clock::ManualClock, districts};
 use dorfapp::AppState;
 
-use crate::common::{Reply, TestApp, TestDatabase, test_epoch};
+use crate::support::{Reply, TestApp, TestDatabase, test_epoch};
 
 #[tokio::test]
 async fn a_fresh_installation_serves_the_six_ballenstedt_districts_sorted_by_name() {

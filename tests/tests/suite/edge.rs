@@ -9,7 +9,7 @@ use poem_openapi::{Object, OpenApi, OpenApiService, SecurityScheme, auth::Bearer
 
 use dorfapp::http::body::JsonBody;
 
-use crate::common::{Reply, TestApp, boxed};
+use crate::support::{Reply, TestApp, boxed};
 
 #[tokio::test]
 async fn an_unknown_path_is_a_404_problem_in_german_by_default() {

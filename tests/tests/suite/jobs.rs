@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use domain::clock::Clock;
 
-use crate::common::TestApp;
+use crate::support::TestApp;
 
 /// Records how often each payload `n` was run.
 #[derive(Clone, Default)]

@@ -2,8 +2,7 @@
 //! linked once; each test owns a fresh database (SQLite file, or a fresh PostgreSQL database when
 //! `DORFAPP_TEST_DATABASE_URL` is set).
 
-mod auth_support;
-mod common;
+mod support;
 
 mod account_hardening;
 mod accounts;

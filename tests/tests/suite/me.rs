@@ -2,12 +2,11 @@
 
 use serde_json::{Value, json};
 
-use crate::auth_support::{
-    PASSWORD, admin, assert_invalid_field, delete_json, district_id, get_anonymous, get_as,
-    is_utc_timestamp, login, login_ok, patch_json, post_json, put_json, register, register_reply,
-    spawn_with_admin, user_with_role,
+use crate::support::{
+    PASSWORD, TestApp, admin, assert_invalid_field, delete_json, district_id, get_anonymous,
+    get_as, is_utc_timestamp, login, login_ok, patch_json, post_json, put_json, register,
+    register_reply, spawn_with_admin, user_with_role,
 };
-use crate::common::TestApp;
 
 const NEW_PASSWORD: &str = "Winter-im-Harz-2027";
 
@@ -241,8 +240,8 @@ async fn the_export_holds_the_personal_data_roles_and_sessions() {
     )
     .await;
     assert_eq!(registered.status, 201, "{}", registered.text);
-    let session = crate::auth_support::Session::from_reply(&registered);
-    let grant = crate::auth_support::grant(
+    let session = crate::support::Session::from_reply(&registered);
+    let grant = crate::support::grant(
         &app,
         &admin,
         &session.user_id,

@@ -2,145 +2,20 @@
 //! `Idempotency-Key`, the push notice an item hands over when it goes live, scheduling and
 //! drafts through the job queue, and edits guarded by `If-Match`.
 
-use std::{collections::BTreeSet, sync::Arc};
+use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, Utc};
-use domain::{clock::Clock, jobs::Worker};
+use domain::clock::Clock;
 use entity::notice;
 use poem::http::Method;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
-use crate::auth_support::{
-    PASSWORD, Session, admin, assert_invalid_field, delete_json, district_id, error_fields,
-    get_anonymous, get_as, grant, insert_shop, is_utc_timestamp, patch_json, post_json, register,
-    spawn_with_admin, unique_email, user_with_role,
+use crate::support::{
+    Cast, Reply, Session, TestApp, assert_invalid_field, delete_json, district_id, district_set,
+    error_fields, feed, get_anonymous, get_as, grant, id_of, ids, instant, is_utc_timestamp, item,
+    news_notices, patch_json, path_of, post_news, publish, rfc3339, run_jobs, send, spawn_cast,
+    test_epoch, user_with_role, with,
 };
-use crate::common::{Reply, TestApp, test_epoch};
-
-// ---------------------------------------------------------------------------------------------
-// Helpers, shared with `news_feed`.
-
-pub fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
-}
-
-pub fn instant(value: &Value) -> Option<DateTime<Utc>> {
-    value
-        .as_str()
-        .map(|s| DateTime::parse_from_rfc3339(s).expect("RFC 3339").to_utc())
-}
-
-pub fn id_of(value: &Value) -> String {
-    value["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("id: {value}"))
-        .to_owned()
-}
-
-/// The ids of a page `{items, next_cursor}`.
-pub fn ids(page: &Value) -> Vec<String> {
-    page["items"]
-        .as_array()
-        .unwrap_or_else(|| panic!("items: {page}"))
-        .iter()
-        .map(id_of)
-        .collect()
-}
-
-/// A plain, valid item of category `news` for these districts.
-pub fn item(title: &str, districts: &[&str]) -> Value {
-    json!({
-        "title": title,
-        "body": "Mehr dazu im Gemeindeblatt.",
-        "category": "news",
-        "district_ids": districts,
-    })
-}
-
-/// `base` with `field` set to `value`.
-pub fn with(base: &Value, field: &str, value: Value) -> Value {
-    let mut body = base.clone();
-    body[field] = value;
-    body
-}
-
-/// Any request, with extra headers (`If-Match`, `If-None-Match`, `Idempotency-Key`).
-pub async fn send(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: Option<&str>,
-    headers: &[(&str, &str)],
-    body: Option<&Value>,
-) -> Reply {
-    let mut request = app.client.request(method, path);
-    if let Some(token) = token {
-        request = request.header("Authorization", format!("Bearer {token}"));
-    }
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    if let Some(body) = body {
-        request = request
-            .content_type("application/json")
-            .body(body.to_string());
-    }
-    Reply::from(request.send().await).await
-}
-
-pub async fn post_news(app: &TestApp, token: Option<&str>, body: Value) -> Reply {
-    post_json(app, "/api/v1/news", token, body).await
-}
-
-/// Posts an item as `session`; it must be created. Returns the item.
-pub async fn publish(app: &TestApp, session: &Session, body: Value) -> Value {
-    let reply = post_news(app, Some(&session.access), body.clone()).await;
-    assert_eq!(reply.status, 201, "post news {body}: {}", reply.text);
-    reply.json()
-}
-
-pub fn path_of(id: &str) -> String {
-    format!("/api/v1/news/{id}")
-}
-
-/// An item's `district_ids`, as a set.
-pub fn district_set(item: &Value) -> BTreeSet<String> {
-    item["district_ids"]
-        .as_array()
-        .unwrap_or_else(|| panic!("district_ids: {item}"))
-        .iter()
-        .map(|d| d.as_str().expect("a district id").to_owned())
-        .collect()
-}
-
-/// Runs every job that is due now (the publishing of scheduled items among them).
-pub async fn run_jobs(app: &TestApp) {
-    let worker = Worker::new(
-        app.state.job_context(),
-        Arc::new(dorfapp::state::job_registry()),
-        std::time::Duration::from_millis(50),
-    );
-    worker.run_due().await.expect("jobs run");
-}
-
-/// The ids in the public feed at `query` (e.g. `?district_id=…`), first page of up to 100.
-pub async fn feed(app: &TestApp, query: &str) -> Vec<String> {
-    let separator = if query.is_empty() { "?" } else { "&" };
-    let path = format!("/api/v1/news{query}{separator}limit=100");
-    let reply = get_anonymous(app, &path).await;
-    assert_eq!(reply.status, 200, "{path}: {}", reply.text);
-    ids(&reply.json())
-}
-
-/// Every `news` notice written so far.
-pub async fn news_notices(app: &TestApp) -> Vec<notice::Model> {
-    notice::Entity::find()
-        .filter(notice::Column::Kind.eq("news"))
-        .all(&app.state.db)
-        .await
-        .expect("notices")
-}
 
 /// The notices whose data names this item.
 async fn notices_of(app: &TestApp, id: &str) -> Vec<notice::Model> {
@@ -151,40 +26,7 @@ async fn notices_of(app: &TestApp, id: &str) -> Vec<notice::Model> {
         .collect()
 }
 
-/// Everyone who matters, in one app: the administrator, the leader of Rieder, the leader of
-/// Badeborn, and people with roles that do not publish news.
-pub struct Cast {
-    pub admin: Session,
-    pub leader: Session,
-    pub other_leader: Session,
-    pub resident: Session,
-    pub driver: Session,
-    pub dispatcher: Session,
-    pub operator: Session,
-    pub rieder: String,
-    pub badeborn: String,
-}
-
 impl Cast {
-    pub async fn new(app: &TestApp) -> Self {
-        let admin = admin(app).await;
-        let rieder = district_id(app, "rieder").await;
-        let badeborn = district_id(app, "badeborn").await;
-        let shop = insert_shop(app, &rieder).await;
-        Self {
-            leader: user_with_role(app, &admin, "district_leader", Some(&rieder), None).await,
-            other_leader: user_with_role(app, &admin, "district_leader", Some(&badeborn), None)
-                .await,
-            resident: register(app, &unique_email("anwohnerin"), PASSWORD).await,
-            driver: user_with_role(app, &admin, "driver", Some(&rieder), None).await,
-            dispatcher: user_with_role(app, &admin, "dispatcher", None, None).await,
-            operator: user_with_role(app, &admin, "shop_operator", None, Some(&shop)).await,
-            admin,
-            rieder,
-            badeborn,
-        }
-    }
-
     /// Those who publish nothing: (name, session).
     fn bystanders(&self) -> [(&'static str, &Session); 5] {
         [
@@ -192,51 +34,9 @@ impl Cast {
             ("driver", &self.driver),
             ("dispatcher", &self.dispatcher),
             ("shop_operator", &self.operator),
-            ("leader of another district", &self.other_leader),
+            ("leader of another district", &self.far_leader),
         ]
     }
-}
-
-/// A fresh access token for a session, through its refresh token: access tokens live 15
-/// minutes, and tests move the clock by hours.
-pub async fn renew(app: &TestApp, session: &mut Session) {
-    let reply = post_json(
-        app,
-        "/api/v1/auth/refresh",
-        None,
-        json!({"refresh_token": session.refresh}),
-    )
-    .await;
-    assert_eq!(reply.status, 200, "refresh: {}", reply.text);
-    let tokens = &reply.json()["tokens"];
-    session.access = tokens["access_token"].as_str().expect("access").to_owned();
-    session.refresh = tokens["refresh_token"]
-        .as_str()
-        .expect("refresh")
-        .to_owned();
-}
-
-impl Cast {
-    /// Renews everyone's access token after the clock has moved.
-    pub async fn renew(&mut self, app: &TestApp) {
-        for session in [
-            &mut self.admin,
-            &mut self.leader,
-            &mut self.other_leader,
-            &mut self.resident,
-            &mut self.driver,
-            &mut self.dispatcher,
-            &mut self.operator,
-        ] {
-            renew(app, session).await;
-        }
-    }
-}
-
-async fn spawn_cast() -> (TestApp, Cast) {
-    let app = spawn_with_admin().await;
-    let cast = Cast::new(&app).await;
-    (app, cast)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -638,7 +438,7 @@ async fn a_leader_of_only_one_district_of_a_two_district_item_may_neither_edit_n
     )
     .await;
     let path = path_of(&id_of(&created));
-    for leader in [&cast.leader, &cast.other_leader] {
+    for leader in [&cast.leader, &cast.far_leader] {
         let token = Some(leader.access.as_str());
         patch_json(&app, &path, token, json!({"title": "Nur meins"}))
             .await
@@ -680,7 +480,7 @@ async fn a_two_district_draft_is_seen_and_edited_only_by_a_leader_of_both_distri
     )
     .await;
     let path = path_of(&id_of(&draft));
-    for leader in [&cast.leader, &cast.other_leader] {
+    for leader in [&cast.leader, &cast.far_leader] {
         let token = Some(leader.access.as_str());
         get_as(&app, &path, &leader.access)
             .await

@@ -6,20 +6,11 @@ use domain::clock::Clock;
 use poem::{EndpointExt, Response, endpoint::BoxEndpoint, http::Method, test::TestClient};
 use serde_json::{Value, json};
 
-use crate::auth_support::{
-    Session, assert_invalid_field, district_id, error_fields, get_anonymous, get_as, patch_json,
-    spawn_with_admin,
+use crate::support::{
+    Cast, Reply, Session, TestApp, assert_invalid_field, district_id, error_fields, feed,
+    get_anonymous, get_as, id_of, ids, instant, item, patch_json, path_of, publish, rfc3339,
+    run_jobs, send, spawn_cast, test_epoch, with,
 };
-use crate::common::{Reply, TestApp, test_epoch};
-use crate::news::{
-    Cast, feed, id_of, ids, instant, item, path_of, publish, rfc3339, run_jobs, send, with,
-};
-
-async fn spawn_cast() -> (TestApp, Cast) {
-    let app = spawn_with_admin().await;
-    let cast = Cast::new(&app).await;
-    (app, cast)
-}
 
 async fn get_if_none_match(app: &TestApp, path: &str, etag: &str) -> Reply {
     send(
@@ -298,8 +289,7 @@ async fn drafts_scheduled_and_deleted_items_are_not_in_any_feed() {
     .await;
     let gone = id_of(&publish(&app, &cast.admin, item("Gelöscht", &[&cast.rieder])).await);
     let reply =
-        crate::auth_support::delete_json(&app, &path_of(&gone), Some(&cast.admin.access), None)
-            .await;
+        crate::support::delete_json(&app, &path_of(&gone), Some(&cast.admin.access), None).await;
     assert_eq!(reply.status, 204, "{}", reply.text);
     for query in [
         String::new(),
@@ -351,7 +341,7 @@ async fn an_item_leaves_the_feed_when_its_expiry_passes_without_any_job() {
     get_as(&app, &path, &cast.resident.access)
         .await
         .assert_problem(404, "not_found");
-    get_as(&app, &path, &cast.other_leader.access)
+    get_as(&app, &path, &cast.far_leader.access)
         .await
         .assert_problem(404, "not_found");
     // Off the feed, it is nobody else's business: not even "forbidden".
@@ -865,8 +855,7 @@ async fn a_page_read_before_shows_every_change_at_the_next_read() {
 
     // Deleted: gone at the next read.
     let reply =
-        crate::auth_support::delete_json(&app, &path_of(&second), Some(&cast.leader.access), None)
-            .await;
+        crate::support::delete_json(&app, &path_of(&second), Some(&cast.leader.access), None).await;
     assert_eq!(reply.status, 204, "{}", reply.text);
     assert_eq!(
         read_through(&app.client, &rieder).await.0,
@@ -900,7 +889,7 @@ async fn another_instance_shows_a_change_within_the_cache_lifetime() {
 
 #[tokio::test]
 async fn without_the_cache_every_read_comes_from_the_database() {
-    let app = crate::auth_support::spawn_with_admin_and(|s| s.feed_cache_ttl_ms = 0).await;
+    let app = crate::support::spawn_with_admin_and(|s| s.feed_cache_ttl_ms = 0).await;
     let cast = Cast::new(&app).await;
     let first = id_of(&publish(&app, &cast.leader, item("Erste", &[&cast.rieder])).await);
     let rieder = format!("?district_id={}", cast.rieder);

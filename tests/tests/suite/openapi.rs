@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::common::TestApp;
+use crate::support::TestApp;
 
 fn committed(name: &str) -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

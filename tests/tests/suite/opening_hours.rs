@@ -4,12 +4,10 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use crate::auth_support::{
-    Session, admin, assert_invalid_field, district_id, put_json, spawn_with_admin,
-    spawn_with_admin_and,
+use crate::support::{
+    Session, TestApp, admin, assert_invalid_field, create_shop, district_id, id_of, put_json,
+    read_shop, spawn_with_admin, spawn_with_admin_and, test_epoch,
 };
-use crate::common::{TestApp, test_epoch};
-use crate::shops::{create_shop, id_of, read_shop};
 
 fn at(rfc3339: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(rfc3339)

@@ -1,6 +1,6 @@
 //! Health, readiness and metrics.
 
-use crate::common::{Reply, TestApp};
+use crate::support::{Reply, TestApp};
 
 #[tokio::test]
 async fn liveness_and_readiness_are_ok_while_the_database_answers() {

@@ -4,7 +4,8 @@
 //! quiet hours are honoured, failures are retried and dead subscriptions removed, and nothing is
 //! sent twice, also across restarts and with two workers.
 //!
-//! The worker is driven explicitly: [`deliver`] runs everything that is due at the test clock.
+//! The worker is driven explicitly: `support::deliver` runs everything that is due at the test
+//! clock.
 
 use std::{collections::BTreeSet, sync::Arc};
 
@@ -18,15 +19,12 @@ use dorfapp::AppState;
 use poem::http::Method;
 use serde_json::{Value, json};
 
-use crate::auth_support::{
-    PASSWORD, Session, admin, assert_invalid_field, delete_json, district_id, get_anonymous,
-    get_as, post_json, put_json, register_reply, spawn_with_admin, spawn_with_admin_and,
-    unique_email, user_with_role,
+use crate::support::{
+    Answer, Device, PASSWORD, PushService, Received, Reply, Session, TestApp, admin,
+    assert_invalid_field, create_shop, delete_json, deliver, deliver_with, district_id,
+    get_anonymous, get_as, id_of, post_json, publish, put_json, register_reply, renew, send_empty,
+    settle, spawn_with_admin, spawn_with_admin_and, test_epoch, unique_email, user_with_role,
 };
-use crate::common::{Reply, TestApp, test_epoch};
-use crate::news::{id_of, publish, renew, run_jobs};
-use crate::push_service::{Answer, Device, PushService, Received};
-use crate::shops::{create_shop, send_empty};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers.
@@ -115,25 +113,6 @@ async fn my_endpoints(app: &TestApp, session: &Session) -> Vec<String> {
         .iter()
         .map(|s| s["endpoint"].as_str().expect("endpoint").to_owned())
         .collect()
-}
-
-/// Runs the push worker once: expands what is due and sends what is due, at the test clock.
-async fn deliver(app: &TestApp) {
-    deliver_with(&app.state).await;
-}
-
-async fn deliver_with(state: &AppState) {
-    state
-        .dispatcher()
-        .run_due()
-        .await
-        .expect("the push worker runs");
-}
-
-/// Runs the other jobs (scheduled publishing …) and then the push worker.
-async fn settle(app: &TestApp) {
-    run_jobs(app).await;
-    deliver(app).await;
 }
 
 /// `POST /push/test` as `session`; returns the notice id.
@@ -893,7 +872,7 @@ async fn a_ride_request_reaches_the_districts_drivers_and_its_acceptance_the_rid
     let rider_device = device_of(&app, &service, &rider).await;
     let muted_device = device_of(&app, &service, &muted_rider).await;
 
-    let ride = crate::rides::book(&app, &rider, &crate::rides::ride(&rieder, 180)).await;
+    let ride = crate::support::book(&app, &rider, &crate::support::ride(&rieder, 180)).await;
     let ride_id = id_of(&ride);
     settle(&app).await;
     let requests = service.received(&driver_device);
@@ -909,7 +888,7 @@ async fn a_ride_request_reaches_the_districts_drivers_and_its_acceptance_the_rid
         "nothing to the rider yet"
     );
 
-    crate::rides::step_ok(&app, &driver, &ride_id, "accept").await;
+    crate::support::step_ok(&app, &driver, &ride_id, "accept").await;
     settle(&app).await;
     let updates = service.received(&rider_device);
     assert_eq!(updates.len(), 1);
@@ -924,9 +903,9 @@ async fn a_ride_request_reaches_the_districts_drivers_and_its_acceptance_the_rid
     assert_push_matches(update, &inbox(&app, &rider).await[0]);
 
     // Ride updates switched off: in the inbox, not on the device.
-    let other = crate::rides::book(&app, &muted_rider, &crate::rides::ride(&rieder, 240)).await;
+    let other = crate::support::book(&app, &muted_rider, &crate::support::ride(&rieder, 240)).await;
     settle(&app).await;
-    crate::rides::step_ok(&app, &driver, &id_of(&other), "accept").await;
+    crate::support::step_ok(&app, &driver, &id_of(&other), "accept").await;
     settle(&app).await;
     assert_eq!(service.attempts(&muted_device), 0);
     assert_eq!(kinds(&inbox(&app, &muted_rider).await), ["ride_update"]);
@@ -947,7 +926,7 @@ async fn a_scheduled_item_is_pushed_when_it_goes_live_not_before() {
     let device = device_of(&app, &service, &local).await;
     let at = test_epoch() + Duration::hours(2);
     let mut body = news("Straßensperrung", "announcement", &[&rieder]);
-    body["publish_at"] = json!(crate::news::rfc3339(at));
+    body["publish_at"] = json!(crate::support::rfc3339(at));
     publish(&app, &leader, body).await;
     settle(&app).await;
     app.clock.set(at - Duration::minutes(1));
@@ -1265,7 +1244,7 @@ async fn the_inbox_pages_newest_first_and_tracks_what_was_read() {
     let second = inbox_page(
         &app,
         &anna,
-        &format!("?limit=2&cursor={}", crate::auth_support::encode(&cursor)),
+        &format!("?limit=2&cursor={}", crate::support::encode(&cursor)),
     )
     .await;
     assert!(second["next_cursor"].is_null(), "{second}");
@@ -1566,12 +1545,12 @@ async fn a_newer_ride_update_replaces_an_older_one_still_waiting_for_quiet_hours
     )
     .await;
     let rider_device = device_of(&app, &service, &rider).await;
-    let ride = crate::rides::book(&app, &rider, &crate::rides::ride(&rieder, 300)).await;
+    let ride = crate::support::book(&app, &rider, &crate::support::ride(&rieder, 300)).await;
     let ride_id = id_of(&ride);
     deliver(&app).await;
-    crate::rides::step_ok(&app, &driver, &ride_id, "accept").await;
+    crate::support::step_ok(&app, &driver, &ride_id, "accept").await;
     deliver(&app).await;
-    crate::rides::step_ok(&app, &driver, &ride_id, "release").await;
+    crate::support::step_ok(&app, &driver, &ride_id, "release").await;
     deliver(&app).await;
     assert_eq!(service.attempts(&rider_device), 0, "quiet hours");
     assert_eq!(
@@ -1657,11 +1636,11 @@ async fn a_released_ride_is_announced_to_the_districts_drivers_again() {
     let second = user_with_role(&app, &admin_session, "driver", Some(&rieder), None).await;
     let second_device = device_of(&app, &service, &second).await;
     let rider = resident(&app, Some(&rieder)).await;
-    let ride = crate::rides::book(&app, &rider, &crate::rides::ride(&rieder, 180)).await;
+    let ride = crate::support::book(&app, &rider, &crate::support::ride(&rieder, 180)).await;
     let ride_id = id_of(&ride);
     settle(&app).await;
-    crate::rides::step_ok(&app, &first, &ride_id, "accept").await;
-    let released = crate::rides::step(
+    crate::support::step_ok(&app, &first, &ride_id, "accept").await;
+    let released = crate::support::step(
         &app,
         &first,
         &ride_id,

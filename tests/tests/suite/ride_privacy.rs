@@ -4,10 +4,10 @@
 
 use serde_json::{Value, json};
 
-use crate::auth_support::{Session, get_as};
-use crate::common::TestApp;
-use crate::news::{id_of, ids, rfc3339};
-use crate::rides::{Crew, at, book, get_ride, ride, ride_as, spawn_crew, step, step_ok, with};
+use crate::support::{
+    Cast, Session, TestApp, at, book, get_as, get_ride, id_of, ids, rfc3339, ride, ride_as,
+    spawn_cast, step, step_ok, with,
+};
 
 /// Fields that only the full view carries.
 const HIDDEN: [&str; 7] = [
@@ -95,7 +95,7 @@ fn assert_needs(ride: &Value, name: &str) {
         "{name}"
     );
     assert_eq!(
-        rfc3339(crate::news::instant(&ride["pickup_at"]).expect("pickup_at")),
+        rfc3339(crate::support::instant(&ride["pickup_at"]).expect("pickup_at")),
         rfc3339(at(180)),
         "{name}"
     );
@@ -104,7 +104,7 @@ fn assert_needs(ride: &Value, name: &str) {
     assert!(ride["pickup_district_id"].is_string(), "{name}");
 }
 
-fn cast(crew: &Crew) -> Vec<(&'static str, &Session)> {
+fn cast(crew: &Cast) -> Vec<(&'static str, &Session)> {
     vec![
         ("rider", &crew.rider),
         ("driver", &crew.driver),
@@ -121,7 +121,7 @@ fn cast(crew: &Crew) -> Vec<(&'static str, &Session)> {
 
 #[tokio::test]
 async fn an_open_ride_is_seen_in_full_reduced_or_not_at_all_by_role() {
-    let (app, crew) = spawn_crew().await;
+    let (app, crew) = spawn_cast().await;
     let id = crew.booked(&app, 180).await;
     for (name, who) in cast(&crew) {
         let sight = match name {
@@ -135,7 +135,7 @@ async fn an_open_ride_is_seen_in_full_reduced_or_not_at_all_by_role() {
 
 #[tokio::test]
 async fn once_accepted_only_the_assigned_driver_of_all_drivers_sees_the_ride() {
-    let (app, crew) = spawn_crew().await;
+    let (app, crew) = spawn_cast().await;
     let id = crew.booked(&app, 180).await;
     step_ok(&app, &crew.driver, &id, "accept").await;
     for (name, who) in cast(&crew) {
@@ -163,7 +163,7 @@ async fn once_accepted_only_the_assigned_driver_of_all_drivers_sees_the_ride() {
 
 #[tokio::test]
 async fn a_cancelled_open_ride_disappears_for_the_districts_drivers() {
-    let (app, crew) = spawn_crew().await;
+    let (app, crew) = spawn_cast().await;
     let id = crew.booked(&app, 180).await;
     step_ok(&app, &crew.rider, &id, "cancel").await;
     assert_sight(&app, &crew.driver, "driver", &id, Sight::Nothing).await;
@@ -172,7 +172,7 @@ async fn a_cancelled_open_ride_disappears_for_the_districts_drivers() {
 
 #[tokio::test]
 async fn a_phone_booking_is_seen_by_dispatchers_and_reduced_by_drivers() {
-    let (app, crew) = spawn_crew().await;
+    let (app, crew) = spawn_cast().await;
     let body = with(
         &ride(&crew.rieder, 180),
         "rider_name",
@@ -194,7 +194,7 @@ async fn a_phone_booking_is_seen_by_dispatchers_and_reduced_by_drivers() {
 
 #[tokio::test]
 async fn a_ride_booked_for_a_resident_is_theirs_not_the_booking_dispatchers_list() {
-    let (app, crew) = spawn_crew().await;
+    let (app, crew) = spawn_cast().await;
     let body = with(
         &ride(&crew.rieder, 180),
         "rider_user_id",
@@ -211,7 +211,7 @@ async fn a_ride_booked_for_a_resident_is_theirs_not_the_booking_dispatchers_list
 
 #[tokio::test]
 async fn the_driver_list_hides_the_details_of_open_rides() {
-    let (app, crew) = spawn_crew().await;
+    let (app, crew) = spawn_cast().await;
     let body = with(
         &with(&ride(&crew.rieder, 180), "return_trip", json!(true)),
         "return_pickup_at",
@@ -258,7 +258,7 @@ async fn the_driver_list_hides_the_details_of_open_rides() {
 
 #[tokio::test]
 async fn a_driver_who_is_not_assigned_learns_nothing_from_refused_steps() {
-    let (app, crew) = spawn_crew().await;
+    let (app, crew) = spawn_cast().await;
     let id = crew.booked(&app, 180).await;
     step_ok(&app, &crew.driver, &id, "accept").await;
     for action in ["start", "complete", "no-show", "release", "cancel"] {
@@ -276,7 +276,7 @@ async fn a_driver_who_is_not_assigned_learns_nothing_from_refused_steps() {
 
 #[tokio::test]
 async fn other_drivers_never_see_the_riders_home_address_on_either_leg() {
-    let (app, crew) = spawn_crew().await;
+    let (app, crew) = spawn_cast().await;
     let body = with(
         &with(&ride(&crew.rieder, 180), "return_trip", json!(true)),
         "return_pickup_at",
@@ -328,7 +328,7 @@ async fn other_drivers_never_see_the_riders_home_address_on_either_leg() {
 
 #[tokio::test]
 async fn a_dispatcher_acting_for_a_caller_without_an_account_is_recorded_as_dispatcher() {
-    let (app, crew) = spawn_crew().await;
+    let (app, crew) = spawn_cast().await;
     let body = with(
         &with(
             &ride(&crew.rieder, 180),

@@ -4,243 +4,25 @@
 //!
 //! Who sees which details of a ride is in `ride_privacy`.
 
-use chrono::{DateTime, Duration, Utc};
-use entity::notice;
+use chrono::Duration;
 use futures::future::join_all;
 use poem::http::Method;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
-use crate::auth_support::{
-    PASSWORD, Session, admin, assert_invalid_field, district_id, encode, error_fields,
-    get_anonymous, get_as, insert_shop, post_json, register, spawn_with_admin,
-    spawn_with_admin_and, unique_email, user_with_role,
+use crate::support::{
+    Cast, Reply, Session, TestApp, assert_conflict, assert_invalid_field, at, book, book_reply,
+    encode, error_fields, get_anonymous, get_as, get_ride, history, id_of, ids, instant, notices,
+    pairs, post_json, rfc3339, ride, ride_as, ride_path, run_jobs, send, sorted, spawn_cast,
+    spawn_with_admin, spawn_with_admin_and, step, step_ok, test_epoch, update_recipients,
+    updates_for, user_with_role, with,
 };
-use crate::common::{Reply, TestApp, test_epoch};
-use crate::news::{id_of, ids, instant, renew, rfc3339, run_jobs, send};
-
-// ---------------------------------------------------------------------------------------------
-// Helpers, shared with `ride_privacy`.
-
-/// A moment `minutes` after the start of the test clock.
-pub fn at(minutes: i64) -> DateTime<Utc> {
-    test_epoch() + Duration::minutes(minutes)
-}
-
-/// A plain, valid booking from Rieder, picked up `minutes` after the test epoch.
-pub fn ride(district: &str, minutes: i64) -> Value {
-    json!({
-        "pickup_district_id": district,
-        "pickup_address": "Lindenstraße 4",
-        "destination": "Hausarztpraxis Dr. Krause, Ballenstedt",
-        "purpose": "medical",
-        "pickup_at": rfc3339(at(minutes)),
-        "flexibility_minutes": 15,
-        "passengers": 1,
-        "mobility_aids": ["walker"],
-        "notes": "Bitte klingeln, ich brauche etwas Zeit.",
-        "contact_phone": "039483 1234",
-    })
-}
-
-/// `base` with `field` set to `value`.
-pub fn with(base: &Value, field: &str, value: Value) -> Value {
-    let mut body = base.clone();
-    body[field] = value;
-    body
-}
-
-pub async fn book_reply(app: &TestApp, session: &Session, body: &Value) -> Reply {
-    post_json(app, "/api/v1/rides", Some(&session.access), body.clone()).await
-}
-
-/// Books as `session`; the booking must succeed. Returns the ride.
-pub async fn book(app: &TestApp, session: &Session, body: &Value) -> Value {
-    let reply = book_reply(app, session, body).await;
-    assert_eq!(reply.status, 201, "book {body}: {}", reply.text);
-    reply.json()
-}
-
-pub fn ride_path(id: &str) -> String {
-    format!("/api/v1/rides/{id}")
-}
-
-/// POST /rides/{id}/{step} with a JSON body (`{}` for the steps that take none).
-pub async fn step(app: &TestApp, session: &Session, id: &str, action: &str, body: Value) -> Reply {
-    post_json(
-        app,
-        &format!("/api/v1/rides/{id}/{action}"),
-        Some(&session.access),
-        body,
-    )
-    .await
-}
-
-/// A step that must succeed; returns the ride.
-pub async fn step_ok(app: &TestApp, session: &Session, id: &str, action: &str) -> Value {
-    let reply = step(app, session, id, action, json!({})).await;
-    assert_eq!(reply.status, 200, "{action} {id}: {}", reply.text);
-    reply.json()
-}
-
-pub async fn get_ride(app: &TestApp, session: &Session, id: &str) -> Reply {
-    get_as(app, &ride_path(id), &session.access).await
-}
-
-/// The ride as `session` sees it; must be visible.
-pub async fn ride_as(app: &TestApp, session: &Session, id: &str) -> Value {
-    let reply = get_ride(app, session, id).await;
-    assert_eq!(reply.status, 200, "get {id}: {}", reply.text);
-    reply.json()
-}
-
-/// Asserts 409 `conflict` whose detail names `status`.
-#[track_caller]
-pub fn assert_conflict(reply: &Reply, status: &str) {
-    let body = reply.assert_problem(409, "conflict");
-    let detail = body["detail"].as_str().unwrap_or_default();
-    assert!(
-        detail.contains(status),
-        "detail should name {status}: {body}"
-    );
-}
-
-/// The (status, actor_role) pairs of a ride's history.
-pub fn history(ride: &Value) -> Vec<(String, String)> {
-    ride["events"]
-        .as_array()
-        .unwrap_or_else(|| panic!("events: {ride}"))
-        .iter()
-        .map(|e| {
-            (
-                e["status"].as_str().unwrap_or_default().to_owned(),
-                e["actor_role"].as_str().unwrap_or_default().to_owned(),
-            )
-        })
-        .collect()
-}
-
-pub fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-    list.iter()
-        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
-        .collect()
-}
-
-/// Every notice of this kind written so far.
-pub async fn notices(app: &TestApp, kind: &str) -> Vec<notice::Model> {
-    notice::Entity::find()
-        .filter(notice::Column::Kind.eq(kind))
-        .all(&app.state.db)
-        .await
-        .expect("notices")
-}
-
-/// The `ride_update` notices addressed to this user.
-pub async fn updates_for(app: &TestApp, session: &Session) -> Vec<notice::Model> {
-    let user = uuid::Uuid::parse_str(&session.user_id).expect("user id");
-    notices(app, "ride_update")
-        .await
-        .into_iter()
-        .filter(|n| n.audience_kind == "user" && n.audience_ref == Some(user))
-        .collect()
-}
-
-/// The users that `ride_update` notices went to so far, sorted.
-pub async fn update_recipients(app: &TestApp) -> Vec<String> {
-    let mut users: Vec<String> = notices(app, "ride_update")
-        .await
-        .into_iter()
-        .map(|n| {
-            assert_eq!(n.audience_kind, "user", "{n:?}");
-            assert_eq!(n.urgency, "high", "{n:?}");
-            n.audience_ref.map(|u| u.to_string()).unwrap_or_default()
-        })
-        .collect();
-    users.sort();
-    users
-}
-
-pub fn sorted(list: &[&Session]) -> Vec<String> {
-    let mut users: Vec<String> = list.iter().map(|s| s.user_id.clone()).collect();
-    users.sort();
-    users
-}
-
-/// Everyone who matters: riders, drivers of Rieder (where rides start) and of Badeborn, the
-/// dispatcher (Dorfkümmerer), leaders, a shop operator and the administrator.
-pub struct Crew {
-    pub admin: Session,
-    pub dispatcher: Session,
-    pub rider: Session,
-    pub neighbour: Session,
-    pub driver: Session,
-    pub second_driver: Session,
-    pub far_driver: Session,
-    pub leader: Session,
-    pub far_leader: Session,
-    pub operator: Session,
-    pub rieder: String,
-    pub badeborn: String,
-}
-
-impl Crew {
-    pub async fn new(app: &TestApp) -> Self {
-        let admin = admin(app).await;
-        let rieder = district_id(app, "rieder").await;
-        let badeborn = district_id(app, "badeborn").await;
-        let shop = insert_shop(app, &rieder).await;
-        Self {
-            dispatcher: user_with_role(app, &admin, "dispatcher", None, None).await,
-            rider: register(app, &unique_email("fahrgast"), PASSWORD).await,
-            neighbour: register(app, &unique_email("nachbar"), PASSWORD).await,
-            driver: user_with_role(app, &admin, "driver", Some(&rieder), None).await,
-            second_driver: user_with_role(app, &admin, "driver", Some(&rieder), None).await,
-            far_driver: user_with_role(app, &admin, "driver", Some(&badeborn), None).await,
-            leader: user_with_role(app, &admin, "district_leader", Some(&rieder), None).await,
-            far_leader: user_with_role(app, &admin, "district_leader", Some(&badeborn), None).await,
-            operator: user_with_role(app, &admin, "shop_operator", None, Some(&shop)).await,
-            admin,
-            rieder,
-            badeborn,
-        }
-    }
-
-    /// Renews everyone's access token after the clock has moved.
-    pub async fn renew(&mut self, app: &TestApp) {
-        for session in [
-            &mut self.admin,
-            &mut self.dispatcher,
-            &mut self.rider,
-            &mut self.neighbour,
-            &mut self.driver,
-            &mut self.second_driver,
-            &mut self.far_driver,
-            &mut self.leader,
-            &mut self.far_leader,
-            &mut self.operator,
-        ] {
-            renew(app, session).await;
-        }
-    }
-
-    /// A ride of `rider` from Rieder, picked up `minutes` after the epoch.
-    pub async fn booked(&self, app: &TestApp, minutes: i64) -> String {
-        id_of(&book(app, &self.rider, &ride(&self.rieder, minutes)).await)
-    }
-}
-
-pub async fn spawn_crew() -> (TestApp, Crew) {
-    let app = spawn_with_admin().await;
-    let crew = Crew::new(&app).await;
-    (app, crew)
-}
 
 // ---------------------------------------------------------------------------------------------
 // Booking.
 
 #[tokio::test]
 async fn a_resident_books_a_ride_for_themselves_and_it_waits_for_a_driver() {
-    let (app, crew) = spawn_crew().await;
+    let (app, crew) = spawn_cast().await;
     let created = book(&app, &crew.rider, &ride(&crew.rieder, 180)).await;
     assert_eq!(created["status"], "requested");
     assert_eq!(created["details_hidden"], false);
@@ -282,7 +64,7 @@ async fn a_resident_books_a_ride_for_themselves_and_it_waits_for_a_driver() {
 
 #[tokio::test]
 async fn the_purpose_defaults_to_other_and_optional_fields_may_be_left_out() {
-    let (app, crew) = spawn_crew().await;
+    let (app, crew) = spawn_cast().await;
     let body = json!({
         "pickup_district_id": crew.rieder,
         "pickup_address": "Am Anger 2",
@@ -301,7 +83,7 @@ async fn the_purpose_defaults_to_other_and_optional_fields_may_be_left_out() {
 
 #[tokio::test]
 async fn anonymous_callers_must_sign_in_for_every_ride_operation() {
-    let (app, crew) = spawn_crew().await;
+    let (app, crew) = spawn_cast().await;
     let id = crew.booked(&app, 180).await;
     for path in [
         "/api/v1/rides".to_owned(),
@@ -333,7 +115,7 @@ async fn anonymous_callers_must_sign_in_for_every_ride_operation() {
 
 #[tokio::test]
 async fn a_return_trip_books_a_second_leg_back_from_the_destination() {
-    let (app, crew) = spawn_crew().await;
+    let (app, crew) = spawn_cast().await;
     let body = with(
         &with(&ride(&crew.rieder, 180), "return_trip", json!(true)),
         "return_pickup_at",
@@ -406,7 +188,7 @@ async fn all_ids(app: &TestApp, staff: &Session) -> Vec<String> {
 
 #[tokio::test]
 async fn a_retried_booking_with_the_same_idempotency_key_books_one_ride_and_one_return_leg() {
-    let (app, crew) = spawn_crew().await;
+    let (app, crew) = spawn_cast().await;
     let body = with(
         &with(&ride(&crew.rieder, 180), "return_trip", json!(true)),
         "return_pickup_at",
@@ -434,7 +216,7 @@ async fn a_retried_booking_with_the_same_idempotency_key_books_one_ride_and_one_
 
 #[tokio::test]
 async fn the_same_idempotency_key_with_a_different_booking_is_refused() {
-    let (app, crew) = spawn_crew().await;
+    let (app, crew) = spawn_cast().await;
     let first = book_with_key(&app, &crew.rider, "k", &ride(&crew.rieder, 180)).await;
     assert_eq!(first.status, 201, "{}", first.text);
     let other = book_with_key(&app, &crew.rider, "k", &ride(&crew.rieder, 240)).await;
@@ -447,7 +229,7 @@ async fn the_same_idempotency_key_with_a_different_booking_is_refused() {
 
 #[tokio::test]
 async fn a_refused_booking_does_not_use_up_its_idempotency_key() {
-    let (app, crew) = spawn_crew().await;
+    let (app, crew) = spawn_cast().await;
     let bad = with(&ride(&crew.rieder, 180), "passengers", json!(9));
     let refused = book_with_key(&app, &crew.rider, "k2", &bad).await;
     assert_invalid_field(&refused, "passengers");
@@ -457,7 +239,7 @@ async fn a_refused_booking_does_not_use_up_its_idempotency_key() {
 
 #[tokio::test]
 async fn the_pickup_must_be_at_least_the_lead_time_and_at_most_sixty_days_ahead() {
-    let (app, crew) = spawn_crew().await;
+    let (app, crew) = spawn_cast().await;
     for minutes in [-60, 0, 59] {
         let reply = book_reply(&app, &crew.rider, &ride(&crew.rieder, minutes)).await;
         assert_invalid_field(&reply, "pickup_at");
@@ -472,7 +254,7 @@ async fn the_pickup_must_be_at_least_the_lead_time_and_at_most_sixty_days_ahead(
 #[tokio::test]
 async fn the_lead_time_is_configurable() {
     let app = spawn_with_admin_and(|s| s.ride_min_lead_minutes = 180).await;
-    let crew = Crew::new(&app).await;
+    let crew = Cast::new(&app).await;
     let reply = book_reply(&app, &crew.rider, &ride(&crew.rieder, 179)).await;
     assert_invalid_field(&reply, "pickup_at");
     book(&app, &crew.rider, &ride(&crew.rieder, 180)).await;
@@ -480,7 +262,7 @@ async fn the_lead_time_is_configurable() {
 
 #[tokio::test]
 async fn bookings_with_bad_fields_are_refused_by_field() {
-    let (app, crew) = spawn_crew().await;
+    let (app, crew) = spawn_cast().await;
     let base = ride(&crew.rieder, 180);
     let long = "x".repeat(301);
     let cases: Vec<(&str, Value, &str)> = vec![
@@ -629,7 +411,7 @@ async fn bookings_with_bad_fields_are_refused_by_field() {
 
 #[tokio::test]
 async fn several_faults_are_named_in_one_answer() {
-    let (app, crew) = spawn_crew().await;
+    let (app, crew) = spawn_cast().await;
     let body = json!({
         "pickup_district_id": uuid::Uuid::now_v7().to_string(),
         "pickup_address": "",
@@ -652,7 +434,7 @@ async fn several_faults_are_named_in_one_answer() {
 
 #[tokio::test]
 async fn only_dispatchers_and_admins_book_for_someone_else() {
-    let (app, crew) = spawn_crew().await;
+    let (app, crew) = spawn_cast().await;
     let for_neighbour = with(
         &ride(&crew.rieder, 180),
         "rider_user_id",
@@ -695,7 +477,7 @@ async fn only_dispatchers_and_admins_book_for_someone_else() {
 
 #[tokio::test]
 async fn a_booking_for_someone_else_names_an_account_or_a_name_with_a_phone() {
-    let (app, crew) = spawn_crew().await;
+    let (app, crew) = spawn_cast().await;
     let base = ride(&crew.rieder, 180);
     let nobody = with(
         &base,
@@ -747,7 +529,7 @@ async fn a_booking_for_someone_else_names_an_account_or_a_name_with_a_phone() {
 
 #[tokio::test]
 async fn a_rider_without_an_account_gets_no_notices_but_the_driver_does() {
-    let (app, crew) = spawn_crew().await;
+    let (app, crew) = spawn_cast().await;
     let phone = book(
         &app,
         &crew.dispatcher,
@@ -776,7 +558,7 @@ async fn a_rider_without_an_account_gets_no_notices_but_the_driver_does() {
 
 #[tokio::test]
 async fn a_driver_takes_a_ride_from_acceptance_to_completion() {
-    let (app, crew) = spawn_crew().await;
+    let (app, crew) = spawn_cast().await;
     let id = crew.booked(&app, 180).await;
     let accepted = step_ok(&app, &crew.driver, &id, "accept").await;
     assert_eq!(accepted["status"], "accepted");
@@ -813,7 +595,7 @@ async fn a_driver_takes_a_ride_from_acceptance_to_completion() {
 
 #[tokio::test]
 async fn who_may_take_which_step_of_an_open_or_accepted_ride() {
-    let (app, crew) = spawn_crew().await;
+    let (app, crew) = spawn_cast().await;
     let open = crew.booked(&app, 180).await;
     let taken = crew.booked(&app, 240).await;
     step_ok(&app, &crew.driver, &taken, "accept").await;
@@ -932,7 +714,7 @@ async fn who_may_take_which_step_of_an_open_or_accepted_ride() {
 }
 
 /// Brings a fresh ride of `crew.rider` into `status` (driven by `crew.driver`).
-async fn ride_in(app: &TestApp, crew: &Crew, minutes: i64, status: &str) -> String {
+async fn ride_in(app: &TestApp, crew: &Cast, minutes: i64, status: &str) -> String {
     let id = crew.booked(app, minutes).await;
     let path: &[&str] = match status {
         "requested" => &[],
@@ -956,7 +738,7 @@ async fn ride_in(app: &TestApp, crew: &Crew, minutes: i64, status: &str) -> Stri
 
 #[tokio::test]
 async fn steps_that_do_not_fit_the_current_status_are_conflicts_naming_it() {
-    let (app, crew) = spawn_crew().await;
+    let (app, crew) = spawn_cast().await;
     // (from status, who, step)
     let cases: Vec<(&str, &Session, &str)> = vec![
         ("requested", &crew.dispatcher, "release"),
@@ -1006,7 +788,7 @@ async fn steps_that_do_not_fit_the_current_status_are_conflicts_naming_it() {
 
 #[tokio::test]
 async fn a_no_show_is_recorded_from_accepted_or_under_way() {
-    let (app, crew) = spawn_crew().await;
+    let (app, crew) = spawn_cast().await;
     for status in ["accepted", "in_progress"] {
         let id = ride_in(&app, &crew, 180, status).await;
         let ride = step_ok(&app, &crew.driver, &id, "no-show").await;
@@ -1020,7 +802,7 @@ async fn a_no_show_is_recorded_from_accepted_or_under_way() {
 
 #[tokio::test]
 async fn a_dispatcher_assigns_a_driver_of_the_district_and_may_reassign() {
-    let (app, crew) = spawn_crew().await;
+    let (app, crew) = spawn_cast().await;
     let id = crew.booked(&app, 180).await;
     for (who, why) in [
         (&crew.far_driver, "drives in another district"),
@@ -1095,7 +877,7 @@ async fn a_dispatcher_assigns_a_driver_of_the_district_and_may_reassign() {
 
 #[tokio::test]
 async fn a_released_ride_is_open_again_for_other_drivers() {
-    let (app, crew) = spawn_crew().await;
+    let (app, crew) = spawn_cast().await;
     let id = crew.booked(&app, 180).await;
     step_ok(&app, &crew.driver, &id, "accept").await;
     let released = step(
@@ -1148,7 +930,7 @@ async fn a_released_ride_is_open_again_for_other_drivers() {
 
 #[tokio::test]
 async fn a_rider_cancels_before_the_ride_starts_and_the_driver_is_told() {
-    let (app, crew) = spawn_crew().await;
+    let (app, crew) = spawn_cast().await;
     let open = crew.booked(&app, 180).await;
     let cancelled = step(
         &app,
@@ -1184,7 +966,7 @@ async fn a_rider_cancels_before_the_ride_starts_and_the_driver_is_told() {
 
 #[tokio::test]
 async fn a_dispatcher_cancels_even_a_ride_under_way_and_rider_and_driver_are_told() {
-    let (app, crew) = spawn_crew().await;
+    let (app, crew) = spawn_cast().await;
     let id = ride_in(&app, &crew, 180, "in_progress").await;
     let rider_before = updates_for(&app, &crew.rider).await.len();
     let reply = step(
@@ -1216,7 +998,7 @@ async fn a_dispatcher_cancels_even_a_ride_under_way_and_rider_and_driver_are_tol
 
 #[tokio::test]
 async fn a_reason_longer_than_five_hundred_characters_is_refused() {
-    let (app, crew) = spawn_crew().await;
+    let (app, crew) = spawn_cast().await;
     let id = crew.booked(&app, 180).await;
     let reply = step(
         &app,
@@ -1232,7 +1014,7 @@ async fn a_reason_longer_than_five_hundred_characters_is_refused() {
 
 #[tokio::test]
 async fn accepting_a_ride_tells_its_rider_with_high_urgency() {
-    let (app, crew) = spawn_crew().await;
+    let (app, crew) = spawn_cast().await;
     let id = crew.booked(&app, 180).await;
     step_ok(&app, &crew.driver, &id, "accept").await;
     let told = updates_for(&app, &crew.rider).await;
@@ -1249,7 +1031,7 @@ async fn accepting_a_ride_tells_its_rider_with_high_urgency() {
 #[tokio::test]
 async fn of_eight_drivers_accepting_one_ride_at_once_exactly_one_wins() {
     let app = spawn_with_admin().await;
-    let crew = Crew::new(&app).await;
+    let crew = Cast::new(&app).await;
     let mut drivers = Vec::new();
     for _ in 0..8 {
         drivers.push(user_with_role(&app, &crew.admin, "driver", Some(&crew.rieder), None).await);
@@ -1302,7 +1084,7 @@ async fn of_eight_drivers_accepting_one_ride_at_once_exactly_one_wins() {
 
 #[tokio::test]
 async fn a_rider_cancelling_while_a_driver_accepts_leaves_a_consistent_ride() {
-    let (app, crew) = spawn_crew().await;
+    let (app, crew) = spawn_cast().await;
     for round in 0..10 {
         let id = crew.booked(&app, 120 + round * 10).await;
         let (accept, cancel) = futures::join!(
@@ -1336,7 +1118,7 @@ async fn a_rider_cancelling_while_a_driver_accepts_leaves_a_consistent_ride() {
 
 #[tokio::test]
 async fn a_dispatcher_assigning_while_drivers_accept_leaves_one_driver() {
-    let (app, crew) = spawn_crew().await;
+    let (app, crew) = spawn_cast().await;
     for round in 0..5 {
         let id = crew.booked(&app, 120 + round * 10).await;
         let (a, b, assign) = futures::join!(
@@ -1374,7 +1156,7 @@ async fn a_dispatcher_assigning_while_drivers_accept_leaves_one_driver() {
 
 #[tokio::test]
 async fn a_ride_nobody_took_expires_at_its_pickup_time_and_the_rider_is_told() {
-    let (app, mut crew) = spawn_crew().await;
+    let (app, mut crew) = spawn_cast().await;
     let id = crew.booked(&app, 180).await;
     app.clock.set(at(179));
     run_jobs(&app).await;
@@ -1408,7 +1190,7 @@ async fn a_ride_nobody_took_expires_at_its_pickup_time_and_the_rider_is_told() {
 
 #[tokio::test]
 async fn accepted_and_cancelled_rides_do_not_expire() {
-    let (app, mut crew) = spawn_crew().await;
+    let (app, mut crew) = spawn_cast().await;
     let accepted = ride_in(&app, &crew, 180, "accepted").await;
     let cancelled = ride_in(&app, &crew, 180, "cancelled").await;
     let under_way = ride_in(&app, &crew, 180, "in_progress").await;
@@ -1433,7 +1215,7 @@ async fn accepted_and_cancelled_rides_do_not_expire() {
 
 #[tokio::test]
 async fn a_ride_released_after_its_pickup_time_expires() {
-    let (app, mut crew) = spawn_crew().await;
+    let (app, mut crew) = spawn_cast().await;
     let id = ride_in(&app, &crew, 180, "accepted").await;
     app.clock.set(at(200));
     run_jobs(&app).await; // the expiry at pickup time finds it accepted
@@ -1446,7 +1228,7 @@ async fn a_ride_released_after_its_pickup_time_expires() {
 
 #[tokio::test]
 async fn riders_and_their_drivers_are_reminded_an_hour_before_pickup() {
-    let (app, mut crew) = spawn_crew().await;
+    let (app, mut crew) = spawn_cast().await;
     let accepted = ride_in(&app, &crew, 300, "accepted").await;
     let phone = book(
         &app,
@@ -1496,7 +1278,7 @@ async fn riders_and_their_drivers_are_reminded_an_hour_before_pickup() {
 #[tokio::test]
 async fn the_reminder_lead_is_configurable() {
     let app = spawn_with_admin_and(|s| s.ride_reminder_minutes = 30).await;
-    let crew = Crew::new(&app).await;
+    let crew = Cast::new(&app).await;
     crew.booked(&app, 300).await;
     app.clock.set(at(269));
     run_jobs(&app).await;
@@ -1508,7 +1290,7 @@ async fn the_reminder_lead_is_configurable() {
 
 #[tokio::test]
 async fn a_cancelled_ride_gets_no_reminder_and_no_expiry() {
-    let (app, mut crew) = spawn_crew().await;
+    let (app, mut crew) = spawn_cast().await;
     let id = ride_in(&app, &crew, 180, "accepted").await;
     step_ok(&app, &crew.dispatcher, &id, "cancel").await;
     let before = update_recipients(&app).await;
@@ -1530,7 +1312,7 @@ async fn list(app: &TestApp, session: &Session, query: &str) -> Reply {
 
 #[tokio::test]
 async fn my_rides_are_the_callers_own_by_pickup_time() {
-    let (app, crew) = spawn_crew().await;
+    let (app, crew) = spawn_cast().await;
     let late = crew.booked(&app, 600).await;
     let early = crew.booked(&app, 120).await;
     let middle = crew.booked(&app, 300).await;
@@ -1572,7 +1354,7 @@ async fn my_rides_are_the_callers_own_by_pickup_time() {
 
 #[tokio::test]
 async fn pages_of_rides_follow_one_another_without_repeats_or_gaps() {
-    let (app, crew) = spawn_crew().await;
+    let (app, crew) = spawn_cast().await;
     let mut expected = Vec::new();
     for i in 0..7 {
         // Two rides at each time, to test the tie-break.
@@ -1612,7 +1394,7 @@ async fn pages_of_rides_follow_one_another_without_repeats_or_gaps() {
 
 #[tokio::test]
 async fn the_driver_list_shows_open_rides_of_their_districts_and_their_own() {
-    let (app, crew) = spawn_crew().await;
+    let (app, crew) = spawn_cast().await;
     let open = crew.booked(&app, 120).await;
     let mine = ride_in(&app, &crew, 150, "accepted").await;
     let others = crew.booked(&app, 180).await;
@@ -1654,7 +1436,7 @@ async fn the_driver_list_shows_open_rides_of_their_districts_and_their_own() {
 
 #[tokio::test]
 async fn only_dispatchers_and_admins_list_all_rides() {
-    let (app, crew) = spawn_crew().await;
+    let (app, crew) = spawn_cast().await;
     let a = crew.booked(&app, 120).await;
     let b = id_of(&book(&app, &crew.neighbour, &ride(&crew.badeborn, 130)).await);
     for staff in [&crew.dispatcher, &crew.admin] {
@@ -1692,7 +1474,7 @@ async fn stats(app: &TestApp, session: &Session, query: &str) -> Reply {
 
 #[tokio::test]
 async fn district_statistics_count_legs_by_status_and_purpose() {
-    let (app, crew) = spawn_crew().await;
+    let (app, crew) = spawn_cast().await;
     let with_return = with(
         &with(&ride(&crew.rieder, 120), "return_trip", json!(true)),
         "return_pickup_at",
@@ -1761,7 +1543,7 @@ async fn district_statistics_count_legs_by_status_and_purpose() {
 
 #[tokio::test]
 async fn only_the_districts_leader_dispatchers_and_admins_see_its_statistics() {
-    let (app, crew) = spawn_crew().await;
+    let (app, crew) = spawn_cast().await;
     crew.booked(&app, 120).await;
     let query = format!("?district_id={}", crew.rieder);
     for (what, who, q) in [
@@ -1785,7 +1567,7 @@ async fn only_the_districts_leader_dispatchers_and_admins_see_its_statistics() {
 
 #[tokio::test]
 async fn cancelling_the_way_there_cancels_the_way_back_but_not_the_other_way_round() {
-    let (app, crew) = spawn_crew().await;
+    let (app, crew) = spawn_cast().await;
     let two_legs = with(
         &with(&ride(&crew.rieder, 180), "return_trip", json!(true)),
         "return_pickup_at",

@@ -5,21 +5,15 @@ use chrono::{DateTime, Duration, Utc};
 use poem::http::Method;
 use serde_json::{Value, json};
 
-use crate::auth_support::{
-    PASSWORD, Session, admin, assert_invalid_field, delete_json, district_id, get_anonymous,
-    is_utc_timestamp, patch_json, post_json, register, spawn_with_admin, user_with_role,
+use crate::support::{
+    PASSWORD, Reply, Session, TestApp, admin, assert_invalid_field, create_shop, delete_json,
+    district_id, get_anonymous, id_of, ids, instant, is_utc_timestamp, patch_json, post_json,
+    register, send_empty, spawn_with_admin, test_epoch, user_with_role,
 };
-use crate::common::{Reply, TestApp, test_epoch};
-use crate::shops::{create_shop, id_of, send_empty};
 
+/// Whole seconds (`support::rfc3339` writes fractions when there are any).
 fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-fn instant(value: &Value) -> Option<DateTime<Utc>> {
-    value
-        .as_str()
-        .map(|s| DateTime::parse_from_rfc3339(s).expect("RFC 3339").to_utc())
 }
 
 async fn post_notice(app: &TestApp, token: Option<&str>, shop: &str, body: Value) -> Reply {
@@ -35,15 +29,6 @@ async fn notice(app: &TestApp, session: &Session, shop: &str, body: Value) -> Va
 
 fn simple(title: &str) -> Value {
     json!({"kind": "offer", "title": title, "body": "Nur diese Woche."})
-}
-
-fn ids(page: &Value) -> Vec<String> {
-    page["items"]
-        .as_array()
-        .unwrap_or_else(|| panic!("items: {page}"))
-        .iter()
-        .map(id_of)
-        .collect()
 }
 
 /// The ids listed at `path` (public, no token).

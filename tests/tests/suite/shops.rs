@@ -4,67 +4,11 @@
 use poem::http::Method;
 use serde_json::{Value, json};
 
-use crate::auth_support::{
-    PASSWORD, Session, admin, assert_invalid_field, district_id, get_anonymous, is_utc_timestamp,
-    patch_json, post_json, put_json, register, spawn_with_admin, user_with_role,
+use crate::support::{
+    PASSWORD, Reply, TestApp, admin, assert_invalid_field, create_shop, district_id, get_anonymous,
+    id_of, ids, is_utc_timestamp, patch_json, post_json, put_json, read_shop, register, send_empty,
+    spawn_with_admin, user_with_role,
 };
-use crate::common::{Reply, TestApp};
-
-/// POST /shops as `admin` with a minimal valid body; returns the created shop.
-pub async fn create_shop(app: &TestApp, admin: &Session, district: &str, name: &str) -> Value {
-    let reply = post_json(
-        app,
-        "/api/v1/shops",
-        Some(&admin.access),
-        json!({
-            "name": name,
-            "district_id": district,
-            "address": "Hauptstraße 1, 06493 Ballenstedt",
-        }),
-    )
-    .await;
-    assert_eq!(reply.status, 201, "create shop {name}: {}", reply.text);
-    reply.json()
-}
-
-/// The id of a shop as returned by the API.
-#[track_caller]
-pub fn id_of(value: &Value) -> String {
-    value["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("id: {value}"))
-        .to_owned()
-}
-
-/// GET /shops/{id} anonymously; must succeed.
-pub async fn read_shop(app: &TestApp, shop: &str) -> Value {
-    let reply = get_anonymous(app, &format!("/api/v1/shops/{shop}")).await;
-    assert_eq!(reply.status, 200, "read shop: {}", reply.text);
-    reply.json()
-}
-
-fn ids(page: &Value) -> Vec<String> {
-    page["items"]
-        .as_array()
-        .unwrap_or_else(|| panic!("items: {page}"))
-        .iter()
-        .map(id_of)
-        .collect()
-}
-
-/// A request without a body (PUT/DELETE /follow), with an optional bearer token.
-pub async fn send_empty(
-    app: &TestApp,
-    method: poem::http::Method,
-    path: &str,
-    token: Option<&str>,
-) -> Reply {
-    let mut request = app.client.request(method, path);
-    if let Some(token) = token {
-        request = request.header("Authorization", format!("Bearer {token}"));
-    }
-    Reply::from(request.send().await).await
-}
 
 async fn get_with_etag(app: &TestApp, path: &str, etag: &str) -> Reply {
     Reply::from(
@@ -547,7 +491,7 @@ async fn an_operator_whose_role_is_revoked_can_no_longer_edit_the_shop() {
     let reply = patch_json(&app, &path, token, json!({"phone": "039483 1"})).await;
     assert_eq!(reply.status, 200, "{}", reply.text);
 
-    let user = crate::auth_support::get_as(
+    let user = crate::support::get_as(
         &app,
         &format!("/api/v1/users/{}", operator.user_id),
         &admin.access,
@@ -559,7 +503,7 @@ async fn an_operator_whose_role_is_revoked_can_no_longer_edit_the_shop() {
         .and_then(|roles| roles.iter().find(|r| r["role"] == "shop_operator"))
         .map(id_of)
         .unwrap_or_else(|| panic!("assignment: {user}"));
-    let reply = crate::auth_support::delete_json(
+    let reply = crate::support::delete_json(
         &app,
         &format!("/api/v1/users/{}/roles/{assignment}", operator.user_id),
         Some(&admin.access),

@@ -8,7 +8,7 @@ use dorfapp::AppState;
 use poem::listener::{Acceptor, Listener, TcpListener};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::common::TestDatabase;
+use crate::support::TestDatabase;
 
 #[tokio::test]
 async fn a_request_in_flight_finishes_after_the_shutdown_signal() {

@@ -8,12 +8,12 @@ use dorfapp::AppState;
 use poem::EndpointExt;
 use serde_json::{Value, json};
 
-use crate::auth_support::{
-    ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, Session, admin, assert_invalid_field, delete_json,
-    district_id, encode, get_anonymous, get_as, grant, insert_shop, patch_json, post_json,
-    register, register_named, spawn_with_admin, user_with_role,
+use crate::support::{
+    ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, Reply, Session, TestApp, TestDatabase, admin,
+    assert_invalid_field, delete_json, district_id, encode, get_anonymous, get_as, grant,
+    insert_shop, patch_json, post_json, register, register_named, spawn_with_admin, test_epoch,
+    user_with_role,
 };
-use crate::common::{Reply, TestApp, TestDatabase, test_epoch};
 
 fn ids(page: &Value) -> Vec<String> {
     page["items"]
@@ -312,7 +312,7 @@ async fn a_user_is_read_by_id_and_unknown_ids_are_not_found() {
     let app = spawn_with_admin().await;
     let admin = admin(&app).await;
     let opperode = district_id(&app, "opperode").await;
-    let registered = crate::auth_support::register_reply(
+    let registered = crate::support::register_reply(
         &app,
         json!({
             "email": "wilma@example.org",
@@ -414,7 +414,7 @@ async fn role_assignments_must_fit_their_scope() {
     assert_eq!(body["district_id"], rieder.as_str());
     assert_eq!(body["shop_id"], Value::Null);
     assert!(
-        crate::auth_support::is_utc_timestamp(&body["created_at"]),
+        crate::support::is_utc_timestamp(&body["created_at"]),
         "{body}"
     );
     let second = grant(

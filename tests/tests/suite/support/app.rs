@@ -1,10 +1,10 @@
 //! `TestApp`: the real application in-process, with its own database, data directory and a
-//! manual clock.
+//! manual clock; and the job worker, driven explicitly.
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use domain::clock::ManualClock;
+use domain::{clock::ManualClock, jobs::Worker};
 use dorfapp::{AppState, config::Settings};
 use poem::{
     Endpoint, EndpointExt, Response,
@@ -257,4 +257,33 @@ impl Reply {
 /// operations cannot provoke yet.
 pub fn boxed(ep: impl Endpoint + 'static) -> BoxEndpoint<'static, Response> {
     ep.map_to_response().boxed()
+}
+
+/// Runs every job that is due now (the publishing of scheduled items among them).
+pub async fn run_jobs(app: &TestApp) {
+    let worker = Worker::new(
+        app.state.job_context(),
+        Arc::new(dorfapp::state::job_registry()),
+        std::time::Duration::from_millis(50),
+    );
+    worker.run_due().await.expect("jobs run");
+}
+
+/// Runs the push worker once: expands what is due and sends what is due, at the test clock.
+pub async fn deliver(app: &TestApp) {
+    deliver_with(&app.state).await;
+}
+
+pub async fn deliver_with(state: &AppState) {
+    state
+        .dispatcher()
+        .run_due()
+        .await
+        .expect("the push worker runs");
+}
+
+/// Runs the other jobs (scheduled publishing …) and then the push worker.
+pub async fn settle(app: &TestApp) {
+    run_jobs(app).await;
+    deliver(app).await;
 }
