@@ -357,3 +357,27 @@ async fn a_dispatcher_acting_for_a_caller_without_an_account_is_recorded_as_disp
         .collect();
     assert_eq!(roles, ["dispatcher", "dispatcher"], "{events}");
 }
+
+/// A ride carries a home address, a phone number and health notes: no cache on the way may keep
+/// it (shared proxies, the app's HTTP cache). Public reads stay cacheable.
+#[tokio::test]
+async fn answers_with_rides_devices_or_the_inbox_are_never_stored_by_caches() {
+    let (app, cast) = spawn_cast().await;
+    let id = cast.booked(&app, 24 * 60).await;
+    for path in [
+        "/api/v1/rides".to_owned(),
+        format!("/api/v1/rides/{id}"),
+        "/api/v1/push/subscriptions".to_owned(),
+        "/api/v1/me/notifications".to_owned(),
+        "/api/v1/me/notification-preferences".to_owned(),
+    ] {
+        let reply = get_as(&app, &path, &cast.rider.access).await;
+        assert_eq!(reply.status, 200, "{path}: {}", reply.text);
+        assert_eq!(reply.header("cache-control"), Some("no-store"), "{path}");
+    }
+    let booking = crate::support::book_reply(&app, &cast.rider, &ride(&cast.rieder, 25 * 60)).await;
+    assert_eq!(booking.status, 201, "{}", booking.text);
+    assert_eq!(booking.header("cache-control"), Some("no-store"));
+    let public = app.get("/api/v1/districts").await;
+    assert_ne!(public.header("cache-control"), Some("no-store"));
+}
