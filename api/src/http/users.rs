@@ -150,7 +150,7 @@ impl UsersApi {
         let after = pagination::decode(cursor.0.as_deref())?;
         let filter = UserFilter {
             q: q.0,
-            role: role.0.map(Role::from),
+            role: role.0,
             district_id: district_id.0,
         };
         let (profiles, more) = users::list(&state.db, &actor, &filter, after, limit).await?;
@@ -209,7 +209,7 @@ impl UsersApi {
             &state.clock,
             &actor,
             id.0,
-            role.into(),
+            role,
             district_id,
             shop_id,
         )
