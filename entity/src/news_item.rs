@@ -11,8 +11,8 @@ pub struct Model {
     /// Markdown, stored as given; never rendered by the server.
     pub body: String,
     pub category: crate::vocab::NewsCategory,
-    /// `draft`, `scheduled` or `published` (expiry is computed from `expires_at`).
-    pub status: String,
+    /// `draft`, `scheduled` or `published` (`expired` is computed when read).
+    pub status: crate::vocab::NewsStatus,
     /// JSON array of district ids; empty = the whole municipality.
     pub district_ids: String,
     /// The requested publication time (null: at once).

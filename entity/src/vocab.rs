@@ -159,3 +159,32 @@ vocabulary! {
         Info = "info",
     }
 }
+
+// `expired` is never stored: a published item whose `expires_at` has passed is read as expired,
+// exact to the second and without a job.
+vocabulary! {
+    /// Where an item stands.
+    NewsStatus {
+        /// Being written; seen only by its author and its editors.
+        Draft = "draft",
+        /// Goes live at `publish_at` (within seconds); invisible until then.
+        Scheduled = "scheduled",
+        /// In the feed.
+        Published = "published",
+        /// Was published; `expires_at` has passed, so it left the feed.
+        Expired = "expired",
+    }
+}
+
+// Not stored; a closed set of the API all the same.
+vocabulary! {
+    /// Which rides a list shows.
+    RideScope {
+        /// The caller's own rides (as rider, or booked by them for a person without an account).
+        Mine = "mine",
+        /// Drivers: open rides of their districts and the rides assigned to them.
+        Driver = "driver",
+        /// Dispatchers and admins: every ride.
+        All = "all",
+    }
+}

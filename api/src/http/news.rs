@@ -2,7 +2,7 @@
 
 use poem::web::Data;
 use poem_openapi::{
-    ApiResponse, Enum, Object, OpenApi,
+    ApiResponse, Object, OpenApi,
     param::{Header, Path, Query},
     payload::Json,
     types::MaybeUndefined,
@@ -24,45 +24,9 @@ use crate::{
 };
 use domain::{
     idempotency::Claim,
-    news::{self, EventInput, FeedQuery, NewNews, NewsPatch, NewsView, Status},
+    news::{self, EventInput, FeedQuery, NewNews, NewsPatch, NewsView},
 };
-use entity::vocab::NewsCategory;
-
-/// Where an item stands.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-#[oai(rename_all = "snake_case")]
-pub enum NewsStatus {
-    /// Being written; seen only by its author and its editors.
-    Draft,
-    /// Goes live at `publish_at` (within seconds); invisible until then.
-    Scheduled,
-    /// In the feed.
-    Published,
-    /// Was published; `expires_at` has passed, so it left the feed.
-    Expired,
-}
-
-impl From<Status> for NewsStatus {
-    fn from(status: Status) -> Self {
-        match status {
-            Status::Draft => NewsStatus::Draft,
-            Status::Scheduled => NewsStatus::Scheduled,
-            Status::Published => NewsStatus::Published,
-            Status::Expired => NewsStatus::Expired,
-        }
-    }
-}
-
-impl From<NewsStatus> for Status {
-    fn from(status: NewsStatus) -> Self {
-        match status {
-            NewsStatus::Draft => Status::Draft,
-            NewsStatus::Scheduled => Status::Scheduled,
-            NewsStatus::Published => Status::Published,
-            NewsStatus::Expired => Status::Expired,
-        }
-    }
-}
+use entity::vocab::{NewsCategory, NewsStatus};
 
 /// When and where an event takes place.
 #[derive(Object, Clone, Debug)]
@@ -182,7 +146,7 @@ impl From<NewsView> for NewsItem {
             body: i.body,
             category: i.category,
             district_ids: view.district_ids,
-            status: view.status.into(),
+            status: view.status,
             publish_at: i.publish_at.map(Timestamp),
             published_at: i.published_at.map(Timestamp),
             expires_at: i.expires_at.map(Timestamp),
@@ -451,15 +415,8 @@ impl NewsApi {
     ) -> ApiResult<Json<NewsPage>> {
         let limit = pagination::limit(limit.0)?;
         let before = pagination::decode(cursor.0.as_deref())?;
-        let (items, more) = news::mine(
-            &state.db,
-            &state.clock,
-            &actor,
-            status.0.map(Status::from),
-            before,
-            limit,
-        )
-        .await?;
+        let (items, more) =
+            news::mine(&state.db, &state.clock, &actor, status.0, before, limit).await?;
         let last = items.last().map(|v| v.item.id);
         Ok(Json(NewsPage {
             items: items.into_iter().map(NewsItem::from).collect(),

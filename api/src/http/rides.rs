@@ -3,7 +3,7 @@
 use chrono::Duration;
 use poem::web::Data;
 use poem_openapi::{
-    ApiResponse, Enum, Object, OpenApi,
+    ApiResponse, Object, OpenApi,
     param::{Header, Path, Query},
     payload::Json,
 };
@@ -18,21 +18,9 @@ use crate::{
 };
 use domain::{
     idempotency::Claim,
-    rides::{self, Action, ListQuery, NewRide, RideSettings, RideView, Scope, Visibility},
+    rides::{self, Action, ListQuery, NewRide, RideSettings, RideView, Visibility},
 };
-use entity::vocab::{MobilityAid, RidePurpose, RideStatus};
-
-/// Which rides a list shows.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-#[oai(rename_all = "snake_case")]
-pub enum RideScope {
-    /// The caller's own rides (as rider, or booked by them for a person without an account).
-    Mine,
-    /// Drivers: open rides of their districts and the rides assigned to them.
-    Driver,
-    /// Dispatchers and admins: every ride.
-    All,
-}
+use entity::vocab::{MobilityAid, RidePurpose, RideScope, RideStatus};
 
 /// One step in a ride's history.
 #[derive(Object, Clone, Debug)]
@@ -423,11 +411,7 @@ impl RidesApi {
         cursor: Query<Option<String>>,
     ) -> ApiResult<Json<RidePage>> {
         let query = ListQuery {
-            scope: match scope.0.unwrap_or(RideScope::Mine) {
-                RideScope::Mine => Scope::Mine,
-                RideScope::Driver => Scope::Driver,
-                RideScope::All => Scope::All,
-            },
+            scope: scope.0.unwrap_or(RideScope::Mine),
             status: status.0,
             from: from.0.map(|t| t.0),
             to: to.0.map(|t| t.0),

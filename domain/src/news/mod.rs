@@ -22,7 +22,10 @@ use std::{
 };
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
-use entity::{district, news_item, news_placement, vocab::NewsCategory};
+use entity::{
+    district, news_item, news_placement,
+    vocab::{NewsCategory, NewsStatus},
+};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
@@ -54,37 +57,23 @@ pub const SCHEDULE_HORIZON: Duration = Duration::days(366);
 /// The job that publishes a scheduled item.
 pub const PUBLISH_JOB: &str = "news.publish";
 
-const DRAFT: &str = "draft";
-const SCHEDULED: &str = "scheduled";
-const PUBLISHED: &str = "published";
-
-/// Where an item stands, as readers and authors see it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
-    Draft,
-    Scheduled,
-    Published,
-    /// Published, and `expires_at` has passed.
-    Expired,
-}
-
 /// An item with its districts and its status at the time of the answer.
 #[derive(Clone, Debug)]
 pub struct NewsView {
     pub item: news_item::Model,
     pub district_ids: Vec<Uuid>,
-    pub status: Status,
+    pub status: NewsStatus,
 }
 
 impl NewsView {
     fn new(item: news_item::Model, now: DateTime<Utc>) -> Self {
         // Written by this module only, always a JSON array; unreadable shows as municipality-wide.
         let district_ids = serde_json::from_str(&item.district_ids).unwrap_or_default();
-        let status = match item.status.as_str() {
-            DRAFT => Status::Draft,
-            SCHEDULED => Status::Scheduled,
-            _ if item.expires_at.is_some_and(|at| at <= now) => Status::Expired,
-            _ => Status::Published,
+        let status = match item.status {
+            NewsStatus::Published if item.expires_at.is_some_and(|at| at <= now) => {
+                NewsStatus::Expired
+            }
+            stored => stored,
         };
         Self {
             item,
@@ -95,7 +84,7 @@ impl NewsView {
 
     /// Visible to everyone: published and not expired.
     pub fn is_public(&self) -> bool {
-        self.status == Status::Published
+        self.status == NewsStatus::Published
     }
 }
 
@@ -341,7 +330,7 @@ async fn sync_placements(conn: &impl ConnectionTrait, view: &NewsView) -> Result
     let Some(published_at) = view
         .item
         .published_at
-        .filter(|_| view.item.status == PUBLISHED)
+        .filter(|_| view.item.status == NewsStatus::Published)
     else {
         return Ok(());
     };
@@ -410,7 +399,7 @@ async fn go_live(
 ) -> Result<NewsView, DbErr> {
     let now = stored(clock.now());
     let mut model: news_item::ActiveModel = item.into();
-    model.status = Set(PUBLISHED.to_owned());
+    model.status = Set(NewsStatus::Published);
     model.published_at = Set(Some(now));
     let item = model.update(conn).await?;
     let view = NewsView::new(item, now);
@@ -514,9 +503,9 @@ pub async fn create(
     }
     let scheduled_for = draft.publish_at.filter(|at| *at > now);
     let status = match (input.draft, scheduled_for) {
-        (true, _) => DRAFT,
-        (false, Some(_)) => SCHEDULED,
-        (false, None) => DRAFT, // goes live just below, in this transaction
+        (true, _) => NewsStatus::Draft,
+        (false, Some(_)) => NewsStatus::Scheduled,
+        (false, None) => NewsStatus::Draft, // goes live just below, in this transaction
     };
     let event = draft.event;
     let item = news_item::ActiveModel {
@@ -626,7 +615,7 @@ pub async fn update(
     if !if_match(&view) {
         return Err(DomainError::PreconditionFailed);
     }
-    let was_published = current.status == PUBLISHED;
+    let was_published = current.status == NewsStatus::Published;
     let publish_at_changes = patch
         .publish_at
         .is_some_and(|at| at.map(stored) != current.publish_at);
@@ -669,7 +658,7 @@ pub async fn update(
     if !may_publish_to(actor, &districts) {
         return Err(DomainError::Forbidden);
     }
-    let stay_draft = patch.draft.unwrap_or(current.status == DRAFT);
+    let stay_draft = patch.draft.unwrap_or(current.status == NewsStatus::Draft);
     let mut model: news_item::ActiveModel = current.clone().into();
     model.title = Set(draft.title.trim().to_owned());
     model.body = Set(draft.body);
@@ -697,13 +686,13 @@ pub async fn update(
         sync_placements(&txn, &view).await?;
         view
     } else if stay_draft {
-        model.status = Set(DRAFT.to_owned());
+        model.status = Set(NewsStatus::Draft);
         jobs::cancel(&txn, &publish_job_key(id)).await?;
         NewsView::new(model.update(&txn).await?, now)
     } else if let Some(at) = scheduled_for {
-        model.status = Set(SCHEDULED.to_owned());
+        model.status = Set(NewsStatus::Scheduled);
         let item = model.update(&txn).await?;
-        if current.status != SCHEDULED || current.publish_at != Some(at) {
+        if current.status != NewsStatus::Scheduled || current.publish_at != Some(at) {
             schedule(&txn, clock, id, at).await?;
         }
         NewsView::new(item, now)
@@ -755,7 +744,7 @@ pub async fn publish_due(ctx: JobContext, job: ClaimedJob) -> Result<JobOutcome,
     let Some(item) = find_for_update(&txn, payload.news_id).await? else {
         return Ok(JobOutcome::Done); // deleted meanwhile
     };
-    if item.status != SCHEDULED {
+    if item.status != NewsStatus::Scheduled {
         return Ok(JobOutcome::Done); // published by hand or turned back into a draft
     }
     let now = ctx.clock.now();
@@ -849,7 +838,7 @@ pub async fn feed(
         rows.into_iter().map(|(item, _)| item).collect()
     } else {
         use news_item::Column as C;
-        let mut select = news_item::Entity::find().filter(C::Status.eq(PUBLISHED));
+        let mut select = news_item::Entity::find().filter(C::Status.eq(NewsStatus::Published));
         if let Some(category) = &query.category {
             select = select.filter(C::Category.eq(*category));
         }
@@ -886,7 +875,7 @@ pub async fn mine(
     conn: &impl ConnectionTrait,
     clock: &SharedClock,
     actor: &Actor,
-    status: Option<Status>,
+    status: Option<NewsStatus>,
     before: Option<Uuid>,
     limit: u64,
 ) -> DomainResult<(Vec<NewsView>, bool)> {
@@ -895,13 +884,13 @@ pub async fn mine(
     let mut select = news_item::Entity::find().filter(C::AuthorId.eq(actor.user_id));
     select = match status {
         None => select,
-        Some(Status::Draft) => select.filter(C::Status.eq(DRAFT)),
-        Some(Status::Scheduled) => select.filter(C::Status.eq(SCHEDULED)),
-        Some(Status::Published) => select
-            .filter(C::Status.eq(PUBLISHED))
+        Some(NewsStatus::Draft) => select.filter(C::Status.eq(NewsStatus::Draft)),
+        Some(NewsStatus::Scheduled) => select.filter(C::Status.eq(NewsStatus::Scheduled)),
+        Some(NewsStatus::Published) => select
+            .filter(C::Status.eq(NewsStatus::Published))
             .filter(not_expired(Expr::col(C::ExpiresAt), now)),
-        Some(Status::Expired) => select
-            .filter(C::Status.eq(PUBLISHED))
+        Some(NewsStatus::Expired) => select
+            .filter(C::Status.eq(NewsStatus::Published))
             .filter(C::ExpiresAt.lte(now)),
     };
     if let Some(before) = before {

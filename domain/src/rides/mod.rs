@@ -15,7 +15,7 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use entity::{
     district, ride, ride_event,
-    vocab::{MobilityAid, RidePurpose, RideStatus},
+    vocab::{MobilityAid, RidePurpose, RideScope, RideStatus},
 };
 use sea_orm::{
     ActiveModelTrait,
@@ -130,17 +130,9 @@ pub enum Action {
     Cancel { reason: String },
 }
 
-/// Which rides a list shows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Scope {
-    Mine,
-    Driver,
-    All,
-}
-
 #[derive(Clone, Debug)]
 pub struct ListQuery {
-    pub scope: Scope,
+    pub scope: RideScope,
     pub status: Option<RideStatus>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
@@ -1001,14 +993,14 @@ pub async fn list(
     use ride::Column as C;
     let mut select = ride::Entity::find();
     select = match query.scope {
-        Scope::Mine => select.filter(
+        RideScope::Mine => select.filter(
             Condition::any().add(C::RiderUserId.eq(actor.user_id)).add(
                 Condition::all()
                     .add(C::RiderUserId.is_null())
                     .add(C::BookedBy.eq(actor.user_id)),
             ),
         ),
-        Scope::Driver => {
+        RideScope::Driver => {
             let districts: Vec<Uuid> = actor.districts_as(Role::Driver).collect();
             if districts.is_empty() {
                 return Err(DomainError::Forbidden);
@@ -1021,7 +1013,7 @@ pub async fn list(
                 ),
             )
         }
-        Scope::All => {
+        RideScope::All => {
             if !is_staff(actor) {
                 return Err(DomainError::Forbidden);
             }
