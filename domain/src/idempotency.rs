@@ -16,8 +16,7 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::{DomainError, DomainResult};
-use crate::{clock::SharedClock, text::field};
+use crate::{DomainError, DomainResult, clock::SharedClock, text::field};
 
 /// How long a first answer is kept for retries.
 pub const RETENTION: Duration = Duration::hours(24);

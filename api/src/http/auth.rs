@@ -6,9 +6,7 @@ use poem::{Request, web::Data};
 use poem_openapi::{ApiResponse, Object, OpenApi, param::Header, payload::Json};
 use uuid::Uuid;
 
-use super::edge::no_store;
-use super::types::NoContent;
-use super::{ApiTags, body::JsonBody, users::User};
+use super::{ApiTags, body::JsonBody, edge::no_store, types::NoContent, users::User};
 use crate::{error::ApiResult, state::AppState};
 use domain::{
     DomainError,

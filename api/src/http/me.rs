@@ -4,11 +4,11 @@ use poem::web::Data;
 use poem_openapi::{Object, OpenApi, payload::Json, types::MaybeUndefined};
 use uuid::Uuid;
 
-use super::edge::no_store;
-use super::types::NoContent;
 use super::{
     ApiTags,
     body::JsonBody,
+    edge::no_store,
+    types::NoContent,
     types::{Timestamp, patch_field},
     users::{RoleAssignment, User},
 };

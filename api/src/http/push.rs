@@ -8,10 +8,10 @@ use poem_openapi::{
 };
 use uuid::Uuid;
 
-use super::edge::no_store;
 use super::{
     ApiTags,
     body::JsonBody,
+    edge::no_store,
     pagination,
     types::{NoContent, Timestamp},
 };

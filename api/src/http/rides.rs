@@ -9,8 +9,7 @@ use poem_openapi::{
 };
 use uuid::Uuid;
 
-use super::edge::no_store;
-use super::{ApiTags, body::JsonBody, pagination, types::Timestamp};
+use super::{ApiTags, body::JsonBody, edge::no_store, pagination, types::Timestamp};
 use crate::{
     auth::{Actor, Caller},
     error::ApiResult,

@@ -9,12 +9,12 @@ use poem_openapi::{
 };
 use uuid::Uuid;
 
-use super::types::NoContent;
 use super::{
     ApiTags,
     body::JsonBody,
     etag::Cached,
     pagination,
+    types::NoContent,
     types::{Timestamp, patch_field},
 };
 use crate::{auth::Caller, error::ApiResult, state::AppState};

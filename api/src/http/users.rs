@@ -8,9 +8,9 @@ use poem_openapi::{
 };
 use uuid::Uuid;
 
-use super::edge::no_store;
-use super::types::NoContent;
-use super::{ApiTags, body::JsonBody, pagination, types::Timestamp};
+use super::{
+    ApiTags, body::JsonBody, edge::no_store, pagination, types::NoContent, types::Timestamp,
+};
 use crate::{
     auth::{Caller, Role},
     error::ApiResult,

@@ -10,19 +10,16 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    DomainError, DomainResult, Validator, contact, idempotency, is_unique_violation,
-    normalize_optional,
-    users::{self, Profile},
-};
-use crate::{
+    DomainError, DomainResult, Validator,
     auth::{
         Actor, Role,
         passwords::{self, MAX_LENGTH, MIN_LENGTH},
         tokens,
     },
     clock::SharedClock,
-    db,
+    contact, db, idempotency, is_unique_violation, normalize_optional,
     text::{Text, field},
+    users::{self, Profile},
 };
 
 /// How far back failed logins count.

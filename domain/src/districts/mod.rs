@@ -4,8 +4,10 @@ use entity::district;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, QueryOrder};
 use uuid::Uuid;
 
-use crate::{DomainError, DomainResult, Validator, is_unique_violation, normalize_optional};
-use crate::{auth::Actor, clock::SharedClock, text::Text};
+use crate::{
+    DomainError, DomainResult, Validator, auth::Actor, clock::SharedClock, is_unique_violation,
+    normalize_optional, text::Text,
+};
 
 pub const NAME_MAX: usize = 100;
 pub const SLUG_MAX: usize = 64;

@@ -37,14 +37,12 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::{
-    DomainError, DomainResult, Validator, idempotency,
-    notices::{self, Audience, Notice, Urgency},
-};
-use crate::{
+    DomainError, DomainResult, Validator,
     auth::{Actor, Role},
     clock::SharedClock,
-    db,
+    db, idempotency,
     jobs::{self, ClaimedJob, JobContext, JobError, JobOutcome, NewJob},
+    notices::{self, Audience, Notice, Urgency},
     text::{FieldError, Text},
 };
 

@@ -22,13 +22,11 @@ use uuid::Uuid;
 
 use crate::{
     DomainError, DomainResult, Validator,
-    notices::{self, Audience, Notice, Urgency, delivery_status},
-    shops::opening_hours::{self, Minutes},
-};
-use crate::{
     auth::Actor,
     clock::SharedClock,
     db,
+    notices::{self, Audience, Notice, Urgency, delivery_status},
+    shops::opening_hours::{self, Minutes},
     text::{FieldError, Text, field},
 };
 

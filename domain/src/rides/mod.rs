@@ -34,14 +34,13 @@ use messages::Message;
 use rules::{DriverChange, Relation, StepKind, Transition};
 
 use crate::{
-    DomainError, DomainResult, Validator, idempotency, normalize_optional,
-    notices::{self, Audience, Notice, Urgency},
-};
-use crate::{
+    DomainError, DomainResult, Validator,
     auth::{Actor, Role},
     clock::SharedClock,
-    db,
+    db, idempotency,
     jobs::{self, ClaimedJob, JobContext, JobError, JobOutcome, NewJob},
+    normalize_optional,
+    notices::{self, Audience, Notice, Urgency},
     text::Text,
 };
 

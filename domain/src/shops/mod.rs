@@ -12,10 +12,13 @@ use uuid::Uuid;
 pub mod opening_hours;
 
 use crate::{
-    DomainError, DomainResult, Validator, idempotency, normalize_optional,
+    DomainError, DomainResult, Validator,
+    auth::Actor,
+    clock::SharedClock,
+    db, idempotency, normalize_optional,
     notices::{self, Audience, Notice, Urgency},
+    text::Text,
 };
-use crate::{auth::Actor, clock::SharedClock, db, text::Text};
 use opening_hours::{SpecialDay, Window};
 
 pub const NAME_MAX: usize = 200;

@@ -12,10 +12,11 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::{DomainError, DomainResult, is_unique_violation};
 use crate::{
+    DomainError, DomainResult,
     auth::{Actor, Role, Scope},
     clock::SharedClock,
+    is_unique_violation,
     text::{Text, field},
 };
 
