@@ -72,15 +72,8 @@ pub enum Command {
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let command = cli.command.unwrap_or(Command::Serve);
     if let Command::Openapi { yaml } = command {
-        let service = crate::api_service();
-        println!(
-            "{}",
-            if yaml {
-                service.spec_yaml()
-            } else {
-                service.spec()
-            }
-        );
+        use crate::http::spec;
+        println!("{}", if yaml { spec::yaml() } else { spec::json() });
         return Ok(ExitCode::SUCCESS);
     }
     let settings = Settings::load()?;

@@ -46,6 +46,9 @@ pub enum LogFormat {
 #[serde(default)]
 pub struct Settings {
     pub bind: SocketAddr,
+    /// Where `/metrics` is served (e.g. `127.0.0.1:9464`); not at all when unset. Never on the
+    /// public API port.
+    pub metrics_bind: Option<SocketAddr>,
     pub data_dir: PathBuf,
     /// `sqlite://…` or `postgres://…`; defaults to a SQLite file in `data_dir`.
     pub database_url: Option<Secret>,
@@ -57,7 +60,21 @@ pub struct Settings {
     pub admin_password: Option<Secret>,
     pub access_token_ttl_seconds: u64,
     pub refresh_token_ttl_seconds: u64,
+    /// How long a session lasts at most from its login, however often it is refreshed.
+    pub session_max_lifetime_seconds: u64,
+    /// Open future ride legs a rider may have booked themselves.
+    pub quota_open_rides_per_rider: u32,
+    /// `POST /push/test` per person and hour.
+    pub quota_test_pushes_per_hour: u32,
+    /// Registrations per client address and hour.
+    pub quota_registrations_per_address_per_hour: u32,
+    /// News items per author and hour.
+    pub quota_news_per_author_per_hour: u32,
+    /// Failed logins per account within 15 minutes before 429.
     pub login_max_failures: u32,
+    /// Failed logins per client address within 15 minutes before 429: much higher, since many
+    /// honest people can share one address (care home, village hall, carrier NAT).
+    pub login_max_failures_per_address: u32,
     /// How long a throttled login waits before its 429: a closed loop of guesses gets one
     /// answer per connection and delay, instead of as many as the CPU can give.
     pub login_throttle_delay_ms: u64,
@@ -92,6 +109,7 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            metrics_bind: None,
             data_dir: PathBuf::from("./data"),
             database_url: None,
             database_max_connections: 10,
@@ -102,7 +120,15 @@ impl Default for Settings {
             admin_password: None,
             access_token_ttl_seconds: 900,
             refresh_token_ttl_seconds: 2_592_000,
+            session_max_lifetime_seconds: 15_552_000,
+            quota_open_rides_per_rider: domain::quotas::Quotas::default().open_rides_per_rider,
+            quota_test_pushes_per_hour: domain::quotas::Quotas::default().test_pushes_per_hour,
+            quota_registrations_per_address_per_hour: domain::quotas::Quotas::default()
+                .registrations_per_address_per_hour,
+            quota_news_per_author_per_hour: domain::quotas::Quotas::default()
+                .news_per_author_per_hour,
             login_max_failures: 5,
+            login_max_failures_per_address: 100,
             login_throttle_delay_ms: 1000,
             ride_min_lead_minutes: 60,
             ride_reminder_minutes: 60,
@@ -133,6 +159,24 @@ pub enum ConfigError {
 
 impl Settings {
     /// Defaults, then the TOML file named by `DORFAPP_CONFIG` (if set), then the environment.
+    /// The quotas where a person's real need ends.
+    pub fn quotas(&self) -> domain::quotas::Quotas {
+        domain::quotas::Quotas {
+            open_rides_per_rider: self.quota_open_rides_per_rider,
+            test_pushes_per_hour: self.quota_test_pushes_per_hour,
+            registrations_per_address_per_hour: self.quota_registrations_per_address_per_hour,
+            news_per_author_per_hour: self.quota_news_per_author_per_hour,
+        }
+    }
+
+    /// The login throttle's limits.
+    pub fn login_limits(&self) -> domain::accounts::LoginLimits {
+        domain::accounts::LoginLimits {
+            per_account: self.login_max_failures,
+            per_address: self.login_max_failures_per_address,
+        }
+    }
+
     pub fn load() -> Result<Self, ConfigError> {
         let mut figment = Figment::from(Serialized::defaults(Settings::default()));
         if let Ok(path) = std::env::var("DORFAPP_CONFIG") {
@@ -169,6 +213,11 @@ impl Settings {
                 "refresh_token_ttl_seconds",
                 self.refresh_token_ttl_seconds,
                 366 * 24 * 3600,
+            ),
+            (
+                "session_max_lifetime_seconds",
+                self.session_max_lifetime_seconds,
+                3 * 366 * 24 * 3600,
             ),
         ] {
             if value == 0 || value > max {
@@ -292,6 +341,7 @@ impl fmt::Debug for Settings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Settings")
             .field("bind", &self.bind)
+            .field("metrics_bind", &self.metrics_bind)
             .field("data_dir", &self.data_dir)
             .field("database_url", &redact_url(&self.database_url()))
             .field("database_max_connections", &self.database_max_connections)
@@ -302,7 +352,16 @@ impl fmt::Debug for Settings {
             .field("admin_password", &self.admin_password)
             .field("access_token_ttl_seconds", &self.access_token_ttl_seconds)
             .field("refresh_token_ttl_seconds", &self.refresh_token_ttl_seconds)
+            .field(
+                "session_max_lifetime_seconds",
+                &self.session_max_lifetime_seconds,
+            )
+            .field("quotas", &self.quotas())
             .field("login_max_failures", &self.login_max_failures)
+            .field(
+                "login_max_failures_per_address",
+                &self.login_max_failures_per_address,
+            )
             .field("login_throttle_delay_ms", &self.login_throttle_delay_ms)
             .field("ride_min_lead_minutes", &self.ride_min_lead_minutes)
             .field("ride_reminder_minutes", &self.ride_reminder_minutes)

@@ -15,6 +15,9 @@ use domain::DomainError;
 /// The media type of every error answer.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// The most field errors one answer lists; more are counted (`errors_not_listed`).
+pub const MAX_LISTED_FIELD_ERRORS: usize = 20;
+
 /// Stable machine-readable error codes. Clients switch on these, never on texts.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[oai(rename_all = "snake_case")]
@@ -192,7 +195,10 @@ impl ErrorCode {
 pub struct ApiError {
     pub code: ErrorCode,
     pub detail: Text,
+    /// At most [`MAX_LISTED_FIELD_ERRORS`]; the rest are only counted.
     pub errors: Vec<FieldError>,
+    /// Field errors found beyond those listed.
+    pub errors_not_listed: u32,
     /// Seconds for `Retry-After` (429, 503).
     pub retry_after: Option<u64>,
     /// What went wrong inside, for the log only; never sent to the client.
@@ -218,6 +224,10 @@ impl From<DomainError> for ApiError {
                 ),
             )
             .with_retry_after(retry_after_seconds),
+            DomainError::QuotaExceeded {
+                detail,
+                retry_after_seconds,
+            } => ApiError::new(ErrorCode::RateLimited, detail).with_retry_after(retry_after_seconds),
             DomainError::PreconditionFailed => ApiError::of(ErrorCode::PreconditionFailed),
             DomainError::Db(err) => ApiError::from(err),
             DomainError::Internal(cause) => ApiError::internal(cause),
@@ -231,6 +241,7 @@ impl ApiError {
             code,
             detail,
             errors: Vec::new(),
+            errors_not_listed: 0,
             retry_after: None,
             internal: None,
         }
@@ -244,10 +255,36 @@ impl ApiError {
         Self::new(ErrorCode::NotFound, detail)
     }
 
-    pub fn validation(errors: Vec<FieldError>) -> Self {
+    /// 422 naming the fields at fault: the first [`MAX_LISTED_FIELD_ERRORS`] are listed, the
+    /// rest counted, so that a hostile body with a million bad elements gets a small answer.
+    pub fn validation(mut errors: Vec<FieldError>) -> Self {
+        let not_listed = errors.len().saturating_sub(MAX_LISTED_FIELD_ERRORS);
+        errors.truncate(MAX_LISTED_FIELD_ERRORS);
+        Self::validation_with_count(errors, u32::try_from(not_listed).unwrap_or(u32::MAX))
+    }
+
+    /// 422 with the listed errors and how many more were found but not listed.
+    pub fn validation_with_count(errors: Vec<FieldError>, not_listed: u32) -> Self {
+        let detail = if not_listed == 0 {
+            ErrorCode::ValidationFailed.default_detail()
+        } else {
+            Text::new(
+                format!(
+                    "Mindestens ein Feld ist ungültig. Die ersten {} Fehler sind aufgeführt, \
+                     {not_listed} weitere nicht.",
+                    errors.len()
+                ),
+                format!(
+                    "At least one field is invalid. The first {} errors are listed, \
+                     {not_listed} more are not.",
+                    errors.len()
+                ),
+            )
+        };
         Self {
             errors,
-            ..Self::of(ErrorCode::ValidationFailed)
+            errors_not_listed: not_listed,
+            ..Self::new(ErrorCode::ValidationFailed, detail)
         }
     }
 
@@ -293,6 +330,8 @@ impl ApiError {
                     })
                     .collect()
             }),
+            errors_not_listed: (self.errors_not_listed > 0)
+                .then_some(u64::from(self.errors_not_listed)),
             request_id: request_id.map(str::to_owned),
         }
     }
@@ -307,16 +346,45 @@ impl ApiError {
         if let Some(seconds) = self.retry_after {
             builder = builder.header("Retry-After", seconds.to_string());
         }
+        if self.code == ErrorCode::Unauthorized {
+            // RFC 6750 section 3: a 401 names the scheme the client is to use.
+            builder = builder.header("WWW-Authenticate", "Bearer realm=\"dorfapp\"");
+        }
         builder.body(body)
+    }
+}
+
+/// Whether a database error means the connection is gone (not that the statement was wrong):
+/// the pool had none to give, the socket broke, or PostgreSQL is shutting the session down.
+fn connection_lost(err: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr, sqlx::Error};
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(err)) | DbErr::Query(RuntimeErr::SqlxError(err)) => {
+            match err.as_ref() {
+                Error::Io(_)
+                | Error::Tls(_)
+                | Error::PoolTimedOut
+                | Error::PoolClosed
+                | Error::WorkerCrashed => true,
+                // SQLSTATE class 08 (connection exception) and 57P01–57P03 (admin shutdown,
+                // crash shutdown, cannot connect now).
+                Error::Database(db) => db
+                    .code()
+                    .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+                _ => false,
+            }
+        }
+        _ => false,
     }
 }
 
 impl From<sea_orm::DbErr> for ApiError {
     fn from(err: sea_orm::DbErr) -> Self {
-        use sea_orm::DbErr;
         match err {
-            // The pool could not hand out a connection: the database is down or saturated.
-            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => Self {
+            // The pool could not hand out a connection, or the connection broke in the middle
+            // of the request: the database is down, restarting or saturated. Worth a retry.
+            ref lost if connection_lost(lost) => Self {
                 internal: Some(err.to_string()),
                 ..Self::of(ErrorCode::Unavailable)
             }
@@ -386,6 +454,10 @@ pub struct Problem {
     /// The fields at fault, for `validation_failed`.
     #[oai(nullable, skip_serializing_if_is_none)]
     pub errors: Option<Vec<ProblemFieldError>>,
+    /// For `validation_failed`: how many more fields are at fault than `errors` lists (it
+    /// lists at most 20); absent when all are listed.
+    #[oai(skip_serializing_if_is_none)]
+    pub errors_not_listed: Option<u64>,
     /// The request id (also in the `X-Request-Id` header); quote it when reporting a problem.
     #[oai(nullable, skip_serializing_if_is_none)]
     pub request_id: Option<String>,
@@ -403,6 +475,7 @@ impl poem_openapi::types::Example for Problem {
                 field: "name".into(),
                 message: "Der Name darf nicht leer sein.".into(),
             }]),
+            errors_not_listed: None,
             request_id: Some("01932b6e-6f4c-7d3a-9a51-2f0c6c1e8b7a".into()),
         }
     }
@@ -500,6 +573,27 @@ impl ApiResponse for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_connection_broken_mid_request_is_unavailable_not_internal() {
+        use sea_orm::{DbErr, RuntimeErr, sqlx};
+        use std::sync::Arc;
+        let broken = |err: sqlx::Error| DbErr::Query(RuntimeErr::SqlxError(Arc::new(err)));
+        for err in [
+            broken(sqlx::Error::Io(std::io::Error::from(
+                std::io::ErrorKind::ConnectionReset,
+            ))),
+            broken(sqlx::Error::PoolTimedOut),
+            DbErr::Exec(RuntimeErr::SqlxError(Arc::new(sqlx::Error::PoolClosed))),
+            DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout),
+        ] {
+            let answer = ApiError::from(err);
+            assert_eq!(answer.code, ErrorCode::Unavailable);
+            assert!(answer.retry_after.is_some());
+        }
+        let wrong = broken(sqlx::Error::RowNotFound);
+        assert_eq!(ApiError::from(wrong).code, ErrorCode::Internal);
+    }
 
     #[test]
     fn every_code_maps_to_its_status_and_back() {

@@ -60,7 +60,14 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
         env!("CARGO_PKG_VERSION"),
     )
     .description(API_DESCRIPTION)
-    .license(poem_openapi::LicenseObject::new("AGPL-3.0-or-later"))
+    .license(
+        poem_openapi::LicenseObject::new("AGPL-3.0-or-later")
+            .url("https://www.gnu.org/licenses/agpl-3.0.html"),
+    )
+    .contact(
+        // The operator's address belongs here; the project itself names only itself.
+        poem_openapi::ContactObject::new().name("Dorf-App backend"),
+    )
 }
 
 fn cors(settings: &Settings) -> Cors {
@@ -116,14 +123,25 @@ pub fn with_edge<E: Endpoint + 'static>(
                 .algorithms([CompressionAlgo::GZIP, CompressionAlgo::DEFLATE])
                 .with_quality(CompressionLevel::Fastest),
         )
+        .around(edge::vary_on_encoding)
 }
 
 /// The whole application: API routes, spec and docs, inside the edge layers.
 pub fn app(state: AppState) -> impl Endpoint + 'static + use<> {
     telemetry::init_metrics();
     let service = api_service();
-    let spec_json = service.spec_endpoint();
-    let spec_yaml = service.spec_endpoint_yaml();
+    // The published document (`http::spec`), rendered once.
+    let (json, yaml) = (http::spec::json(), http::spec::yaml());
+    let spec_json = poem::endpoint::make_sync(move |_| {
+        poem::Response::builder()
+            .content_type("application/json; charset=utf-8")
+            .body(json.clone())
+    });
+    let spec_yaml = poem::endpoint::make_sync(move |_| {
+        poem::Response::builder()
+            .content_type("application/yaml; charset=utf-8")
+            .body(yaml.clone())
+    });
     let docs = service.swagger_ui();
     let settings = state.settings.clone();
     let routes = Route::new()

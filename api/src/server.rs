@@ -55,6 +55,20 @@ pub async fn run(
             stop.cancel();
         }
     };
+    let metrics_task = match state.settings.metrics_bind {
+        Some(bind) => {
+            let acceptor = TcpListener::bind(bind).into_acceptor().await?;
+            tracing::info!(listen = %bind, "metrics listener ready");
+            let stop = stop.clone();
+            let endpoint = crate::http::operations::metrics_app(state.clone());
+            Some(tokio::spawn(async move {
+                Server::new_with_acceptor(acceptor)
+                    .run_with_graceful_shutdown(endpoint, stop.cancelled_owned(), None)
+                    .await
+            }))
+        }
+        None => None,
+    };
     tracing::info!(listen = ?addresses, "Dorf-App ready");
     let served = Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(
@@ -64,6 +78,9 @@ pub async fn run(
         )
         .await;
     stop.cancel();
+    if let Some(task) = metrics_task {
+        task.abort();
+    }
     // The worker finishes its current batch; a job cut off after this is taken over by another
     // worker once its lease runs out, so waiting longer than the shutdown timeout is not needed.
     match tokio::time::timeout(state.settings.shutdown_timeout(), worker_task).await {

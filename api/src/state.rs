@@ -100,6 +100,18 @@ impl AppState {
         })
     }
 
+    /// What ride booking and erasure need of the settings.
+    pub fn ride_settings(&self) -> domain::rides::RideSettings {
+        domain::rides::RideSettings {
+            min_lead: chrono::Duration::minutes(i64::from(self.settings.ride_min_lead_minutes)),
+            reminder_before: chrono::Duration::minutes(i64::from(
+                self.settings.ride_reminder_minutes,
+            )),
+            time_zone: self.time_zone,
+            max_open_rides: self.settings.quotas().open_rides_per_rider,
+        }
+    }
+
     /// The push worker of this instance.
     pub fn dispatcher(&self) -> ::push::Dispatcher {
         ::push::Dispatcher::new(
@@ -179,10 +191,12 @@ pub mod maintenance {
             .exec(&ctx.db)
             .await?
             .rows_affected;
+        let quota_uses = domain::quotas::purge(&ctx.db, now).await?;
         tracing::info!(
             idempotency_records = records,
             login_attempts = attempts,
             sessions,
+            quota_uses,
             "purged expired records"
         );
         // The same row comes back in an hour: a recurring job without a second scheduler.

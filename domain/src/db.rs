@@ -84,6 +84,25 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
     }
 }
 
+/// Named exclusive sections of a write transaction, for decisions that read several rows and
+/// must not interleave across instances (e.g. "is this the last administrator?").
+#[derive(Clone, Copy, Debug)]
+pub enum Section {
+    /// Removing an administrator (revoking the role, deleting the account).
+    Administrators = 0x6164_6d69, // "admi"
+}
+
+/// Enters `section` for the rest of the transaction: on PostgreSQL an advisory transaction
+/// lock (released at commit or rollback); on SQLite the transaction of [`begin_write`] already
+/// holds the single write lock.
+pub async fn enter(txn: &DatabaseTransaction, section: Section) -> Result<(), DbErr> {
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({})", section as i64))
+            .await?;
+    }
+    Ok(())
+}
+
 /// Brings the schema up to date (`dorfapp migrate`).
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     migrate_then(db, async |_| Ok(())).await

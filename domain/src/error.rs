@@ -20,6 +20,12 @@ pub enum DomainError {
     Unauthenticated(Text),
     #[error("too many attempts")]
     RateLimited { retry_after_seconds: u64 },
+    /// A quota is used up ([`crate::quotas`]): what, and when it frees up again.
+    #[error("quota exceeded")]
+    QuotaExceeded {
+        detail: Text,
+        retry_after_seconds: u64,
+    },
     #[error("the resource changed meanwhile")]
     PreconditionFailed,
     #[error(transparent)]

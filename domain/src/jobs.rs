@@ -16,7 +16,7 @@
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use chrono::{DateTime, SubsecRound, Utc};
-use entity::job;
+use entity::{job, vocab::JobStatus};
 use futures::future::BoxFuture;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
@@ -40,9 +40,6 @@ const BACKOFF_BASE: Duration = Duration::from_secs(2);
 const BACKOFF_CAP: Duration = Duration::from_secs(60 * 60);
 /// Jobs claimed in one go by one worker.
 const CLAIM_BATCH: u64 = 16;
-
-const STATUS_PENDING: &str = "pending";
-const STATUS_DEAD: &str = "dead";
 
 /// A job to be enqueued.
 #[derive(Clone, Debug)]
@@ -92,7 +89,7 @@ pub async fn enqueue(
         kind: Set(job.kind.to_owned()),
         payload: Set(job.payload.to_string()),
         unique_key: Set(job.unique_key),
-        status: Set(STATUS_PENDING.to_owned()),
+        status: Set(JobStatus::Pending),
         due_at: Set(job.due_at),
         attempts: Set(0),
         max_attempts: Set(job.max_attempts),
@@ -120,7 +117,7 @@ pub async fn enqueue(
 pub async fn cancel(conn: &impl ConnectionTrait, unique_key: &str) -> Result<u64, DbErr> {
     let result = job::Entity::delete_many()
         .filter(job::Column::UniqueKey.eq(unique_key))
-        .filter(job::Column::Status.eq(STATUS_PENDING))
+        .filter(job::Column::Status.eq(JobStatus::Pending))
         .exec(conn)
         .await?;
     Ok(result.rows_affected)
@@ -298,7 +295,10 @@ impl Worker {
         let statement = crate::db::Claim {
             table: "job",
             also_set: "attempts = attempts + 1, updated_at = $3",
-            due: &format!("status = '{STATUS_PENDING}' AND due_at <= $3"),
+            due: &format!(
+                "status = '{}' AND due_at <= $3",
+                JobStatus::Pending.as_str()
+            ),
             order_by: "due_at",
             returning: "id, kind, payload, attempts, max_attempts, due_at",
         }
@@ -344,7 +344,7 @@ impl Worker {
             Ok(JobOutcome::RetryAt(at)) => {
                 // Not a failure: give the attempt back.
                 count(&job.kind, "deferred");
-                self.release(mine, at, job.attempts - 1, None, STATUS_PENDING)
+                self.release(mine, at, job.attempts - 1, None, JobStatus::Pending)
                     .await?;
             }
             Err(err) => {
@@ -354,7 +354,7 @@ impl Worker {
                 count(&job.kind, if give_up { "dead" } else { "failed" });
                 if give_up {
                     tracing::error!(error = %message, "job failed for good");
-                    self.release(mine, now, job.attempts, Some(message), STATUS_DEAD)
+                    self.release(mine, now, job.attempts, Some(message), JobStatus::Dead)
                         .await?;
                 } else {
                     let delay = chrono::Duration::from_std(backoff(job.attempts))
@@ -365,7 +365,7 @@ impl Worker {
                         now + delay,
                         job.attempts,
                         Some(message),
-                        STATUS_PENDING,
+                        JobStatus::Pending,
                     )
                     .await?;
                 }
@@ -380,7 +380,7 @@ impl Worker {
         due_at: DateTime<Utc>,
         attempts: i32,
         last_error: Option<String>,
-        status: &str,
+        status: JobStatus,
     ) -> Result<(), DbErr> {
         use sea_orm::sea_query::Expr;
         let update = job::Entity::update_many()
@@ -396,7 +396,7 @@ impl Worker {
             .col_expr(job::Column::UpdatedAt, Expr::value(self.ctx.clock.now()));
         // A dead job keeps its row for inspection but frees its key, so that the same work
         // can be queued again.
-        let update = if status == STATUS_DEAD {
+        let update = if status == JobStatus::Dead {
             update.col_expr(job::Column::UniqueKey, Expr::value(Option::<String>::None))
         } else {
             update

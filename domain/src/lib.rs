@@ -16,6 +16,7 @@ pub mod keys;
 pub mod news;
 pub mod notices;
 pub mod push_prefs;
+pub mod quotas;
 pub mod rides;
 pub mod shops;
 pub mod text;

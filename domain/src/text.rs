@@ -106,3 +106,60 @@ mod tests {
         assert_eq!(Lang::negotiate(Some(";;;,,q=")), Lang::De);
     }
 }
+
+/// What every text a person sends is made into before any rule sees it: Unicode NFC (so that
+/// "ä" typed two ways is one text), without control characters (line breaks and tabs stay:
+/// a news body has paragraphs), without bidirectional overrides and isolates (which make a
+/// push read differently from what was written), and empty when nothing visible is left (a
+/// title of only zero-width spaces is no title). Zero-width joiners inside a text stay: emoji
+/// like 👨‍👩‍👧 are built with them.
+pub fn clean(input: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let cleaned: String = input
+        .replace("\r\n", "\n")
+        .nfc()
+        .filter(|c| match c {
+            '\n' | '\t' => true,
+            c if c.is_control() => false,
+            // Bidi embeddings, overrides and isolates, and the marks outside a text's words.
+            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' => false,
+            '\u{061C}' => false,
+            _ => true,
+        })
+        .collect();
+    let invisible = |c: char| {
+        c.is_whitespace() || matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}')
+    };
+    if cleaned.chars().all(invisible) {
+        String::new()
+    } else {
+        cleaned
+    }
+}
+
+#[cfg(test)]
+mod cleaning {
+    use super::clean;
+
+    #[test]
+    fn texts_are_normalised_and_cleaned_but_keep_their_lines_and_emoji() {
+        // "a" + combining diaeresis becomes the one character "ä".
+        assert_eq!(clean("Ba\u{0308}ckerei"), "Bäckerei");
+        assert_eq!(
+            clean("Zeile 1\r\nZeile 2\n\n\tEingerückt"),
+            "Zeile 1\nZeile 2\n\n\tEingerückt"
+        );
+        assert_eq!(
+            clean("Sturm\u{0007}warnung\u{001B}[31m"),
+            "Sturmwarnung[31m"
+        );
+        assert_eq!(clean("Preis: \u{202E}0001\u{202C} €"), "Preis: 0001 €");
+        assert_eq!(clean("\u{2067}abc\u{2069}"), "abc");
+        assert_eq!(clean("\u{200B}\u{200B} \u{FEFF}"), "");
+        assert_eq!(
+            clean("Familie 👨\u{200D}👩\u{200D}👧"),
+            "Familie 👨\u{200D}👩\u{200D}👧"
+        );
+        assert_eq!(clean("\u{0085}x\u{009F}"), "x");
+    }
+}

@@ -13,7 +13,7 @@ pub struct Model {
     #[sea_orm(unique)]
     pub unique_key: Option<String>,
     /// `pending` (waiting or running under a lease) or `dead` (gave up after `max_attempts`).
-    pub status: String,
+    pub status: crate::vocab::JobStatus,
     pub due_at: DateTimeUtc,
     pub attempts: i32,
     pub max_attempts: i32,

@@ -14,6 +14,7 @@ pub mod notification_district;
 pub mod notification_preference;
 pub mod push_delivery;
 pub mod push_subscription;
+pub mod quota_use;
 pub mod refresh_token;
 pub mod ride;
 pub mod ride_event;

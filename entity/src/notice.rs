@@ -9,13 +9,13 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     /// What it is about: `news`, `shop_notice`, `ride_update`, …
-    pub kind: String,
+    pub kind: crate::vocab::NoticeKind,
     pub title: String,
     pub body: String,
     /// JSON `{type, id}` the app opens when tapped.
     pub data: String,
     /// The audience rule: `districts`, `shop_followers`, `district_drivers`, `user`.
-    pub audience_kind: String,
+    pub audience_kind: crate::vocab::AudienceKind,
     /// The district, shop or user the rule names.
     pub audience_ref: Option<Uuid>,
     /// For `districts`: JSON array of district ids, empty = the whole municipality.
@@ -23,14 +23,14 @@ pub struct Model {
     /// For `districts`: the news category (preferences filter on it).
     pub audience_category: Option<String>,
     /// `normal`, `high` (ride updates) or `warning` (high, and passes quiet hours).
-    pub urgency: String,
+    pub urgency: crate::vocab::Urgency,
     /// Web Push `Topic`: a newer notice with the same topic replaces an undelivered older one.
     pub topic: Option<String>,
     /// Not to be delivered before this time (scheduled news).
     pub not_before: DateTimeUtc,
     /// `pending` until the push worker has expanded it, then `expanded`; `withdrawn` when what
     /// it was about was deleted before it went out.
-    pub status: String,
+    pub status: crate::vocab::NoticeStatus,
     pub created_at: DateTimeUtc,
     /// What it is about (`news`, `ride`, …) and its id, from `data`: lets a capability ask for
     /// the delivery counts of its item or withdraw the notice.

@@ -17,7 +17,7 @@ pub struct Model {
     /// The notice's Web Push topic: a newer pending push with the same topic supersedes this.
     pub topic: Option<String>,
     /// `pending`, `sent`, `failed` (given up), `gone` (device unsubscribed), `superseded`.
-    pub status: String,
+    pub status: crate::vocab::DeliveryStatus,
     pub attempts: i32,
     pub due_at: DateTimeUtc,
     pub locked_by: Option<String>,

@@ -12,7 +12,7 @@ pub struct Model {
     pub status: crate::vocab::RideStatus,
     pub at: DateTimeUtc,
     /// `rider`, `driver`, `dispatcher`, `admin` or `system`.
-    pub actor_role: String,
+    pub actor_role: crate::vocab::RideActorRole,
     pub actor_id: Option<Uuid>,
     pub reason: Option<String>,
 }

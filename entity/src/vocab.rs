@@ -188,3 +188,111 @@ vocabulary! {
         All = "all",
     }
 }
+
+vocabulary! {
+    /// Who acted on a ride, as its history shows it.
+    RideActorRole {
+        /// The rider, or whoever booked for a person without an account.
+        Rider = "rider",
+        /// A driver of the district (accepting, releasing, driving).
+        Driver = "driver",
+        /// The ride desk.
+        Dispatcher = "dispatcher",
+        /// An administrator.
+        Admin = "admin",
+        /// The server itself (a ride nobody accepted expired).
+        System = "system",
+    }
+}
+
+vocabulary! {
+    /// What a notification is about.
+    NoticeKind as "NotificationKind" {
+        /// A news item of a followed district (warnings included).
+        News = "news",
+        /// A notice of a followed shop.
+        ShopNotice = "shop_notice",
+        /// Drivers: a ride of their district is open.
+        RideRequest = "ride_request",
+        /// Something happened to one's own ride (accepted, released, cancelled …).
+        RideUpdate = "ride_update",
+        /// `POST /push/test`: passes quiet hours, since the person asked just now.
+        Test = "test",
+    }
+}
+
+vocabulary! {
+    /// What tapping a notification opens.
+    TargetType as "NotificationTargetType" {
+        /// A news item (`id`).
+        News = "news",
+        /// A shop notice (`id`, and `shop_id`).
+        ShopNotice = "shop_notice",
+        /// A ride (`id`).
+        Ride = "ride",
+        /// Nothing: a test notification.
+        Test = "test",
+    }
+}
+
+// Internal vocabularies: stored, never on the wire.
+
+vocabulary! {
+    /// How urgently a notice is delivered (Web Push `Urgency`).
+    Urgency {
+        Normal = "normal",
+        /// Ride updates: `Urgency: high`, but they wait for the end of quiet hours like the rest.
+        High = "high",
+        /// Warnings (storm, water): `Urgency: high`, and the only pushes that pass quiet hours.
+        Warning = "warning",
+    }
+}
+
+vocabulary! {
+    /// The kind of audience rule a notice names (the rule itself: `domain::notices::Audience`).
+    AudienceKind {
+        /// Residents following news of some districts (or the whole municipality).
+        Districts = "districts",
+        /// Everyone following one shop.
+        ShopFollowers = "shop_followers",
+        /// The drivers serving one district.
+        DistrictDrivers = "district_drivers",
+        /// One person.
+        User = "user",
+    }
+}
+
+vocabulary! {
+    /// Where a notice stands in expansion.
+    NoticeStatus {
+        /// Waiting for (or in) expansion.
+        Pending = "pending",
+        /// Inbox entries and deliveries are written.
+        Expanded = "expanded",
+        /// What it was about was deleted before it went out.
+        Withdrawn = "withdrawn",
+    }
+}
+
+vocabulary! {
+    /// What became of one push to one device.
+    DeliveryStatus {
+        Pending = "pending",
+        Sent = "sent",
+        /// Given up (refused, or out of attempts).
+        Failed = "failed",
+        /// The device unsubscribed or was removed.
+        Gone = "gone",
+        /// A newer notice of the same topic replaced it before it went out.
+        Superseded = "superseded",
+    }
+}
+
+vocabulary! {
+    /// Where a background job stands (a finished job is deleted).
+    JobStatus {
+        Pending = "pending",
+        /// Out of attempts; kept for an operator to look at.
+        Dead = "dead",
+    }
+}

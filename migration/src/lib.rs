@@ -10,6 +10,7 @@ mod m20261122_000004_shops;
 mod m20261122_000005_news;
 mod m20261122_000006_rides;
 mod m20261122_000007_push;
+mod m20261202_000008_quota_use;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_news::Migration),
             Box::new(m20261122_000006_rides::Migration),
             Box::new(m20261122_000007_push::Migration),
+            Box::new(m20261202_000008_quota_use::Migration),
         ]
     }
 }

@@ -6,18 +6,24 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use entity::{inbox_entry, notice, push_delivery, push_subscription};
+use entity::{
+    app_user, inbox_entry, notice, notification_district, notification_preference, push_delivery,
+    push_subscription, role_assignment, shop_follower,
+    vocab::{NewsCategory, Role},
+};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait,
-    FromQueryResult, QueryFilter, QuerySelect, Statement, Value, sea_query::Expr,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, FromQueryResult,
+    QueryFilter, QuerySelect,
+    sea_query::{Cond, Expr, ExprTrait, Order, Query, SelectStatement},
 };
 use uuid::Uuid;
 
-use super::{Dispatcher, LEASE, STATUS_PENDING, STATUS_SUPERSEDED};
+use super::{Dispatcher, LEASE};
 use domain::{
     db,
-    notices::{STATUS_EXPANDED, Urgency},
-    push_prefs::{QuietHours, TEST_KIND, stored_categories},
+    notices::{Audience, DeliveryStatus, NoticeKind, NoticeStatus, Urgency},
+    push_prefs::{QuietHours, stored_categories},
 };
 
 /// Recipients per transaction.
@@ -51,23 +57,22 @@ struct Reach {
 /// category, except that a warning always reaches the followed districts (nobody should miss
 /// a storm warning because they turned off "news"); shop and ride updates always land in the
 /// inbox and are pushed unless the person turned that off.
-fn reach(notice: &notice::Model, recipient: &Recipient) -> Reach {
-    match notice.kind.as_str() {
-        "news" => {
-            let category = notice.audience_category.as_deref().unwrap_or_default();
-            let follows = category == "warning"
+fn reach(kind: NoticeKind, audience: &Audience, recipient: &Recipient) -> Reach {
+    match (kind, audience) {
+        (NoticeKind::News, Audience::Districts { category, .. }) => {
+            let follows = *category == NewsCategory::Warning
                 || stored_categories(recipient.news_categories.as_deref())
-                    .is_none_or(|chosen| chosen.iter().any(|c| c == category));
+                    .is_none_or(|chosen| chosen.iter().any(|c| c == category.as_str()));
             Reach {
                 inbox: follows,
                 push: follows,
             }
         }
-        "shop_notice" => Reach {
+        (NoticeKind::ShopNotice, _) => Reach {
             inbox: true,
             push: recipient.shop_updates.unwrap_or(true),
         },
-        "ride_request" | "ride_update" => Reach {
+        (NoticeKind::RideRequest | NoticeKind::RideUpdate, _) => Reach {
             inbox: true,
             push: recipient.ride_updates.unwrap_or(true),
         },
@@ -78,128 +83,101 @@ fn reach(notice: &notice::Model, recipient: &Recipient) -> Reach {
     }
 }
 
-/// A statement with placeholders numbered for PostgreSQL or plain for SQLite, in order.
-struct Sql {
-    backend: DatabaseBackend,
-    text: String,
-    values: Vec<Value>,
-}
-
-impl Sql {
-    fn new(backend: DatabaseBackend) -> Self {
-        Self {
-            backend,
-            text: String::new(),
-            values: Vec::new(),
+/// The next batch of the audience after `cursor`, ordered by user id, with each recipient's
+/// preferences (a left join: no row means the defaults).
+fn recipients_query(audience: &Audience, cursor: Uuid) -> SelectStatement {
+    use notification_preference as pref;
+    let mut query = Query::select();
+    // The table and column that name the recipient in this audience's source.
+    let recipient = match audience {
+        Audience::Districts { .. } | Audience::User(_) => {
+            query.from(app_user::Entity);
+            Expr::col((app_user::Entity, app_user::Column::Id))
+        }
+        Audience::ShopFollowers(_) => {
+            query.from(shop_follower::Entity);
+            Expr::col((shop_follower::Entity, shop_follower::Column::UserId))
+        }
+        Audience::DistrictDrivers(_) => {
+            // Someone driving in a district holds one assignment there; DISTINCT all the same.
+            query.from(role_assignment::Entity).distinct();
+            Expr::col((role_assignment::Entity, role_assignment::Column::UserId))
+        }
+    };
+    query
+        .expr_as(recipient.clone(), "user_id")
+        .columns([
+            (pref::Entity, pref::Column::NewsCategories),
+            (pref::Entity, pref::Column::ShopUpdates),
+            (pref::Entity, pref::Column::RideUpdates),
+            (pref::Entity, pref::Column::QuietStart),
+            (pref::Entity, pref::Column::QuietEnd),
+        ])
+        .left_join(
+            pref::Entity,
+            Expr::col((pref::Entity, pref::Column::UserId)).eq(recipient.clone()),
+        )
+        .and_where(recipient.clone().gt(cursor))
+        .order_by_expr(recipient.clone(), Order::Asc)
+        .limit(BATCH);
+    match audience {
+        // No districts: the whole municipality.
+        Audience::Districts { districts, .. } if districts.is_empty() => {}
+        Audience::Districts { districts, .. } => {
+            let by_home_district = Cond::all()
+                .add(
+                    Cond::any()
+                        .add(Expr::col((pref::Entity, pref::Column::UserId)).is_null())
+                        .add(Expr::col((pref::Entity, pref::Column::CustomDistricts)).eq(false)),
+                )
+                .add(
+                    Expr::col((app_user::Entity, app_user::Column::HomeDistrictId))
+                        .is_in(districts.iter().copied()),
+                );
+            let chosen = Query::select()
+                .expr(Expr::val(1))
+                .from(notification_district::Entity)
+                .and_where(
+                    Expr::col((
+                        notification_district::Entity,
+                        notification_district::Column::UserId,
+                    ))
+                    .eq(recipient),
+                )
+                .and_where(
+                    Expr::col((
+                        notification_district::Entity,
+                        notification_district::Column::DistrictId,
+                    ))
+                    .is_in(districts.iter().copied()),
+                )
+                .to_owned();
+            let by_chosen_districts = Cond::all()
+                .add(Expr::col((pref::Entity, pref::Column::CustomDistricts)).eq(true))
+                .add(Expr::exists(chosen));
+            query.cond_where(Cond::any().add(by_home_district).add(by_chosen_districts));
+        }
+        Audience::ShopFollowers(shop) => {
+            query.and_where(
+                Expr::col((shop_follower::Entity, shop_follower::Column::ShopId)).eq(*shop),
+            );
+        }
+        Audience::DistrictDrivers(district) => {
+            query
+                .and_where(
+                    Expr::col((role_assignment::Entity, role_assignment::Column::Role))
+                        .eq(Role::Driver.as_str()),
+                )
+                .and_where(
+                    Expr::col((role_assignment::Entity, role_assignment::Column::DistrictId))
+                        .eq(*district),
+                );
+        }
+        Audience::User(user) => {
+            query.and_where(recipient.eq(*user));
         }
     }
-
-    fn push(&mut self, text: &str) -> &mut Self {
-        self.text.push_str(text);
-        self
-    }
-
-    fn bind(&mut self, value: impl Into<Value>) -> &mut Self {
-        self.values.push(value.into());
-        match self.backend {
-            DatabaseBackend::Postgres => {
-                let n = self.values.len();
-                self.text.push_str(&format!("${n}"));
-            }
-            _ => self.text.push('?'),
-        }
-        self
-    }
-
-    fn bind_list(&mut self, ids: &[Uuid]) -> &mut Self {
-        for (i, id) in ids.iter().enumerate() {
-            if i > 0 {
-                self.push(", ");
-            }
-            self.bind(*id);
-        }
-        self
-    }
-
-    fn build(self) -> Statement {
-        Statement::from_sql_and_values(self.backend, self.text, self.values)
-    }
-}
-
-const PREFERENCE_COLUMNS: &str = "p.news_categories, p.shop_updates, p.ride_updates, \
-     p.quiet_start, p.quiet_end";
-
-/// The next batch of the audience after `cursor`, ordered by user id.
-fn recipients_query(
-    backend: DatabaseBackend,
-    notice: &notice::Model,
-    cursor: Uuid,
-) -> Option<Statement> {
-    let mut sql = Sql::new(backend);
-    match notice.audience_kind.as_str() {
-        "districts" => {
-            let districts: Vec<Uuid> = notice
-                .audience_districts
-                .as_deref()
-                .and_then(|json| serde_json::from_str(json).ok())
-                .unwrap_or_default();
-            sql.push(&format!(
-                "SELECT u.id AS user_id, {PREFERENCE_COLUMNS} FROM app_user u \
-                 LEFT JOIN notification_preference p ON p.user_id = u.id WHERE u.id > "
-            ))
-            .bind(cursor);
-            // No districts: the whole municipality.
-            if !districts.is_empty() {
-                sql.push(" AND (((p.user_id IS NULL OR p.custom_districts = ")
-                    .bind(false)
-                    .push(") AND u.home_district_id IN (")
-                    .bind_list(&districts)
-                    .push(")) OR (p.custom_districts = ")
-                    .bind(true)
-                    .push(
-                        " AND EXISTS (SELECT 1 FROM notification_district nd \
-                         WHERE nd.user_id = u.id AND nd.district_id IN (",
-                    )
-                    .bind_list(&districts)
-                    .push("))))");
-            }
-            sql.push(" ORDER BY u.id");
-        }
-        "shop_followers" => {
-            sql.push(&format!(
-                "SELECT f.user_id AS user_id, {PREFERENCE_COLUMNS} FROM shop_follower f \
-                 LEFT JOIN notification_preference p ON p.user_id = f.user_id WHERE f.shop_id = "
-            ))
-            .bind(notice.audience_ref?)
-            .push(" AND f.user_id > ")
-            .bind(cursor)
-            .push(" ORDER BY f.user_id");
-        }
-        "district_drivers" => {
-            sql.push(&format!(
-                "SELECT DISTINCT r.user_id AS user_id, {PREFERENCE_COLUMNS} FROM role_assignment r \
-                 LEFT JOIN notification_preference p ON p.user_id = r.user_id \
-                 WHERE r.role = 'driver' AND r.district_id = "
-            ))
-            .bind(notice.audience_ref?)
-            .push(" AND r.user_id > ")
-            .bind(cursor)
-            .push(" ORDER BY r.user_id");
-        }
-        "user" => {
-            sql.push(&format!(
-                "SELECT u.id AS user_id, {PREFERENCE_COLUMNS} FROM app_user u \
-                 LEFT JOIN notification_preference p ON p.user_id = u.id WHERE u.id = "
-            ))
-            .bind(notice.audience_ref?)
-            .push(" AND u.id > ")
-            .bind(cursor);
-        }
-        _ => return None,
-    }
-    sql.push(" LIMIT ")
-        .bind(i64::try_from(BATCH).unwrap_or(500));
-    Some(sql.build())
+    query
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -215,7 +193,10 @@ impl Dispatcher {
         let statement = db::Claim {
             table: "notice",
             also_set: "",
-            due: &format!("status = '{STATUS_PENDING}' AND not_before <= $3"),
+            due: &format!(
+                "status = '{}' AND not_before <= $3",
+                NoticeStatus::Pending.as_str()
+            ),
             order_by: "not_before",
             returning: "id",
         }
@@ -255,28 +236,28 @@ impl Dispatcher {
         let Some(notice) = find.one(&txn).await? else {
             return Ok(None);
         };
-        if notice.status != STATUS_PENDING || notice.locked_by.as_deref() != Some(&self.worker_id) {
+        if notice.status != NoticeStatus::Pending
+            || notice.locked_by.as_deref() != Some(&self.worker_id)
+        {
             return Ok(None);
         }
         let cursor = notice.expand_cursor.unwrap_or(Uuid::nil());
-        let recipients = match recipients_query(txn.get_database_backend(), &notice, cursor) {
-            Some(statement) => Recipient::find_by_statement(statement).all(&txn).await?,
-            None => {
-                tracing::warn!(notice = %id, audience = %notice.audience_kind, "unknown audience; nobody told");
-                Vec::new()
-            }
-        };
+        let audience = Audience::stored(&notice)?;
+        let statement = txn
+            .get_database_backend()
+            .build(&recipients_query(&audience, cursor));
+        let recipients = Recipient::find_by_statement(statement).all(&txn).await?;
         let more = recipients.len() as u64 == BATCH;
         let last = recipients.last().map(|r| r.user_id);
 
-        let urgency = Urgency::parse(&notice.urgency);
         // Warnings, and a test the person asked for just now, pass quiet hours.
-        let passes_quiet_hours = urgency == Urgency::Warning || notice.kind == TEST_KIND;
+        let passes_quiet_hours =
+            notice.urgency == Urgency::Warning || notice.kind == NoticeKind::Test;
         let mut entries = Vec::new();
         // Recipient → (their inbox entry, when their pushes are due).
         let mut push_to: HashMap<Uuid, (Uuid, DateTime<Utc>)> = HashMap::new();
         for recipient in &recipients {
-            let reach = reach(&notice, recipient);
+            let reach = reach(notice.kind, &audience, recipient);
             if !reach.inbox {
                 continue;
             }
@@ -329,10 +310,10 @@ impl Dispatcher {
                 push_delivery::Entity::update_many()
                     .col_expr(
                         push_delivery::Column::Status,
-                        Expr::value(STATUS_SUPERSEDED),
+                        Expr::value(DeliveryStatus::Superseded),
                     )
                     .col_expr(push_delivery::Column::UpdatedAt, Expr::value(now))
-                    .filter(push_delivery::Column::Status.eq(STATUS_PENDING))
+                    .filter(push_delivery::Column::Status.eq(DeliveryStatus::Pending))
                     .filter(push_delivery::Column::Topic.eq(topic.as_str()))
                     .filter(
                         push_delivery::Column::SubscriptionId
@@ -353,7 +334,7 @@ impl Dispatcher {
                     subscription_id: Set(Some(*device)),
                     user_id: Set(*user),
                     topic: Set(notice.topic.clone()),
-                    status: Set(STATUS_PENDING.to_owned()),
+                    status: Set(DeliveryStatus::Pending),
                     attempts: Set(0),
                     due_at: Set(*due),
                     locked_by: Set(None),
@@ -381,7 +362,7 @@ impl Dispatcher {
             update.col_expr(notice::Column::LockedUntil, Expr::value(Some(now + LEASE)))
         } else {
             update
-                .col_expr(notice::Column::Status, Expr::value(STATUS_EXPANDED))
+                .col_expr(notice::Column::Status, Expr::value(NoticeStatus::Expanded))
                 .col_expr(notice::Column::ExpandedAt, Expr::value(Some(now)))
                 .col_expr(
                     notice::Column::LockedBy,

@@ -29,11 +29,6 @@ use domain::{clock::SharedClock, keys::VapidKeys};
 /// a worker that died leaves its claim to run out, then another takes over.
 const LEASE: chrono::Duration = chrono::Duration::seconds(60);
 
-pub use domain::notices::delivery_status::{
-    FAILED as STATUS_FAILED, GONE as STATUS_GONE, PENDING as STATUS_PENDING, SENT as STATUS_SENT,
-    SUPERSEDED as STATUS_SUPERSEDED,
-};
-
 /// What sending needs that lives as long as the process: the VAPID signer with its token
 /// cache and the pooled HTTP client.
 pub struct PushClient {

@@ -11,8 +11,13 @@ use sea_orm::{ColumnTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, sea
 use uuid::Uuid;
 use web_push::{ContentEncoding, SubscriptionInfo, WebPushMessageBuilder, request_builder};
 
-use super::{Dispatcher, LEASE, STATUS_FAILED, STATUS_GONE, STATUS_PENDING, STATUS_SENT};
-use domain::{db, jobs::backoff, notices::Urgency, push_prefs::check_endpoint};
+use super::{Dispatcher, LEASE};
+use domain::{
+    db,
+    jobs::backoff,
+    notices::{DeliveryStatus, Target, Urgency},
+    push_prefs::check_endpoint,
+};
 
 /// Deliveries claimed in one go.
 pub const BATCH: u64 = 256;
@@ -51,9 +56,7 @@ enum Outcome {
 
 /// The decrypted message a device receives (API.md): the inbox entry it belongs to, and what
 /// the app opens. The body is shortened to fit the 3 KB a push may carry; the inbox has it all.
-fn payload(entry_id: Uuid, notice: &notice::Model) -> Vec<u8> {
-    let data: serde_json::Value =
-        serde_json::from_str(&notice.data).unwrap_or(serde_json::Value::Null);
+fn payload(entry_id: Uuid, notice: &notice::Model, target: Target) -> Vec<u8> {
     let mut body = notice.body.clone();
     loop {
         let json = serde_json::json!({
@@ -61,7 +64,7 @@ fn payload(entry_id: Uuid, notice: &notice::Model) -> Vec<u8> {
             "kind": notice.kind,
             "title": notice.title,
             "body": body,
-            "data": data,
+            "data": target,
         });
         let bytes = serde_json::to_vec(&json).unwrap_or_default();
         if bytes.len() <= MAX_PAYLOAD || body.is_empty() {
@@ -104,7 +107,10 @@ impl Dispatcher {
         let statement = db::Claim {
             table: "push_delivery",
             also_set: "attempts = attempts + 1, updated_at = $3",
-            due: &format!("status = '{STATUS_PENDING}' AND due_at <= $3"),
+            due: &format!(
+                "status = '{}' AND due_at <= $3",
+                DeliveryStatus::Pending.as_str()
+            ),
             order_by: "due_at",
             returning: "id, notice_id, inbox_entry_id, subscription_id, attempts",
         }
@@ -177,7 +183,10 @@ impl Dispatcher {
             Ok(signature) => signature,
             Err(err) => return Outcome::Retry(None, err),
         };
-        let body = payload(delivery.inbox_entry_id, notice);
+        let body = match Target::stored(notice) {
+            Ok(target) => payload(delivery.inbox_entry_id, notice, target),
+            Err(err) => return Outcome::Failed(err.to_string()),
+        };
         let info = SubscriptionInfo::new(
             device.endpoint.as_str(),
             device.p256dh.as_str(),
@@ -186,7 +195,7 @@ impl Dispatcher {
         let mut builder = WebPushMessageBuilder::new(&info);
         builder.set_payload(ContentEncoding::Aes128Gcm, &body);
         builder.set_ttl(TTL_SECONDS);
-        builder.set_urgency(match Urgency::parse(&notice.urgency) {
+        builder.set_urgency(match notice.urgency {
             Urgency::Normal => web_push::Urgency::Normal,
             Urgency::High | Urgency::Warning => web_push::Urgency::High,
         });
@@ -233,7 +242,7 @@ impl Dispatcher {
         let mut sent = Vec::new();
         let mut gone = Vec::new();
         let mut gone_devices = Vec::new();
-        let mut settled: Vec<(Uuid, &'static str, String)> = Vec::new();
+        let mut settled: Vec<(Uuid, DeliveryStatus, String)> = Vec::new();
         let mut retries: Vec<(Uuid, DateTime<Utc>, String)> = Vec::new();
         for (delivery, device, outcome) in outcomes {
             metrics::counter!("push_deliveries_total", "outcome" => match &outcome {
@@ -253,11 +262,11 @@ impl Dispatcher {
                 }
                 Outcome::Failed(reason) => {
                     tracing::warn!(delivery = %delivery.id, %reason, "push failed for good");
-                    settled.push((delivery.id, STATUS_FAILED, reason));
+                    settled.push((delivery.id, DeliveryStatus::Failed, reason));
                 }
                 Outcome::Retry(_, reason) if delivery.attempts >= MAX_ATTEMPTS => {
                     tracing::warn!(delivery = %delivery.id, %reason, attempts = delivery.attempts, "push given up");
-                    settled.push((delivery.id, STATUS_FAILED, reason));
+                    settled.push((delivery.id, DeliveryStatus::Failed, reason));
                 }
                 Outcome::Retry(asked, reason) => {
                     // Exponential backoff with jitter, but never sooner than the service asked.
@@ -288,7 +297,10 @@ impl Dispatcher {
         let txn = db::begin_write(&self.db).await?;
         if !sent.is_empty() {
             unlock(push_delivery::Entity::update_many())
-                .col_expr(push_delivery::Column::Status, Expr::value(STATUS_SENT))
+                .col_expr(
+                    push_delivery::Column::Status,
+                    Expr::value(DeliveryStatus::Sent),
+                )
                 .col_expr(push_delivery::Column::SentAt, Expr::value(Some(now)))
                 .col_expr(
                     push_delivery::Column::LastError,
@@ -300,7 +312,10 @@ impl Dispatcher {
         }
         if !gone.is_empty() {
             unlock(push_delivery::Entity::update_many())
-                .col_expr(push_delivery::Column::Status, Expr::value(STATUS_GONE))
+                .col_expr(
+                    push_delivery::Column::Status,
+                    Expr::value(DeliveryStatus::Gone),
+                )
                 .filter(mine(gone))
                 .exec(&txn)
                 .await?;
@@ -308,10 +323,13 @@ impl Dispatcher {
         if !gone_devices.is_empty() {
             // Whatever else waits for these devices will not arrive either.
             push_delivery::Entity::update_many()
-                .col_expr(push_delivery::Column::Status, Expr::value(STATUS_GONE))
+                .col_expr(
+                    push_delivery::Column::Status,
+                    Expr::value(DeliveryStatus::Gone),
+                )
                 .col_expr(push_delivery::Column::UpdatedAt, Expr::value(now))
                 .filter(push_delivery::Column::SubscriptionId.is_in(gone_devices.clone()))
-                .filter(push_delivery::Column::Status.eq(STATUS_PENDING))
+                .filter(push_delivery::Column::Status.eq(DeliveryStatus::Pending))
                 .exec(&txn)
                 .await?;
             push_subscription::Entity::delete_many()
@@ -342,23 +360,24 @@ impl Dispatcher {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use domain::notices::{AudienceKind, NoticeKind, NoticeStatus};
 
     fn notice_with_body(body: String) -> notice::Model {
         let now = Utc::now();
         notice::Model {
             id: Uuid::now_v7(),
-            kind: "news".into(),
+            kind: NoticeKind::News,
             title: "Sturmwarnung".into(),
             body,
             data: r#"{"type":"news","id":"0190a0a0-0000-7000-8000-000000000000"}"#.into(),
-            audience_kind: "districts".into(),
+            audience_kind: AudienceKind::Districts,
             audience_ref: None,
             audience_districts: Some("[]".into()),
             audience_category: Some("warning".into()),
-            urgency: "warning".into(),
+            urgency: Urgency::Warning,
             topic: None,
             not_before: now,
-            status: "pending".into(),
+            status: NoticeStatus::Pending,
             created_at: now,
             subject_type: Some("news".into()),
             subject_id: None,
@@ -372,12 +391,13 @@ mod tests {
     #[test]
     fn a_long_body_is_shortened_to_fit_a_push() {
         let long = "Äste auf der Fahrbahn. ".repeat(400);
-        let bytes = payload(Uuid::now_v7(), &notice_with_body(long));
+        let target = Target::News { id: Uuid::nil() };
+        let bytes = payload(Uuid::now_v7(), &notice_with_body(long), target);
         assert!(bytes.len() <= MAX_PAYLOAD, "{}", bytes.len());
         let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
         assert!(json["body"].as_str().unwrap().ends_with('…'));
         assert_eq!(json["data"]["type"], "news");
-        let short = payload(Uuid::now_v7(), &notice_with_body("Kurz.".into()));
+        let short = payload(Uuid::now_v7(), &notice_with_body("Kurz.".into()), target);
         assert_eq!(
             serde_json::from_slice::<serde_json::Value>(&short).unwrap()["body"],
             "Kurz."

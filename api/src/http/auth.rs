@@ -10,19 +10,26 @@ use super::{ApiTags, body::JsonBody, edge::no_store, types::NoContent, users::Us
 use crate::{error::ApiResult, state::AppState};
 use domain::{
     DomainError,
-    accounts::{self, IssuedTokens, LoginAttempt, NewAccount, TokenConfig},
+    accounts::{self, IssuedTokens, LoginAttempt, NewAccount, SignUpOrigin, TokenConfig},
     idempotency::Claim,
 };
 
 /// A token pair. Send `access_token` as `Authorization: Bearer …`; before it expires, trade
+/// The kind of access token (RFC 6749 section 7.1); always `Bearer`.
+#[derive(poem_openapi::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenType {
+    #[oai(rename = "Bearer")]
+    Bearer,
+}
+
 /// `refresh_token` for a new pair at `POST /api/v1/auth/refresh`. Each refresh token works
 /// once; keep only the newest.
 #[derive(Object, Clone, Debug)]
 pub struct Tokens {
     /// Short-lived JWT for the `Authorization` header.
     pub access_token: String,
-    /// Always `Bearer`.
-    pub token_type: String,
+    /// How to send `access_token`: `Authorization: Bearer …`.
+    pub token_type: TokenType,
     /// Seconds until `access_token` expires.
     pub expires_in: u64,
     /// Opaque, single-use token for `POST /api/v1/auth/refresh`. Store it securely.
@@ -35,7 +42,7 @@ impl From<IssuedTokens> for Tokens {
     fn from(t: IssuedTokens) -> Self {
         Self {
             access_token: t.access_token,
-            token_type: "Bearer".into(),
+            token_type: TokenType::Bearer,
             expires_in: t.expires_in,
             refresh_token: t.refresh_token,
             refresh_expires_in: t.refresh_expires_in,
@@ -104,6 +111,7 @@ pub(crate) fn token_config(state: &AppState) -> TokenConfig<'_> {
         signing_key: &state.keys.token_signing_key,
         access_ttl_seconds: state.settings.access_token_ttl_seconds,
         refresh_ttl_seconds: state.settings.refresh_token_ttl_seconds,
+        session_max_seconds: state.settings.session_max_lifetime_seconds,
     }
 }
 
@@ -203,7 +211,11 @@ impl AuthApi {
             token_config(&state),
             &input,
             claim.as_ref(),
-            user_agent(req),
+            SignUpOrigin {
+                user_agent: user_agent(req),
+                client_address: &client_address(req, &state.settings.trusted_proxy_list()),
+                per_address_per_hour: state.settings.quotas().registrations_per_address_per_hour,
+            },
         )
         .await?;
         Ok(RegisterResponse::Created(Json(Authenticated {
@@ -235,7 +247,7 @@ impl AuthApi {
             password: &body.0.password,
             client_address: &client_address(req, &state.settings.trusted_proxy_list()),
             user_agent: user_agent(req),
-            max_failures: state.settings.login_max_failures,
+            limits: state.settings.login_limits(),
         };
         let login = accounts::login(&state.db, &state.clock, token_config(&state), attempt).await;
         if let Err(DomainError::RateLimited { .. }) = &login {

@@ -2,6 +2,11 @@
 //! schema in the spec), but a body that does not fit the schema is answered with 422
 //! `validation_failed` naming the field at fault, in German or English. poem-openapi's own
 //! parse errors say what was expected but not where, which leaves an app developer guessing.
+//!
+//! The body is checked against the schema before it is parsed, strictly: poem-openapi would
+//! take `-1` or `true` for a string field and store `"-1"`. The check lists at most
+//! [`MAX_LISTED_FIELD_ERRORS`] faults and counts the rest, so a small hostile body cannot make
+//! the server build a huge answer.
 
 use poem::{FromRequest, Request, RequestBody, Result};
 use poem_openapi::{
@@ -11,7 +16,7 @@ use poem_openapi::{
 };
 use serde_json::Value;
 
-use crate::error::{ApiError, ErrorCode, FieldError, Text};
+use crate::error::{ApiError, ErrorCode, FieldError, MAX_LISTED_FIELD_ERRORS, Text};
 
 /// A JSON request body whose schema mismatches are reported per field.
 #[derive(Debug, Clone)]
@@ -74,31 +79,70 @@ impl<T: Type + ParseFromJSON> ParsePayload for JsonBody<T> {
             )
             .into());
         }
-        match T::parse_from_json(Some(value.clone())) {
-            Ok(parsed) => Ok(Self(parsed)),
-            Err(err) => {
-                let mut registry = Registry::new();
-                T::register(&mut registry);
-                let mut errors = Vec::new();
-                check(&registry, &T::schema_ref(), &value, "", &mut errors);
-                if errors.is_empty() {
-                    // Not located (should not happen): still a clear answer, with the reason.
-                    let reason = err.into_message();
-                    Err(ApiError::new(
-                        ErrorCode::BadRequest,
-                        Text::new(
-                            format!(
-                                "Der Inhalt der Anfrage passt nicht zu dieser Operation: {reason}"
-                            ),
-                            format!("The request body does not fit this operation: {reason}"),
-                        ),
-                    )
-                    .into())
-                } else {
-                    Err(ApiError::validation(errors).into())
+        let mut value = value;
+        clean_texts(&mut value);
+        let mut registry = Registry::new();
+        T::register(&mut registry);
+        let mut findings = Findings::default();
+        check(&registry, &T::schema_ref(), &value, "", &mut findings);
+        if !findings.listed.is_empty() {
+            return Err(
+                ApiError::validation_with_count(findings.listed, findings.not_listed).into(),
+            );
+        }
+        T::parse_from_json(Some(value)).map(Self).map_err(|err| {
+            // Not located (should not happen): still a clear answer, with the reason.
+            let reason = err.into_message();
+            ApiError::new(
+                ErrorCode::BadRequest,
+                Text::new(
+                    format!("Der Inhalt der Anfrage passt nicht zu dieser Operation: {reason}"),
+                    format!("The request body does not fit this operation: {reason}"),
+                ),
+            )
+            .into()
+        })
+    }
+}
+
+/// The faults found so far: the first few with their texts, the rest only counted.
+#[derive(Default)]
+struct Findings {
+    listed: Vec<FieldError>,
+    not_listed: u32,
+}
+
+impl Findings {
+    fn push(&mut self, field: &str, message: impl FnOnce() -> Text) {
+        if self.listed.len() < MAX_LISTED_FIELD_ERRORS {
+            self.listed.push(FieldError::new(field, message()));
+        } else {
+            self.not_listed = self.not_listed.saturating_add(1);
+        }
+    }
+}
+
+/// Every text of the body through [`domain::text::clean`] (NFC, no control or bidi characters,
+/// empty when nothing visible is left), before any rule sees it; a text that is empty after
+/// cleaning then fails its field's rule like an empty one. Passwords are left exactly as
+/// typed: they are hashed, never shown, and changing them would lock their owner out.
+fn clean_texts(value: &mut Value) {
+    match value {
+        Value::String(text) => {
+            let cleaned = domain::text::clean(text);
+            if cleaned != *text {
+                *text = cleaned;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(clean_texts),
+        Value::Object(map) => {
+            for (key, item) in map.iter_mut() {
+                if !key.contains("password") {
+                    clean_texts(item);
                 }
             }
         }
+        _ => {}
     }
 }
 
@@ -144,7 +188,7 @@ fn check(
     schema: &MetaSchemaRef,
     value: &Value,
     path: &str,
-    errors: &mut Vec<FieldError>,
+    errors: &mut Findings,
 ) {
     let Some(schema) = resolve(registry, schema) else {
         return;
@@ -159,48 +203,111 @@ fn check(
     let field = if path.is_empty() { "body" } else { path };
     if value.is_null() {
         if !schema.nullable {
-            errors.push(FieldError::new(field, expected(schema)));
+            errors.push(field, || expected(schema));
         }
         return;
     }
     match schema.ty {
         "object" => {
             let Some(object) = value.as_object() else {
-                errors.push(FieldError::new(field, expected(schema)));
+                errors.push(field, || expected(schema));
                 return;
             };
             for (name, property) in &schema.properties {
                 let child = join(path, name);
                 match object.get(*name) {
-                    None | Some(Value::Null) if schema.required.contains(name) => {
-                        errors.push(FieldError::new(
-                            child,
-                            Text::new("Diese Angabe fehlt.", "This field is required."),
-                        ))
-                    }
+                    None | Some(Value::Null) if schema.required.contains(name) => errors
+                        .push(&child, || {
+                            Text::new("Diese Angabe fehlt.", "This field is required.")
+                        }),
                     None | Some(Value::Null) => {}
                     Some(v) => check(registry, property, v, &child, errors),
                 }
             }
         }
         "array" => match (value.as_array(), &schema.items) {
+            // Too many elements: one fault for the list, its elements are not looked at.
+            (Some(items), _) if schema.max_items.is_some_and(|max| items.len() > max) => {
+                let max = schema.max_items.unwrap_or_default();
+                errors.push(field, || {
+                    Text::new(
+                        format!("Höchstens {max} Einträge sind erlaubt."),
+                        format!("At most {max} entries are allowed."),
+                    )
+                });
+            }
+            (Some(items), _) if schema.min_items.is_some_and(|min| items.len() < min) => {
+                let min = schema.min_items.unwrap_or_default();
+                errors.push(field, || {
+                    Text::new(
+                        format!("Mindestens {min} Einträge sind nötig."),
+                        format!("At least {min} entries are needed."),
+                    )
+                });
+            }
             (Some(items), Some(item_schema)) => {
                 for (index, item) in items.iter().enumerate() {
                     check(
                         registry,
                         item_schema,
                         item,
-                        &format!("{field}[{index}]"),
+                        &format!("{path}[{index}]"),
                         errors,
                     );
                 }
             }
-            (None, _) => errors.push(FieldError::new(field, expected(schema))),
+            (None, _) => errors.push(field, || expected(schema)),
             _ => {}
         },
-        _ if !fits_scalar(schema, value) => errors.push(FieldError::new(field, expected(schema))),
-        _ => {}
+        _ if !fits_scalar(schema, value) => errors.push(field, || expected(schema)),
+        _ => {
+            if let Some(fault) = outside_limits(schema, value) {
+                errors.push(field, || fault);
+            }
+        }
     }
+}
+
+/// A value of the right type that breaks a declared limit (length, range).
+fn outside_limits(schema: &MetaSchema, value: &Value) -> Option<Text> {
+    if let Some(text) = value.as_str() {
+        let length = text.chars().count();
+        if let Some(max) = schema.max_length
+            && length > max
+        {
+            return Some(Text::new(
+                format!("Höchstens {max} Zeichen sind erlaubt."),
+                format!("At most {max} characters are allowed."),
+            ));
+        }
+        if let Some(min) = schema.min_length
+            && length < min
+        {
+            return Some(Text::new(
+                format!("Mindestens {min} Zeichen sind nötig."),
+                format!("At least {min} characters are needed."),
+            ));
+        }
+    }
+    if let Some(number) = value.as_f64() {
+        if let Some(max) = schema.maximum
+            && number > max
+        {
+            return Some(Text::new(
+                format!("Höchstens {max} ist erlaubt."),
+                format!("At most {max} is allowed."),
+            ));
+        }
+        if let Some(min) = schema.minimum
+            && number < min
+        {
+            return Some(Text::new(
+                format!("Mindestens {min} ist nötig."),
+                format!("At least {min} is needed."),
+            ));
+        }
+    }
+    None
 }
 
 fn fits_scalar(schema: &MetaSchema, value: &Value) -> bool {

@@ -97,11 +97,17 @@ pub async fn observe<E: Endpoint>(inner: E, mut req: Request) -> Result<Response
     Ok(response)
 }
 
-/// Path templates of the spec by their shape, e.g. `/api/v1/districts/{}` →
-/// (`/api/v1/districts/{id}`, [`id`]).
-static SPEC_TEMPLATES: std::sync::OnceLock<
-    std::collections::HashMap<String, (String, Vec<String>)>,
-> = std::sync::OnceLock::new();
+/// A path of the spec: its template, its parameter names, its methods (`GET`, `POST`, …).
+#[derive(Clone, Debug)]
+struct SpecPath {
+    template: String,
+    params: Vec<String>,
+    methods: Vec<String>,
+}
+
+/// Paths of the spec by their shape, e.g. `/api/v1/districts/{}` → `/api/v1/districts/{id}`.
+static SPEC_TEMPLATES: std::sync::OnceLock<std::collections::HashMap<String, SpecPath>> =
+    std::sync::OnceLock::new();
 
 fn shape_of(path: &str, is_param: impl Fn(&str) -> bool) -> String {
     path.split('/')
@@ -112,31 +118,77 @@ fn shape_of(path: &str, is_param: impl Fn(&str) -> bool) -> String {
 
 /// The spec's template and parameter names for a route pattern as poem matched it
 /// (`/api/v1/districts/:param0`); the pattern itself when the spec does not know it.
-fn spec_template(pattern: &str) -> (String, Vec<String>) {
-    let templates = SPEC_TEMPLATES.get_or_init(|| {
+fn spec_paths() -> &'static std::collections::HashMap<String, SpecPath> {
+    SPEC_TEMPLATES.get_or_init(|| {
         let spec: serde_json::Value =
             serde_json::from_str(&crate::api_service().spec()).unwrap_or_default();
         spec["paths"]
             .as_object()
             .into_iter()
             .flatten()
-            .map(|(template, _)| {
-                let names = template
+            .map(|(template, operations)| {
+                let params = template
                     .split('/')
                     .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
                     .map(str::to_owned)
                     .collect();
+                let methods = operations
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(method, _)| method.to_ascii_uppercase())
+                    .collect();
                 (
                     shape_of(template, |s| s.starts_with('{')),
-                    (template.clone(), names),
+                    SpecPath {
+                        template: template.clone(),
+                        params,
+                        methods,
+                    },
                 )
             })
             .collect()
-    });
-    templates
+    })
+}
+
+fn spec_template(pattern: &str) -> (String, Vec<String>) {
+    spec_paths()
         .get(&shape_of(pattern, |s| s.starts_with(':')))
-        .cloned()
+        .map(|path| (path.template.clone(), path.params.clone()))
         .unwrap_or_else(|| (pattern.to_owned(), Vec::new()))
+}
+
+/// The methods the spec offers at a request path, for the `Allow` header of a 405 (RFC 9110
+/// section 15.5.6 requires it).
+fn allowed_methods(path: &str) -> Option<String> {
+    let segments: Vec<&str> = path.split('/').collect();
+    spec_paths().iter().find_map(|(shape, spec)| {
+        let shape: Vec<&str> = shape.split('/').collect();
+        let fits = shape.len() == segments.len()
+            && shape
+                .iter()
+                .zip(&segments)
+                .all(|(want, got)| *want == "{}" || want == got);
+        fits.then(|| spec.methods.join(", "))
+    })
+}
+
+/// `Vary: Accept-Encoding` on every answer: the body may come gzip-compressed or not
+/// depending on that header, and a shared cache must not hand the compressed form to a client
+/// that did not ask for it.
+pub async fn vary_on_encoding<E: Endpoint>(inner: E, req: Request) -> Result<Response> {
+    let mut response = inner.call(req).await?.into_response();
+    let headers = response.headers_mut();
+    let varies = headers
+        .get_all(header::VARY)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|name| name.trim().eq_ignore_ascii_case("accept-encoding") || name.trim() == "*");
+    if !varies {
+        headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
+    Ok(response)
 }
 
 /// Turns every error answer into problem+json in the negotiated language.
@@ -147,7 +199,8 @@ pub async fn problems<E: Endpoint>(inner: E, req: Request) -> Result<Response> {
             .and_then(|v| v.to_str().ok()),
     );
     let request_id = req.data::<RequestId>().map(|id| id.0.clone());
-    let response = match inner.call(req).await {
+    let path = req.uri().path().to_owned();
+    let mut response = match inner.call(req).await {
         Ok(output) => output.into_response(),
         Err(err) if err.data::<PendingProblem>().is_some() => err.into_response(),
         Err(err) => {
@@ -159,6 +212,13 @@ pub async fn problems<E: Endpoint>(inner: E, req: Request) -> Result<Response> {
             response
         }
     };
+    if response.status() == poem::http::StatusCode::METHOD_NOT_ALLOWED
+        && !response.headers().contains_key(header::ALLOW)
+        && let Some(allow) = allowed_methods(&path)
+        && let Ok(value) = HeaderValue::from_str(&allow)
+    {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
     Ok(finish(response, lang, request_id.as_deref()))
 }
 

@@ -15,7 +15,7 @@ use super::{
 use crate::{auth::Caller, error::ApiResult, state::AppState};
 use domain::{
     accounts::{self, ProfilePatch},
-    push_prefs, users,
+    push_prefs, rides, shops, users,
 };
 
 /// Changes to the own profile; absent fields stay as they are.
@@ -97,6 +97,22 @@ pub struct AccountExport {
     pub notification_preferences: super::push::NotificationPreferences,
     /// The whole inbox, newest first.
     pub notifications: Vec<super::push::Notification>,
+    /// Every ride as rider, booked by the caller, or driven by them, in full with its history,
+    /// oldest first.
+    pub rides: Vec<super::rides::Ride>,
+    /// The shops the caller follows.
+    pub followed_shops: Vec<FollowedShop>,
+}
+
+/// A shop the person follows.
+#[derive(Object, Clone, Debug)]
+pub struct FollowedShop {
+    /// The shop.
+    pub shop_id: Uuid,
+    /// Its name.
+    pub name: String,
+    /// Since when it is followed.
+    pub since: Timestamp,
 }
 
 pub struct MeApi;
@@ -171,7 +187,7 @@ impl MeApi {
             &actor,
             &body.0.current_password,
             &body.0.new_password,
-            state.settings.login_max_failures,
+            state.settings.login_limits(),
         )
         .await?;
         Ok(NoContent::Done)
@@ -235,18 +251,58 @@ impl MeApi {
             push_subscriptions: push_subscriptions.into_iter().map(Into::into).collect(),
             notification_preferences: notification_preferences.into(),
             notifications,
+            rides: rides::of_person(&state.db, actor.user_id)
+                .await?
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+            followed_shops: shops::followed_by(&state.db, actor.user_id)
+                .await?
+                .into_iter()
+                .map(|(shop, since)| FollowedShop {
+                    shop_id: shop.id,
+                    name: shop.name,
+                    since: since.into(),
+                })
+                .collect(),
         }))
     }
 
     /// Delete my account
     ///
     /// Needs the password (422 naming `password` when it is wrong). Erases the account and its
-    /// personal data at once; content others rely on stays without the person's name.
+    /// personal data at once (`docs/privacy.md`): open rides are cancelled, rides the person
+    /// drives go back to the district; content others rely on stays without the person.
+    /// Refused with 409 for the installation's only administrator.
+    ///
+    /// A `POST`, because it carries the password: many HTTP stacks drop the body of a
+    /// `DELETE`, and OpenAPI says consumers shall ignore it.
+    #[oai(
+        transform = "no_store",
+        path = "/me/delete",
+        method = "post",
+        operation_id = "deleteMyAccount"
+    )]
+    async fn delete_account(
+        &self,
+        state: Data<&AppState>,
+        actor: Caller,
+        body: JsonBody<DeleteMe>,
+    ) -> ApiResult<NoContent> {
+        erase(&state, &actor, &body.0.password).await
+    }
+
+    /// Delete my account (old form)
+    ///
+    /// Deprecated: use `POST /api/v1/me/delete`, which does the same. This form sends the
+    /// password in the body of a `DELETE`, which many HTTP stacks drop; it keeps working for
+    /// this release.
     #[oai(
         transform = "no_store",
         path = "/me",
         method = "delete",
-        operation_id = "deleteMe"
+        operation_id = "deleteMe",
+        deprecated
     )]
     async fn delete(
         &self,
@@ -254,14 +310,24 @@ impl MeApi {
         actor: Caller,
         body: JsonBody<DeleteMe>,
     ) -> ApiResult<NoContent> {
-        accounts::delete_account(
-            &state.db,
-            &state.clock,
-            &actor,
-            &body.0.password,
-            state.settings.login_max_failures,
-        )
-        .await?;
-        Ok(NoContent::Done)
+        erase(&state, &actor, &body.0.password).await
     }
+}
+
+/// Erases the caller's account (both forms of the operation).
+async fn erase(
+    state: &AppState,
+    actor: &domain::auth::Actor,
+    password: &str,
+) -> ApiResult<NoContent> {
+    accounts::delete_account(
+        &state.db,
+        &state.clock,
+        actor,
+        password,
+        state.settings.login_limits(),
+        state.ride_settings(),
+    )
+    .await?;
+    Ok(NoContent::Done)
 }

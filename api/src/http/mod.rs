@@ -17,6 +17,7 @@ pub mod pagination;
 pub mod push;
 pub mod rides;
 pub mod shops;
+pub mod spec;
 pub mod types;
 pub mod users;
 

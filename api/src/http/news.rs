@@ -211,6 +211,7 @@ pub struct CreateNews {
     pub category: NewsCategory,
     /// The districts it is for. A district leader may name only districts they lead; an empty
     /// list (the whole municipality) is for administrators.
+    #[oai(validator(max_items = 100))]
     pub district_ids: Vec<Uuid>,
     /// Publish at this time (at most a year ahead); until then it is invisible, and its push
     /// goes out then. Null or a past time: at once.
@@ -266,6 +267,7 @@ pub struct UpdateNews {
     pub category: Option<NewsCategory>,
     /// New districts (the caller must be allowed to publish to all of them).
     #[oai(nullable)]
+    #[oai(validator(max_items = 100))]
     pub district_ids: Option<Vec<Uuid>>,
     /// New publication time; only before publication. `null`: at once.
     pub publish_at: MaybeUndefined<Timestamp>,
@@ -516,6 +518,7 @@ impl NewsApi {
             &actor,
             input,
             claim.as_ref(),
+            state.settings.quotas().news_per_author_per_hour,
         )
         .await?;
         let (item, etag) = tagged(view);

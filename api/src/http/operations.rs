@@ -1,7 +1,10 @@
-//! Operations: liveness, readiness and Prometheus metrics, for load balancers and monitoring.
+//! Operations: liveness and readiness (in the API, for load balancers) and Prometheus metrics
+//! (on their own listener, `DORFAPP_METRICS_BIND`, never on the public port: they tell an
+//! outsider how busy which route is).
 
 use poem::web::Data;
-use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json, payload::PlainText};
+use poem::{Endpoint, EndpointExt, Response, Route, handler, http::StatusCode};
+use poem_openapi::{Object, OpenApi, payload::Json};
 
 use super::ApiTags;
 use poem_openapi::types::Example;
@@ -30,13 +33,6 @@ impl poem_openapi::types::Example for Health {
             version: env!("CARGO_PKG_VERSION").into(),
         }
     }
-}
-
-#[derive(ApiResponse)]
-pub enum MetricsResponse {
-    /// Prometheus text exposition format (version 0.0.4).
-    #[oai(status = 200)]
-    Ok(PlainText<String>),
 }
 
 pub struct OperationsApi;
@@ -70,20 +66,29 @@ impl OperationsApi {
             .with_retry_after(5))
         }
     }
+}
 
-    /// Metrics
-    ///
-    /// Prometheus metrics: `http_requests_total` and `http_request_duration_seconds` by
-    /// method and route template (and status), `db_pool_connections` by state,
-    /// `db_pool_max_connections`, and `jobs_executed_total` by kind and outcome.
-    #[oai(path = "/metrics", method = "get", operation_id = "metrics")]
-    async fn metrics(&self, state: Data<&AppState>) -> MetricsResponse {
-        if let Some(stats) = db::pool_stats(&state.db) {
-            metrics::gauge!("db_pool_connections", "state" => "idle").set(f64::from(stats.idle));
-            metrics::gauge!("db_pool_connections", "state" => "in_use")
-                .set(f64::from(stats.size.saturating_sub(stats.idle)));
-            metrics::gauge!("db_pool_max_connections").set(f64::from(stats.max));
-        }
-        MetricsResponse::Ok(PlainText(telemetry::render_metrics()))
+/// Prometheus metrics: `http_requests_total` and `http_request_duration_seconds` by method and
+/// route template (and status), `db_pool_connections` by state, `db_pool_max_connections`,
+/// `jobs_executed_total` by kind and outcome, and the push counters.
+#[handler]
+async fn prometheus(state: poem::web::Data<&AppState>) -> Response {
+    if let Some(stats) = db::pool_stats(&state.db) {
+        metrics::gauge!("db_pool_connections", "state" => "idle").set(f64::from(stats.idle));
+        metrics::gauge!("db_pool_connections", "state" => "in_use")
+            .set(f64::from(stats.size.saturating_sub(stats.idle)));
+        metrics::gauge!("db_pool_max_connections").set(f64::from(stats.max));
     }
+    Response::builder()
+        .status(StatusCode::OK)
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .header("Cache-Control", "no-store")
+        .body(telemetry::render_metrics())
+}
+
+/// What the metrics listener serves: `GET /metrics`, nothing else.
+pub fn metrics_app(state: AppState) -> impl Endpoint + 'static {
+    Route::new()
+        .at("/metrics", poem::get(prometheus))
+        .data(state)
 }

@@ -3,7 +3,7 @@
 //! while new items arrive. Lists ordered by a time carry the time too ([`encode_at`]).
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult, ErrorCode, FieldError, Text};
@@ -78,7 +78,11 @@ pub fn decode_at(cursor: Option<&str>) -> ApiResult<Option<(DateTime<Utc>, Uuid)
         .ok_or_else(invalid_cursor)?;
     let (time, id) = bytes.split_at(8);
     let micros = i64::from_be_bytes(time.try_into().map_err(|_| invalid_cursor())?);
-    let at = DateTime::from_timestamp_micros(micros).ok_or_else(invalid_cursor)?;
+    // Only times both databases can compare with (PostgreSQL ends at 294276 AD and answers a
+    // later one with an error, not an empty page): a crafted cursor is a 400, never a 500.
+    let at = DateTime::from_timestamp_micros(micros)
+        .filter(|at| (1..=9999).contains(&at.year()))
+        .ok_or_else(invalid_cursor)?;
     let id = Uuid::from_slice(id).map_err(|_| invalid_cursor())?;
     Ok(Some((at, id)))
 }

@@ -16,8 +16,9 @@ use super::{
     types::{NoContent, Timestamp},
 };
 use crate::{auth::Caller, error::ApiResult, state::AppState};
+use domain::notices::Target;
 use domain::push_prefs::{self, InboxItem, NewSubscription, Preferences};
-use entity::vocab::NewsCategory;
+use entity::vocab::{NewsCategory, NoticeKind, TargetType};
 
 /// The key devices subscribe with.
 #[derive(Object, Clone, Debug)]
@@ -58,6 +59,11 @@ pub struct NewPushSubscription {
     /// How the device calls itself (shown in the device list), at most 200 characters.
     #[oai(nullable)]
     pub user_agent: Option<String>,
+    /// As `PushSubscription.toJSON()` gives it (milliseconds since 1970, or null): accepted so
+    /// that apps can send that object unchanged, and not used — a device whose subscription
+    /// ended is removed when its push service answers 404 or 410.
+    #[oai(rename = "expirationTime", nullable)]
+    pub expiration_time: Option<f64>,
 }
 
 impl poem_openapi::types::Example for NewPushSubscription {
@@ -69,6 +75,7 @@ impl poem_openapi::types::Example for NewPushSubscription {
                 auth: "xS03Fi5ErfTNH_l9WHE9Ig".into(),
             },
             user_agent: Some("Dorf-App 2.3 (Android 14)".into()),
+            expiration_time: None,
         }
     }
 }
@@ -118,11 +125,9 @@ impl From<entity::push_subscription::Model> for PushSubscription {
 /// The caller's devices.
 #[derive(Object, Clone, Debug)]
 pub struct PushSubscriptionList {
-    /// Oldest first; at most 20 (registering more drops the least recently renewed).
+    /// Oldest first; at most 20 (registering more drops the least recently renewed), so the
+    /// list is never paged.
     pub items: Vec<PushSubscription>,
-    /// Always null: the list fits one page.
-    #[oai(nullable)]
-    pub next_cursor: Option<String>,
 }
 
 #[derive(ApiResponse)]
@@ -165,9 +170,11 @@ pub struct QuietHours {
 pub struct NotificationPreferences {
     /// Districts whose news reach the caller (at most 100). Default: the home district —
     /// then a change of home district changes this too; any other choice stays as chosen.
+    #[oai(validator(max_items = 100))]
     pub district_ids: Vec<Uuid>,
     /// News categories to be told of. Default: all. Warnings (`warning`) reach the chosen
     /// districts even when not listed.
+    #[oai(validator(max_items = 10))]
     pub news_categories: Vec<NewsCategory>,
     /// Pushes for notices of shops the caller follows (they reach the inbox either way).
     pub shop_updates: bool,
@@ -209,9 +216,9 @@ impl From<Preferences> for NotificationPreferences {
 /// What a notification opens in the app.
 #[derive(Object, Clone, Debug)]
 pub struct NotificationTarget {
-    /// `news`, `shop_notice`, `ride` or `test`.
+    /// What to open; `test` opens nothing.
     #[oai(rename = "type")]
-    pub target_type: String,
+    pub target_type: TargetType,
     /// The news item, shop notice or ride; null for `test`.
     #[oai(nullable)]
     pub id: Option<Uuid>,
@@ -220,13 +227,12 @@ pub struct NotificationTarget {
     pub shop_id: Option<Uuid>,
 }
 
-impl From<&serde_json::Value> for NotificationTarget {
-    fn from(data: &serde_json::Value) -> Self {
-        let uuid = |key: &str| data[key].as_str().and_then(|s| Uuid::parse_str(s).ok());
+impl From<Target> for NotificationTarget {
+    fn from(target: Target) -> Self {
         Self {
-            target_type: data["type"].as_str().unwrap_or_default().to_owned(),
-            id: uuid("id"),
-            shop_id: uuid("shop_id"),
+            target_type: target.target_type(),
+            id: target.id(),
+            shop_id: target.shop_id(),
         }
     }
 }
@@ -237,8 +243,8 @@ impl From<&serde_json::Value> for NotificationTarget {
 pub struct Notification {
     /// The entry's id (`notification_id` in the push payload).
     pub id: Uuid,
-    /// `news`, `shop_notice`, `ride_request` (drivers), `ride_update` or `test`.
-    pub kind: String,
+    /// What it is about.
+    pub kind: NoticeKind,
     /// Headline, German by default.
     pub title: String,
     /// Text (plain, no Markdown).
@@ -256,11 +262,11 @@ impl poem_openapi::types::Example for Notification {
     fn example() -> Self {
         Self {
             id: Uuid::nil(),
-            kind: "news".into(),
+            kind: NoticeKind::News,
             title: "Sturmwarnung für Rieder".into(),
             body: "Bitte Gartenmöbel sichern; der Sportplatz bleibt heute gesperrt.".into(),
             data: NotificationTarget {
-                target_type: "news".into(),
+                target_type: TargetType::News,
                 id: Some(Uuid::nil()),
                 shop_id: None,
             },
@@ -274,7 +280,7 @@ impl From<InboxItem> for Notification {
     fn from(item: InboxItem) -> Self {
         Self {
             id: item.id,
-            data: NotificationTarget::from(&item.data),
+            data: NotificationTarget::from(item.target),
             kind: item.kind,
             title: item.title,
             body: item.body,
@@ -336,6 +342,7 @@ impl PushApi {
             endpoint,
             keys,
             user_agent,
+            expiration_time: _,
         } = body.0;
         let (subscription, created) = push_prefs::register(
             &state.db,
@@ -375,7 +382,6 @@ impl PushApi {
         let items = push_prefs::subscriptions(&state.db, actor.user_id).await?;
         Ok(Json(PushSubscriptionList {
             items: items.into_iter().map(Into::into).collect(),
-            next_cursor: None,
         }))
     }
 
@@ -411,7 +417,13 @@ impl PushApi {
         operation_id = "sendTestPush"
     )]
     async fn test(&self, state: Data<&AppState>, actor: Caller) -> ApiResult<TestAccepted> {
-        let notice_id = push_prefs::send_test(&state.db, &state.clock, &actor).await?;
+        let notice_id = push_prefs::send_test(
+            &state.db,
+            &state.clock,
+            &actor,
+            state.settings.quotas().test_pushes_per_hour,
+        )
+        .await?;
         Ok(TestAccepted::Accepted(Json(TestQueued { notice_id })))
     }
 

@@ -1,6 +1,5 @@
 //! `/api/v1/rides`: the shuttle service for older residents without a car.
 
-use chrono::Duration;
 use poem::web::Data;
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
@@ -17,9 +16,9 @@ use crate::{
 };
 use domain::{
     idempotency::Claim,
-    rides::{self, Action, ListQuery, NewRide, RideSettings, RideView, Visibility},
+    rides::{self, Action, ListQuery, NewRide, RideView, Visibility},
 };
-use entity::vocab::{MobilityAid, RidePurpose, RideScope, RideStatus};
+use entity::vocab::{MobilityAid, RideActorRole, RidePurpose, RideScope, RideStatus};
 
 /// One step in a ride's history.
 #[derive(Object, Clone, Debug)]
@@ -28,8 +27,8 @@ pub struct RideEvent {
     pub status: RideStatus,
     /// When.
     pub at: Timestamp,
-    /// Who, by role: `rider`, `driver`, `dispatcher`, `admin` or `system` (expiry).
-    pub actor_role: String,
+    /// Who, by role (`system`: the server, when a ride expired).
+    pub actor_role: RideActorRole,
     /// The reason given (release, cancel), or null.
     #[oai(nullable)]
     pub reason: Option<String>,
@@ -186,6 +185,7 @@ pub struct CreateRide {
     pub passengers: i32,
     /// Needs the driver must know.
     #[oai(default)]
+    #[oai(validator(max_items = 10))]
     pub mobility_aids: Vec<MobilityAid>,
     /// Notes for the driver, at most 1000 characters.
     #[oai(nullable)]
@@ -281,10 +281,12 @@ pub struct RideStats {
     /// The district, or null for all districts.
     #[oai(nullable)]
     pub district_id: Option<Uuid>,
-    /// Rides (legs) picked up from this time on, or null.
+    /// Rides (legs) picked up from this time on, or null; for a district leader the start of
+    /// the day of the `from` asked for.
     #[oai(nullable)]
     pub from: Option<Timestamp>,
-    /// Rides picked up before this time, or null.
+    /// Rides picked up before this time, or null; for a district leader the start of the day
+    /// of the `to` asked for.
     #[oai(nullable)]
     pub to: Option<Timestamp>,
     /// All rides (legs) counted.
@@ -293,6 +295,9 @@ pub struct RideStats {
     pub by_status: StatusCounts,
     /// By purpose.
     pub by_purpose: PurposeCounts,
+    /// Whether counts of 1 or 2 were reported as 0 (for district leaders, who do not see the
+    /// rides; exact for dispatchers and admins).
+    pub small_counts_suppressed: bool,
 }
 
 #[derive(ApiResponse)]
@@ -302,17 +307,16 @@ pub enum RideCreated {
     Created(Json<Ride>),
 }
 
-fn settings(state: &AppState) -> RideSettings {
-    RideSettings {
-        min_lead: Duration::minutes(i64::from(state.settings.ride_min_lead_minutes)),
-        reminder_before: Duration::minutes(i64::from(state.settings.ride_reminder_minutes)),
-        time_zone: state.time_zone,
-    }
-}
-
 async fn step(state: &AppState, actor: &Actor, id: Uuid, action: Action) -> ApiResult<Json<Ride>> {
-    let view =
-        rides::transition(&state.db, &state.clock, settings(state), actor, id, action).await?;
+    let view = rides::transition(
+        &state.db,
+        &state.clock,
+        state.ride_settings(),
+        actor,
+        id,
+        action,
+    )
+    .await?;
     Ok(Json(view.into()))
 }
 
@@ -368,7 +372,7 @@ impl RidesApi {
         let view = rides::create(
             &state.db,
             &state.clock,
-            settings(&state),
+            state.ride_settings(),
             &actor,
             input,
             claim.as_ref(),
@@ -432,6 +436,12 @@ impl RidesApi {
     ///
     /// Counts by status and by purpose, no personal data. For the district's leader
     /// (`district_id` required), dispatchers and admins (without `district_id`: all districts).
+    ///
+    /// Dispatchers and admins get exact counts. For a district leader, who does not see the
+    /// rides themselves, `from` and `to` are moved back to the start of their day (the
+    /// municipality's time zone), a window with both must span at least 7 days (else 422 naming
+    /// `to`), and counts of 1 or 2 read 0 (`small_counts_suppressed: true`), so that no single
+    /// person's ride can be singled out.
     #[oai(path = "/rides/stats", method = "get", operation_id = "getRideStats")]
     async fn stats(
         &self,
@@ -450,6 +460,7 @@ impl RidesApi {
             district_id.0,
             from.0.map(|t| t.0),
             to.0.map(|t| t.0),
+            state.time_zone,
         )
         .await?;
         let mut by_status = StatusCounts::default();
@@ -477,11 +488,12 @@ impl RidesApi {
         }
         Ok(Json(RideStats {
             district_id: district_id.0,
-            from: from.0,
-            to: to.0,
+            from: stats.from.map(Timestamp),
+            to: stats.to.map(Timestamp),
             total: stats.total,
             by_status,
             by_purpose,
+            small_counts_suppressed: stats.small_counts_suppressed,
         }))
     }
 

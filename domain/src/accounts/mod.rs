@@ -32,6 +32,8 @@ pub struct TokenConfig<'a> {
     pub signing_key: &'a [u8],
     pub access_ttl_seconds: u64,
     pub refresh_ttl_seconds: u64,
+    /// The absolute end of a session, counted from its login: refreshing never goes past it.
+    pub session_max_seconds: u64,
 }
 
 /// A fresh token pair.
@@ -119,7 +121,7 @@ pub async fn start_session(
 ) -> DomainResult<IssuedTokens> {
     let now = clock.now();
     let session_id = Uuid::now_v7();
-    let expires_at = now + seconds(config.refresh_ttl_seconds);
+    let expires_at = now + seconds(config.refresh_ttl_seconds.min(config.session_max_seconds));
     session::ActiveModel {
         id: Set(session_id),
         user_id: Set(user_id),
@@ -157,19 +159,17 @@ async fn issue_pair(
     }
     .insert(conn)
     .await?;
-    let access_token = tokens::issue_access(
-        config.signing_key,
-        user_id,
-        session_id,
-        now,
-        config.access_ttl_seconds,
-    )
-    .map_err(internal)?;
+    // Near the session's absolute end both tokens end with it, and say so.
+    let refresh_expires_in = u64::try_from((refresh_expires_at - now).num_seconds()).unwrap_or(1);
+    let access_ttl = config.access_ttl_seconds.min(refresh_expires_in).max(1);
+    let access_token =
+        tokens::issue_access(config.signing_key, user_id, session_id, now, access_ttl)
+            .map_err(internal)?;
     Ok(IssuedTokens {
         access_token,
-        expires_in: config.access_ttl_seconds,
+        expires_in: access_ttl,
         refresh_token,
-        refresh_expires_in: config.refresh_ttl_seconds,
+        refresh_expires_in,
     })
 }
 
@@ -234,67 +234,64 @@ pub async fn register_in(
     insert_user(txn, clock, input, password_hash).await
 }
 
+/// Where a registration comes from, and how many an hour that place may make.
+#[derive(Clone, Debug)]
+pub struct SignUpOrigin<'a> {
+    pub user_agent: Option<String>,
+    pub client_address: &'a str,
+    /// The quota ([`crate::quotas::Quotas::registrations_per_address_per_hour`]).
+    pub per_address_per_hour: u32,
+}
+
 /// Registers a resident and starts their first session. With an idempotency claim, a retry
-/// of the same registration (same key, same fields, same password) answers with the account
-/// created the first time and a fresh session, and creates no second account.
+/// of a registration that succeeded creates nothing and answers 409 "already registered,
+/// please sign in", whatever password it carries: the first answer held a session, which is
+/// never stored, and minting a new one here would be a password check beside the throttled
+/// login (a password oracle).
 pub async fn register(
     db: &DatabaseConnection,
     clock: &SharedClock,
     config: TokenConfig<'_>,
     input: &NewAccount,
     claim: Option<&idempotency::Claim>,
-    user_agent: Option<String>,
+    from: SignUpOrigin<'_>,
 ) -> DomainResult<(Profile, IssuedTokens)> {
+    let SignUpOrigin {
+        user_agent,
+        client_address,
+        per_address_per_hour,
+    } = from;
     precheck_registration(db, input).await?;
-    // A retry of a registration that succeeded: check the password outside any lock, then
-    // start a session for the account created the first time.
+    // A retry of a registration that succeeded: known before the slow hashing.
     if let Some(claim) = claim
-        && let Some(answer) = idempotency::peek(db, clock, claim).await?
+        && idempotency::peek(db, clock, claim).await?.is_some()
     {
-        let user_id = answer
-            .resource_id
-            .ok_or_else(|| internal("stored registration without user"))?;
-        let profile = users::profile(db, user_id).await?;
-        if !passwords::verify(input.password.clone(), profile.user.password_hash.clone())
-            .await
-            .map_err(internal)?
-        {
-            return Err(DomainError::Validation(vec![field(
-                "Idempotency-Key",
-                "Dieser Schlüssel wurde schon für eine andere Anfrage verwendet.",
-                "This key was already used for a different request.",
-            )]));
-        }
-        let txn = db::begin_write(db).await?;
-        let tokens = start_session(&txn, clock, config, user_id, user_agent).await?;
-        txn.commit().await?;
-        return Ok((profile, tokens));
+        return Err(already_registered());
     }
     let hash = hash_password(&input.password).await?;
     let txn = db::begin_write(db).await?;
     if let Some(claim) = claim
-        && let Some(answer) = idempotency::claim(&txn, clock, claim).await?
+        && idempotency::claim(&txn, clock, claim).await?.is_some()
     {
-        let user_id = answer
-            .resource_id
-            .ok_or_else(|| internal("stored registration without user"))?;
-        let profile = users::profile(&txn, user_id).await?;
-        // The fingerprint leaves the password out (it must never be stored, not even hashed
-        // fast); so check it here, the slow way.
-        if !passwords::verify(input.password.clone(), profile.user.password_hash.clone())
-            .await
-            .map_err(internal)?
-        {
-            return Err(DomainError::Validation(vec![field(
-                "Idempotency-Key",
-                "Dieser Schlüssel wurde schon für eine andere Anfrage verwendet.",
-                "This key was already used for a different request.",
-            )]));
-        }
-        let tokens = start_session(&txn, clock, config, user_id, user_agent).await?;
-        txn.commit().await?;
-        return Ok((profile, tokens));
+        return Err(already_registered());
     }
+    // Many people may sign up from one place (a village hall, a care home), but not a script.
+    crate::quotas::lock(&txn, &format!("registration:{client_address}")).await?;
+    crate::quotas::use_one(
+        &txn,
+        crate::quotas::REGISTRATION,
+        client_address,
+        per_address_per_hour,
+        crate::quotas::HOUR,
+        clock.now(),
+        || {
+            Text::new(
+                "Von diesem Anschluss wurden in der letzten Stunde schon sehr viele Konten angelegt. Bitte versuchen Sie es später noch einmal.",
+                "Very many accounts were created from this connection in the last hour. Please try again later.",
+            )
+        },
+    )
+    .await?;
     let user = insert_user(&txn, clock, input, hash).await?;
     let tokens = start_session(&txn, clock, config, user.id, user_agent).await?;
     let profile = users::profile(&txn, user.id).await?;
@@ -308,6 +305,13 @@ pub async fn register(
     }
     txn.commit().await?;
     Ok((profile, tokens))
+}
+
+fn already_registered() -> DomainError {
+    DomainError::Conflict(Text::new(
+        "Ihr Konto wurde mit dieser Anfrage bereits angelegt. Bitte melden Sie sich mit Ihrer E-Mail-Adresse und Ihrem Passwort an.",
+        "Your account was already created by this request. Please sign in with your email address and password.",
+    ))
 }
 
 /// What identifies a registration for `Idempotency-Key` (never the password).
@@ -348,6 +352,17 @@ async fn failures_since(
     Ok((count, oldest))
 }
 
+/// How many failed logins within the throttle window are tolerated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoginLimits {
+    /// For one account: low, since guessing one person's password is the attack.
+    pub per_account: u32,
+    /// For one client address: much higher (OWASP), since a care home's Wi-Fi, a village hall
+    /// or a mobile carrier's NAT puts many honest people behind one address; it only stops
+    /// one machine from trying passwords across many accounts.
+    pub per_address: u32,
+}
+
 /// 429 when the account or the address has used up its failures in the window — even for the
 /// right password, so that guessing cannot go on until it hits. Shared by all instances
 /// because it lives in the database.
@@ -356,15 +371,23 @@ async fn check_throttle(
     now: DateTime<Utc>,
     email: &str,
     client: &str,
-    max_failures: u32,
+    limits: LoginLimits,
 ) -> DomainResult<()> {
     let since = now - THROTTLE_WINDOW;
-    for (column, value) in [
-        (login_attempt::Column::EmailNormalized, email),
-        (login_attempt::Column::ClientAddress, client),
+    for (column, value, limit) in [
+        (
+            login_attempt::Column::EmailNormalized,
+            email,
+            limits.per_account,
+        ),
+        (
+            login_attempt::Column::ClientAddress,
+            client,
+            limits.per_address,
+        ),
     ] {
         let (count, oldest) = failures_since(conn, column, value, since).await?;
-        if count >= u64::from(max_failures.max(1)) {
+        if count >= u64::from(limit.max(1)) {
             let free_at = oldest.unwrap_or(now) + THROTTLE_WINDOW;
             let wait = (free_at - now).num_seconds().max(1);
             return Err(DomainError::RateLimited {
@@ -382,7 +405,7 @@ pub struct LoginAttempt<'a> {
     pub password: &'a str,
     pub client_address: &'a str,
     pub user_agent: Option<String>,
-    pub max_failures: u32,
+    pub limits: LoginLimits,
 }
 
 /// Logs in. Unknown email and wrong password give the same answer in about the same time.
@@ -397,10 +420,10 @@ pub async fn login(
     // A throttled account or address is refused by a read, without waiting for the write lock
     // (SQLite has one for the whole database): a flood of refused guesses must not queue up
     // behind each other and everything else that writes. The reservation checks again.
-    check_throttle(db, clock.now(), &email, &client, attempt.max_failures).await?;
+    check_throttle(db, clock.now(), &email, &client, attempt.limits).await?;
     // Reserve the attempt before the slow verification, as a failure: concurrent attempts
     // count each other, so a burst of parallel guesses cannot slip past the limit.
-    let attempt_id = reserve_attempt(db, clock, &email, &client, attempt.max_failures).await?;
+    let attempt_id = reserve_attempt(db, clock, &email, &client, attempt.limits).await?;
     let user = app_user::Entity::find()
         .filter(app_user::Column::EmailNormalized.eq(&email))
         .one(db)
@@ -455,7 +478,7 @@ async fn reserve_attempt(
     clock: &SharedClock,
     email: &str,
     client: &str,
-    max_failures: u32,
+    limits: LoginLimits,
 ) -> DomainResult<Uuid> {
     let txn = db::begin_write(db).await?;
     if txn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
@@ -467,7 +490,7 @@ async fn reserve_attempt(
         .await?;
     }
     let now = clock.now();
-    check_throttle(&txn, now, email, client, max_failures).await?;
+    check_throttle(&txn, now, email, client, limits).await?;
     let id = Uuid::now_v7();
     login_attempt::ActiveModel {
         id: Set(id),
@@ -490,11 +513,10 @@ async fn verify_own_password(
     user: &app_user::Model,
     password: &str,
     field_name: &'static str,
-    max_failures: u32,
+    limits: LoginLimits,
 ) -> DomainResult<()> {
     let client = format!("self:{}", user.id.simple());
-    let attempt_id =
-        reserve_attempt(db, clock, &user.email_normalized, &client, max_failures).await?;
+    let attempt_id = reserve_attempt(db, clock, &user.email_normalized, &client, limits).await?;
     if passwords::verify(password.to_owned(), user.password_hash.clone())
         .await
         .map_err(internal)?
@@ -549,7 +571,14 @@ pub async fn refresh(
         tracing::warn!(session_id = %session.id, user_id = %session.user_id, "refresh token reused; session revoked");
         return Err(session_ended());
     }
-    let expires_at = now + seconds(config.refresh_ttl_seconds);
+    let expires_at = Ord::min(
+        now + seconds(config.refresh_ttl_seconds),
+        session.created_at + seconds(config.session_max_seconds),
+    );
+    if expires_at <= now {
+        // Past its absolute lifetime: the person signs in again.
+        return Err(session_ended());
+    }
     let mut active: session::ActiveModel = session.clone().into();
     active.last_used_at = Set(now);
     active.expires_at = Set(expires_at);
@@ -605,13 +634,13 @@ pub async fn change_password(
     actor: &Actor,
     current: &str,
     new: &str,
-    max_failures: u32,
+    limits: LoginLimits,
 ) -> DomainResult<()> {
     let mut v = Validator::new();
     check_password(&mut v, "new_password", new);
     v.finish()?;
     let user = load_user(db, actor.user_id).await?;
-    verify_own_password(db, clock, &user, current, "current_password", max_failures).await?;
+    verify_own_password(db, clock, &user, current, "current_password", limits).await?;
     let hash = hash_password(new).await?;
     let txn = db::begin_write(db).await?;
     let now = clock.now();
@@ -710,11 +739,28 @@ pub async fn delete_account(
     clock: &SharedClock,
     actor: &Actor,
     password: &str,
-    max_failures: u32,
+    limits: LoginLimits,
+    rides: crate::rides::RideSettings,
 ) -> DomainResult<()> {
     let user = load_user(db, actor.user_id).await?;
-    verify_own_password(db, clock, &user, password, "password", max_failures).await?;
+    verify_own_password(db, clock, &user, password, "password", limits).await?;
+    let only_admin = || {
+        DomainError::Conflict(Text::new(
+            "Sie sind die einzige Administration. Bitte ernennen Sie zuerst eine weitere Person zur Administration, bevor Sie Ihr Konto löschen.",
+            "You are the only administrator. Please make someone else an administrator before deleting your account.",
+        ))
+    };
+    // Asked first (a plain read), so that a refused erasure leaves the rides alone; decided
+    // below, inside the exclusive section.
+    if actor.is_admin() && users::other_admins(db, user.id).await? == 0 {
+        return Err(only_admin());
+    }
+    crate::rides::forget_person(db, clock, rides, actor).await?;
     let txn = db::begin_write(db).await?;
+    db::enter(&txn, db::Section::Administrators).await?;
+    if actor.is_admin() && users::other_admins(&txn, user.id).await? == 0 {
+        return Err(only_admin());
+    }
     login_attempt::Entity::delete_many()
         .filter(login_attempt::Column::EmailNormalized.eq(&user.email_normalized))
         .exec(&txn)

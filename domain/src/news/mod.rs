@@ -42,7 +42,7 @@ use crate::{
     clock::SharedClock,
     db, idempotency,
     jobs::{self, ClaimedJob, JobContext, JobError, JobOutcome, NewJob},
-    notices::{self, Audience, Notice, Urgency},
+    notices::{self, Audience, Notice, NoticeKind, Target, TargetType, Urgency},
     text::{FieldError, Text},
 };
 
@@ -408,10 +408,10 @@ async fn go_live(
             conn,
             clock,
             Notice {
-                kind: "news",
+                kind: NoticeKind::News,
                 title: view.item.title.clone(),
                 body: plain_excerpt(&view.item.body),
-                data: serde_json::json!({"type": "news", "id": view.item.id}),
+                target: Target::News { id: view.item.id },
                 audience: Audience::Districts {
                     districts: view.district_ids.clone(),
                     category,
@@ -468,6 +468,7 @@ pub async fn create(
     actor: &Actor,
     input: NewNews,
     claim: Option<&idempotency::Claim>,
+    per_hour: u32,
 ) -> DomainResult<NewsView> {
     if !is_publisher(actor) {
         return Err(DomainError::Forbidden);
@@ -499,6 +500,24 @@ pub async fn create(
     if !may_publish_to(actor, &districts) {
         return Err(DomainError::Forbidden);
     }
+    // A ceiling per author and hour ([`crate::quotas`]): far above a mayor's real need, low
+    // enough that a hijacked account cannot bury a feed or flood every phone.
+    crate::quotas::lock(&txn, &format!("news:{}", actor.user_id)).await?;
+    let recent: Vec<DateTime<Utc>> = news_item::Entity::find()
+        .select_only()
+        .column(news_item::Column::CreatedAt)
+        .filter(news_item::Column::AuthorId.eq(actor.user_id))
+        .filter(news_item::Column::CreatedAt.gt(now - crate::quotas::HOUR))
+        .order_by_asc(news_item::Column::CreatedAt)
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    crate::quotas::check_hourly(&recent, per_hour, now, || {
+        Text::new(
+            format!("Höchstens {per_hour} neue Nachrichten pro Stunde."),
+            format!("At most {per_hour} new news items an hour."),
+        )
+    })?;
     let scheduled_for = draft.publish_at.filter(|at| *at > now);
     let status = match (input.draft, scheduled_for) {
         (true, _) => NewsStatus::Draft,
@@ -591,7 +610,7 @@ pub async fn delivery(
             not_found()
         });
     }
-    Ok(notices::delivery_counts(conn, "news", id).await?)
+    Ok(notices::delivery_counts(conn, TargetType::News, id).await?)
 }
 
 /// Changes an item. `if_match` tells whether the version the client last read is still the
@@ -721,7 +740,7 @@ pub async fn delete(
     }
     jobs::cancel(&txn, &publish_job_key(id)).await?;
     // Nobody is to be told of, or sent to, an item that is gone.
-    notices::withdraw(&txn, "news", id).await?;
+    notices::withdraw(&txn, TargetType::News, id).await?;
     // Its feed rows go with it (foreign key, on delete cascade).
     news_item::Entity::delete_by_id(id).exec(&txn).await?;
     txn.commit().await?;

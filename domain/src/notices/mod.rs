@@ -10,20 +10,15 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
     QueryFilter, QueryOrder,
 };
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use entity::vocab::NewsCategory;
+pub use entity::vocab::{
+    AudienceKind, DeliveryStatus, NoticeKind, NoticeStatus, TargetType, Urgency,
+};
 
 use crate::clock::SharedClock;
-
-/// What became of one push to one device (`push_delivery.status`).
-pub mod delivery_status {
-    pub const PENDING: &str = "pending";
-    pub const SENT: &str = "sent";
-    pub const FAILED: &str = "failed";
-    pub const GONE: &str = "gone";
-    pub const SUPERSEDED: &str = "superseded";
-}
 
 /// Who is to be told: a rule, expanded later, never a list of people.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,72 +39,117 @@ pub enum Audience {
 }
 
 /// How an audience is stored: kind, the one id it names, the district list, the category.
-type AudienceColumns = (&'static str, Option<Uuid>, Option<String>, Option<String>);
+type AudienceColumns = (
+    AudienceKind,
+    Option<Uuid>,
+    Option<String>,
+    Option<NewsCategory>,
+);
 
 impl Audience {
+    /// The columns of `notice` that hold the rule; [`Audience::stored`] reads them back.
     fn columns(&self) -> AudienceColumns {
         match self {
             Audience::Districts {
                 districts,
                 category,
             } => (
-                "districts",
+                AudienceKind::Districts,
                 None,
                 Some(serde_json::json!(districts).to_string()),
-                Some(category.as_str().to_owned()),
+                Some(*category),
             ),
-            Audience::ShopFollowers(shop) => ("shop_followers", Some(*shop), None, None),
+            Audience::ShopFollowers(shop) => (AudienceKind::ShopFollowers, Some(*shop), None, None),
             Audience::DistrictDrivers(district) => {
-                ("district_drivers", Some(*district), None, None)
+                (AudienceKind::DistrictDrivers, Some(*district), None, None)
             }
-            Audience::User(user) => ("user", Some(*user), None, None),
+            Audience::User(user) => (AudienceKind::User, Some(*user), None, None),
         }
+    }
+
+    /// The rule a stored notice names. A row that does not make a whole rule is an error,
+    /// never "nobody" or "everybody".
+    pub fn stored(notice: &notice::Model) -> Result<Self, DbErr> {
+        let broken = |what: &str| {
+            DbErr::Type(format!(
+                "notice {}: {what} missing or unreadable",
+                notice.id
+            ))
+        };
+        let reference = || notice.audience_ref.ok_or_else(|| broken("audience_ref"));
+        Ok(match notice.audience_kind {
+            AudienceKind::Districts => Audience::Districts {
+                districts: notice
+                    .audience_districts
+                    .as_deref()
+                    .and_then(|json| serde_json::from_str(json).ok())
+                    .ok_or_else(|| broken("audience_districts"))?,
+                category: notice
+                    .audience_category
+                    .as_deref()
+                    .and_then(|stored| {
+                        serde_json::from_value(serde_json::Value::String(stored.to_owned())).ok()
+                    })
+                    .ok_or_else(|| broken("audience_category"))?,
+            },
+            AudienceKind::ShopFollowers => Audience::ShopFollowers(reference()?),
+            AudienceKind::DistrictDrivers => Audience::DistrictDrivers(reference()?),
+            AudienceKind::User => Audience::User(reference()?),
+        })
     }
 }
 
-/// How urgently it is to be delivered (Web Push `Urgency`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Urgency {
-    Normal,
-    /// Ride updates: `Urgency: high`, but they wait for the end of quiet hours like the rest.
-    High,
-    /// Warnings (storm, water): `Urgency: high`, and the only pushes that pass quiet hours.
-    Warning,
+/// What tapping the notification opens; stored as the notice's `data` (`{"type": …, "id": …}`)
+/// and carried as `data` in the push payload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Target {
+    News { id: Uuid },
+    ShopNotice { id: Uuid, shop_id: Uuid },
+    Ride { id: Uuid },
+    Test,
 }
 
-impl Urgency {
-    pub fn as_str(self) -> &'static str {
+impl Target {
+    pub fn target_type(self) -> TargetType {
         match self {
-            Urgency::Normal => "normal",
-            Urgency::High => "high",
-            Urgency::Warning => "warning",
+            Target::News { .. } => TargetType::News,
+            Target::ShopNotice { .. } => TargetType::ShopNotice,
+            Target::Ride { .. } => TargetType::Ride,
+            Target::Test => TargetType::Test,
         }
     }
 
-    /// The stored form back; anything unknown is treated as normal.
-    pub fn parse(stored: &str) -> Self {
-        match stored {
-            "high" => Urgency::High,
-            "warning" => Urgency::Warning,
-            _ => Urgency::Normal,
+    /// The news item, shop notice or ride.
+    pub fn id(self) -> Option<Uuid> {
+        match self {
+            Target::News { id } | Target::ShopNotice { id, .. } | Target::Ride { id } => Some(id),
+            Target::Test => None,
         }
+    }
+
+    pub fn shop_id(self) -> Option<Uuid> {
+        match self {
+            Target::ShopNotice { shop_id, .. } => Some(shop_id),
+            _ => None,
+        }
+    }
+
+    /// The target a stored notice names.
+    pub fn stored(notice: &notice::Model) -> Result<Self, DbErr> {
+        serde_json::from_str(&notice.data)
+            .map_err(|err| DbErr::Type(format!("notice {}: data: {err}", notice.id)))
     }
 }
-
-/// Notice statuses: waiting for (or in) expansion, expanded, withdrawn before it went out.
-pub const STATUS_PENDING: &str = "pending";
-pub const STATUS_EXPANDED: &str = "expanded";
-pub const STATUS_WITHDRAWN: &str = "withdrawn";
 
 /// A notice to hand over.
 #[derive(Clone, Debug)]
 pub struct Notice {
-    /// `news`, `shop_notice`, `ride_update`, …
-    pub kind: &'static str,
+    pub kind: NoticeKind,
     pub title: String,
     pub body: String,
-    /// What the app opens: `{"type": "shop_notice", "id": "…"}`.
-    pub data: serde_json::Value,
+    /// What the app opens.
+    pub target: Target,
     pub audience: Audience,
     pub urgency: Urgency,
     /// A newer notice with the same topic replaces an older undelivered one.
@@ -128,29 +168,25 @@ pub async fn enqueue(
     let (audience_kind, audience_ref, audience_districts, audience_category) =
         notice.audience.columns();
     let id = Uuid::now_v7();
-    let subject_type = notice.data["type"]
-        .as_str()
-        .map(|t| t.chars().take(32).collect());
-    let subject_id = notice.data["id"]
-        .as_str()
-        .and_then(|id| Uuid::parse_str(id).ok());
     notice::ActiveModel {
         id: Set(id),
-        kind: Set(notice.kind.to_owned()),
+        kind: Set(notice.kind),
         title: Set(notice.title.chars().take(200).collect()),
         body: Set(notice.body),
-        data: Set(notice.data.to_string()),
-        audience_kind: Set(audience_kind.to_owned()),
+        data: Set(
+            serde_json::to_string(&notice.target).map_err(|err| DbErr::Custom(err.to_string()))?
+        ),
+        audience_kind: Set(audience_kind),
         audience_ref: Set(audience_ref),
         audience_districts: Set(audience_districts),
-        audience_category: Set(audience_category),
-        urgency: Set(notice.urgency.as_str().to_owned()),
+        audience_category: Set(audience_category.map(|c| c.as_str().to_owned())),
+        urgency: Set(notice.urgency),
         topic: Set(notice.topic.map(|t| t.chars().take(32).collect())),
         not_before: Set(notice.not_before.unwrap_or(now)),
-        status: Set(STATUS_PENDING.to_owned()),
+        status: Set(NoticeStatus::Pending),
         created_at: Set(now),
-        subject_type: Set(subject_type),
-        subject_id: Set(subject_id),
+        subject_type: Set(Some(notice.target.target_type().as_str().to_owned())),
+        subject_id: Set(notice.target.id()),
         expand_cursor: Set(None),
         locked_by: Set(None),
         locked_until: Set(None),
@@ -161,14 +197,14 @@ pub async fn enqueue(
     Ok(id)
 }
 
-/// The notices about one thing (`("news", id)`), newest first.
+/// The notices about one thing (`(TargetType::News, id)`), newest first.
 pub async fn about(
     conn: &impl ConnectionTrait,
-    subject_type: &str,
+    subject_type: TargetType,
     subject_id: Uuid,
 ) -> Result<Vec<notice::Model>, DbErr> {
     notice::Entity::find()
-        .filter(notice::Column::SubjectType.eq(subject_type))
+        .filter(notice::Column::SubjectType.eq(subject_type.as_str()))
         .filter(notice::Column::SubjectId.eq(subject_id))
         .order_by_desc(notice::Column::Id)
         .all(conn)
@@ -181,13 +217,50 @@ pub async fn about(
 /// on a device cannot be recalled; the app shows "not found" for them.
 pub async fn withdraw(
     conn: &impl ConnectionTrait,
-    subject_type: &str,
+    subject_type: TargetType,
     subject_id: Uuid,
 ) -> Result<(), DbErr> {
     // Inbox entries and deliveries cascade with the notice.
     notice::Entity::delete_many()
-        .filter(notice::Column::SubjectType.eq(subject_type))
+        .filter(notice::Column::SubjectType.eq(subject_type.as_str()))
         .filter(notice::Column::SubjectId.eq(subject_id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Takes back the notices of one kind about something, e.g. the announcements of an open ride
+/// once a driver has taken it: those who heard of the offer no longer keep its details in their
+/// inbox, and pushes not yet sent are dropped.
+pub async fn withdraw_kind(
+    conn: &impl ConnectionTrait,
+    kind: NoticeKind,
+    subject_type: TargetType,
+    subject_id: Uuid,
+) -> Result<(), DbErr> {
+    notice::Entity::delete_many()
+        .filter(notice::Column::Kind.eq(kind))
+        .filter(notice::Column::SubjectType.eq(subject_type.as_str()))
+        .filter(notice::Column::SubjectId.eq(subject_id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Replaces the text of every notice about some things (their inbox entries, and the pushes
+/// still queued, which read the notice when sent) — for erasure: the title stays, what it
+/// said about a person goes.
+pub async fn strip(
+    conn: &impl ConnectionTrait,
+    subject_type: TargetType,
+    subject_ids: &[Uuid],
+    body: &str,
+) -> Result<(), DbErr> {
+    use sea_orm::sea_query::Expr;
+    notice::Entity::update_many()
+        .col_expr(notice::Column::Body, Expr::value(body))
+        .filter(notice::Column::SubjectType.eq(subject_type.as_str()))
+        .filter(notice::Column::SubjectId.is_in(subject_ids.iter().copied()))
         .exec(conn)
         .await?;
     Ok(())
@@ -209,10 +282,10 @@ pub struct DeliveryCounts {
     pub complete: bool,
 }
 
-/// The delivery counts of every notice about one thing (`("news", id)`).
+/// The delivery counts of every notice about one thing (`(TargetType::News, id)`).
 pub async fn delivery_counts(
     conn: &impl ConnectionTrait,
-    subject_type: &str,
+    subject_type: TargetType,
     subject_id: Uuid,
 ) -> Result<DeliveryCounts, DbErr> {
     use entity::{inbox_entry, push_delivery};
@@ -229,7 +302,7 @@ pub async fn delivery_counts(
         .filter(inbox_entry::Column::NoticeId.is_in(ids.clone()))
         .count(conn)
         .await?;
-    let by_status: Vec<(String, i64)> = push_delivery::Entity::find()
+    let by_status: Vec<(DeliveryStatus, i64)> = push_delivery::Entity::find()
         .select_only()
         .column(push_delivery::Column::Status)
         .column_as(push_delivery::Column::Id.count(), "n")
@@ -240,17 +313,97 @@ pub async fn delivery_counts(
         .await?;
     let mut counts = DeliveryCounts {
         recipients,
-        complete: notices.iter().all(|n| n.status != STATUS_PENDING),
+        complete: notices.iter().all(|n| n.status != NoticeStatus::Pending),
         ..DeliveryCounts::default()
     };
     for (status, n) in by_status {
         let n = u64::try_from(n).unwrap_or(0);
-        match status.as_str() {
-            "sent" => counts.sent += n,
-            "failed" | "gone" => counts.failed += n,
-            "pending" => counts.pending += n,
-            _ => {} // superseded: replaced by a newer push of the same topic
+        match status {
+            DeliveryStatus::Sent => counts.sent += n,
+            DeliveryStatus::Failed | DeliveryStatus::Gone => counts.failed += n,
+            DeliveryStatus::Pending => counts.pending += n,
+            DeliveryStatus::Superseded => {} // replaced by a newer push of the same topic
         }
     }
     Ok(counts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(audience: &Audience, target: Target) -> notice::Model {
+        let (audience_kind, audience_ref, audience_districts, audience_category) =
+            audience.columns();
+        let now = Utc::now();
+        notice::Model {
+            id: Uuid::now_v7(),
+            kind: NoticeKind::News,
+            title: String::new(),
+            body: String::new(),
+            data: serde_json::to_string(&target).unwrap(),
+            audience_kind,
+            audience_ref,
+            audience_districts,
+            audience_category: audience_category.map(|c| c.as_str().to_owned()),
+            urgency: Urgency::Normal,
+            topic: None,
+            not_before: now,
+            status: NoticeStatus::Pending,
+            created_at: now,
+            subject_type: None,
+            subject_id: None,
+            expand_cursor: None,
+            locked_by: None,
+            locked_until: None,
+            expanded_at: None,
+        }
+    }
+
+    #[test]
+    fn every_audience_and_target_reads_back_as_written() {
+        let id = Uuid::now_v7();
+        let audiences = [
+            Audience::Districts {
+                districts: vec![id],
+                category: NewsCategory::Warning,
+            },
+            Audience::Districts {
+                districts: vec![],
+                category: NewsCategory::News,
+            },
+            Audience::ShopFollowers(id),
+            Audience::DistrictDrivers(id),
+            Audience::User(id),
+        ];
+        let targets = [
+            Target::News { id },
+            Target::ShopNotice { id, shop_id: id },
+            Target::Ride { id },
+            Target::Test,
+        ];
+        for (audience, target) in audiences.iter().zip(targets.iter().cycle()) {
+            let stored = row(audience, *target);
+            assert_eq!(&Audience::stored(&stored).unwrap(), audience);
+            assert_eq!(Target::stored(&stored).unwrap(), *target);
+        }
+    }
+
+    #[test]
+    fn a_row_that_names_no_whole_rule_is_an_error_not_nobody() {
+        let mut stored = row(&Audience::User(Uuid::now_v7()), Target::Test);
+        stored.audience_ref = None;
+        assert!(Audience::stored(&stored).is_err());
+        let mut stored = row(
+            &Audience::Districts {
+                districts: vec![],
+                category: NewsCategory::News,
+            },
+            Target::Test,
+        );
+        stored.audience_category = Some("gossip".into());
+        assert!(Audience::stored(&stored).is_err());
+        stored.data = r#"{"type":"lottery","id":null}"#.into();
+        assert!(Target::stored(&stored).is_err());
+    }
 }

@@ -25,7 +25,7 @@ use crate::{
     auth::Actor,
     clock::SharedClock,
     db,
-    notices::{self, Audience, Notice, Urgency, delivery_status},
+    notices::{self, Audience, DeliveryStatus, Notice, NoticeKind, Target, Urgency},
     shops::opening_hours::{self, Minutes},
     text::{FieldError, Text, field},
 };
@@ -69,24 +69,30 @@ pub fn is_public_address(ip: IpAddr) -> bool {
                 || a == 0
                 || (a == 100 && (64..128).contains(&b)) // shared address space, RFC 6598
                 || (a == 192 && b == 0 && v4.octets()[2] == 0) // IETF protocol assignments
+                || (a == 198 && (b == 18 || b == 19)) // benchmarking, RFC 2544
+                || (a == 192 && b == 88 && v4.octets()[2] == 99) // 6to4 relay anycast
                 || a >= 240) // reserved
         }
         IpAddr::V6(v6) => {
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_public_address(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00 // unique local, RFC 4193
-                || (first & 0xffc0) == 0xfe80 // link-local
-                || (first & 0xffc0) == 0xfec0 // site-local (deprecated)
-                || first == 0x2001 && v6.segments()[1] == 0x0db8 // documentation
-                || first == 0x0064 && v6.segments()[1] == 0xff9b) // NAT64 may reach private v4
+            let [first, second, ..] = v6.segments();
+            // Only global unicast (2000::/3) is a push service. That leaves out loopback,
+            // IPv4-compatible (`::127.0.0.1`), NAT64 (`64:ff9b::/96`, which reaches IPv4
+            // behind the gateway), unique local, link-local and multicast at once. Within it,
+            // ranges that tunnel to or stand for other addresses are refused too.
+            (first & 0xe000) == 0x2000
+                && !(first == 0x2001 && second < 0x0200) // IETF assignments: Teredo, ORCHID, benchmarking
+                && !(first == 0x2001 && second == 0x0db8) // documentation
+                && first != 0x2002 // 6to4: an IPv4 address inside
         }
     }
 }
+
+/// The only port a push service is reached on (https). Any other (`:25`, `:6379`) would turn
+/// the push worker into a way to knock on other services.
+const PUSH_PORT: u16 = 443;
 
 /// Host names that never name a public push service.
 fn is_local_name(host: &str) -> bool {
@@ -143,6 +149,13 @@ pub fn check_endpoint(endpoint: &str, allow_http: bool) -> Result<url::Url, Fiel
             FIELD,
             "Diese Adresse gehört zu keinem öffentlichen Push-Dienst.",
             "This URL does not belong to a public push service.",
+        ));
+    }
+    if url.port_or_known_default() != Some(PUSH_PORT) && !allow_http {
+        return Err(field(
+            FIELD,
+            "Push-Dienste werden über den https-Standardport 443 erreicht; andere Ports sind nicht erlaubt.",
+            "Push services are reached on the https port 443; other ports are not allowed.",
         ));
     }
     Ok(url)
@@ -235,11 +248,11 @@ pub async fn register(
         push_delivery::Entity::update_many()
             .col_expr(
                 push_delivery::Column::Status,
-                Expr::value(delivery_status::GONE),
+                Expr::value(DeliveryStatus::Gone),
             )
             .col_expr(push_delivery::Column::UpdatedAt, Expr::value(now))
             .filter(push_delivery::Column::SubscriptionId.eq(previous.id))
-            .filter(push_delivery::Column::Status.eq(delivery_status::PENDING))
+            .filter(push_delivery::Column::Status.eq(DeliveryStatus::Pending))
             .exec(&txn)
             .await?;
     }
@@ -576,25 +589,25 @@ pub async fn set_preferences(
 #[derive(Clone, Debug)]
 pub struct InboxItem {
     pub id: Uuid,
-    pub kind: String,
+    pub kind: NoticeKind,
     pub title: String,
     pub body: String,
-    pub data: serde_json::Value,
+    pub target: Target,
     pub created_at: DateTime<Utc>,
     pub read_at: Option<DateTime<Utc>>,
 }
 
 impl InboxItem {
-    fn new(entry: inbox_entry::Model, notice: &notice::Model) -> Self {
-        Self {
+    fn new(entry: inbox_entry::Model, notice: &notice::Model) -> Result<Self, sea_orm::DbErr> {
+        Ok(Self {
             id: entry.id,
-            kind: notice.kind.clone(),
+            kind: notice.kind,
             title: notice.title.clone(),
             body: notice.body.clone(),
-            data: serde_json::from_str(&notice.data).unwrap_or(serde_json::Value::Null),
+            target: Target::stored(notice)?,
             created_at: entry.created_at,
             read_at: entry.read_at,
-        }
+        })
     }
 }
 
@@ -633,7 +646,7 @@ pub async fn inbox(
             let notice = notices.get(&entry.notice_id)?;
             Some(InboxItem::new(entry, notice))
         })
-        .collect();
+        .collect::<Result<_, sea_orm::DbErr>>()?;
     Ok((items, more))
 }
 
@@ -687,24 +700,42 @@ pub async fn mark_all_read(
         .rows_affected)
 }
 
-/// The notice kind of `POST /push/test`; it passes quiet hours, since the person asked now.
-pub const TEST_KIND: &str = "test";
-
-/// Queues a test notice to the caller alone: it reaches the inbox and every device.
+/// Queues a test notice to the caller alone: it reaches the inbox and every device. At most
+/// `per_hour` an hour ([`crate::quotas`]): a test is for checking a device, not a way to make
+/// push services work for someone.
 pub async fn send_test(
     db: &DatabaseConnection,
     clock: &SharedClock,
     actor: &Actor,
+    per_hour: u32,
 ) -> DomainResult<Uuid> {
     let txn = db::begin_write(db).await?;
+    crate::quotas::lock(&txn, &format!("test-push:{}", actor.user_id)).await?;
+    let now = clock.now();
+    let recent: Vec<DateTime<Utc>> = notice::Entity::find()
+        .select_only()
+        .column(notice::Column::CreatedAt)
+        .filter(notice::Column::Kind.eq(NoticeKind::Test))
+        .filter(notice::Column::AudienceRef.eq(actor.user_id))
+        .filter(notice::Column::CreatedAt.gt(now - crate::quotas::HOUR))
+        .order_by_asc(notice::Column::CreatedAt)
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    crate::quotas::check_hourly(&recent, per_hour, now, || {
+        Text::new(
+            format!("Höchstens {per_hour} Test-Benachrichtigungen pro Stunde."),
+            format!("At most {per_hour} test notifications an hour."),
+        )
+    })?;
     let id = notices::enqueue(
         &txn,
         clock,
         Notice {
-            kind: TEST_KIND,
+            kind: NoticeKind::Test,
             title: "Test-Benachrichtigung".into(),
             body: "Push-Benachrichtigungen der Dorf-App kommen auf diesem Gerät an.".into(),
-            data: serde_json::json!({"type": "test", "id": null}),
+            target: Target::Test,
             audience: Audience::User(actor.user_id),
             urgency: Urgency::Normal,
             topic: None,
@@ -785,6 +816,15 @@ mod tests {
             "fe80::1",
             "fd00::1",
             "::ffff:10.0.0.1",
+            "::127.0.0.1",
+            "2002:7f00:1::1",
+            "2001::1",
+            "64:ff9b::a00:1",
+            "64:ff9b:1::1",
+            "198.18.0.1",
+            "198.19.255.254",
+            "192.88.99.1",
+            "100::1",
         ] {
             assert!(!is_public_address(private.parse().unwrap()), "{private}");
         }
@@ -792,6 +832,9 @@ mod tests {
             assert!(is_public_address(public.parse().unwrap()), "{public}");
         }
         assert!(check_endpoint("https://fcm.googleapis.com/fcm/send/abc", false).is_ok());
+        assert!(check_endpoint("https://fcm.googleapis.com:443/fcm/send/abc", false).is_ok());
+        assert!(check_endpoint("https://fcm.googleapis.com:25/fcm/send/abc", false).is_err());
+        assert!(check_endpoint("https://fcm.googleapis.com:8443/x", false).is_err());
         for bad in [
             "http://fcm.googleapis.com/x",
             "https://localhost/x",

@@ -15,13 +15,13 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use entity::{
     district, ride, ride_event,
-    vocab::{MobilityAid, RidePurpose, RideScope, RideStatus},
+    vocab::{MobilityAid, RideActorRole, RidePurpose, RideScope, RideStatus},
 };
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait},
 };
 use serde::Deserialize;
@@ -40,7 +40,7 @@ use crate::{
     db, idempotency,
     jobs::{self, ClaimedJob, JobContext, JobError, JobOutcome, NewJob},
     normalize_optional,
-    notices::{self, Audience, Notice, Urgency},
+    notices::{self, Audience, Notice, NoticeKind, Target, TargetType, Urgency},
     text::Text,
 };
 
@@ -72,6 +72,64 @@ pub struct RideSettings {
     pub min_lead: Duration,
     pub reminder_before: Duration,
     pub time_zone: Tz,
+    /// Open future legs a rider may have booked themselves ([`crate::quotas::Quotas`]).
+    pub max_open_rides: u32,
+}
+
+/// 429 when a rider's own open future legs (plus the ones being booked) would pass the quota;
+/// it frees up when the earliest of them is picked up.
+async fn check_open_rides(
+    txn: &DatabaseTransaction,
+    rider: Uuid,
+    limit: u32,
+    return_trip: bool,
+    now: DateTime<Utc>,
+) -> DomainResult<()> {
+    crate::quotas::lock(txn, &format!("rides:{rider}")).await?;
+    let open = ride::Entity::find()
+        .filter(ride::Column::RiderUserId.eq(rider))
+        .filter(ride::Column::Status.is_in([RideStatus::Requested, RideStatus::Accepted]))
+        .filter(ride::Column::PickupAt.gt(now));
+    let used = open.clone().count(txn).await?;
+    let earliest = open
+        .order_by_asc(ride::Column::PickupAt)
+        .one(txn)
+        .await?
+        .map(|r| r.pickup_at);
+    crate::quotas::check(
+        used,
+        if return_trip { 2 } else { 1 },
+        limit,
+        earliest,
+        now,
+        || {
+            Text::new(
+                format!(
+                    "Sie haben schon {used} offene Fahrten gebucht; mehr als {limit} gehen nicht. Für mehr hilft Ihnen die Fahrdienst-Koordination."
+                ),
+                format!(
+                    "You already have {used} open rides booked; more than {limit} are not possible. The ride desk can help with more."
+                ),
+            )
+        },
+    )
+}
+
+/// The one address of a leg that is not the rider's home: the destination of an outward leg,
+/// the pickup of a return leg. It is all that drivers who are not assigned may learn of where
+/// a ride goes (the reduced view, and every announcement of an open ride).
+pub fn shareable_place(ride: &ride::Model) -> &str {
+    if ride.outward_ride_id.is_some() {
+        &ride.pickup_address
+    } else {
+        &ride.destination
+    }
+}
+
+/// Takes back the announcements of an open leg once it is no longer open (taken, cancelled,
+/// expired): the drivers who were offered it keep no details of a ride that is not theirs.
+async fn withdraw_offer(conn: &impl ConnectionTrait, ride_id: Uuid) -> Result<(), DbErr> {
+    notices::withdraw_kind(conn, NoticeKind::RideRequest, TargetType::Ride, ride_id).await
 }
 
 /// What a caller may see of a ride.
@@ -142,9 +200,29 @@ pub struct ListQuery {
 /// Counts for a district's statistics: no personal data.
 #[derive(Clone, Debug, Default)]
 pub struct Stats {
+    /// The window counted, as widened to whole days for callers who do not see the rides.
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
     pub total: u64,
     pub by_status: Vec<(RideStatus, u64)>,
     pub by_purpose: Vec<(RidePurpose, u64)>,
+    /// Counts from 1 to [`SMALL_COUNT`]` - 1` were reported as 0.
+    pub small_counts_suppressed: bool,
+}
+
+/// The shortest window a district leader may count (leaders do not see the rides: a short
+/// window around one pickup would single it out, with its purpose).
+pub const MIN_STATS_WINDOW: Duration = Duration::days(7);
+/// Counts below this are reported as 0 to district leaders.
+pub const SMALL_COUNT: u64 = 3;
+
+/// The start of the day `at` falls on, in the municipality's time zone.
+fn start_of_day(at: DateTime<Utc>, tz: Tz) -> DateTime<Utc> {
+    let local = at.with_timezone(&tz).date_naive();
+    local
+        .and_hms_opt(0, 0, 0)
+        .and_then(|midnight| midnight.and_local_timezone(tz).earliest())
+        .map_or(at, |start| start.with_timezone(&Utc))
 }
 
 fn not_found() -> DomainError {
@@ -175,18 +253,18 @@ fn visibility(actor: &Actor, ride: &ride::Model) -> Option<Visibility> {
     }
 }
 
-fn actor_role(actor: &Actor, ride: &ride::Model) -> &'static str {
+fn actor_role(actor: &Actor, ride: &ride::Model) -> RideActorRole {
     if ride.rider_user_id == Some(actor.user_id) {
-        "rider"
+        RideActorRole::Rider
     } else if is_assigned(actor, ride) || actor.drives_in(ride.pickup_district_id) {
-        "driver"
+        RideActorRole::Driver
     } else if actor.is_dispatcher() {
-        "dispatcher"
+        RideActorRole::Dispatcher
     } else if actor.is_admin() {
-        "admin"
+        RideActorRole::Admin
     } else {
         // Booked for a person without an account: whoever booked acts for them.
-        "rider"
+        RideActorRole::Rider
     }
 }
 
@@ -230,7 +308,7 @@ async fn record(
     ride_id: Uuid,
     status: RideStatus,
     at: DateTime<Utc>,
-    role: &str,
+    role: RideActorRole,
     actor: Option<Uuid>,
     reason: Option<String>,
 ) -> Result<(), DbErr> {
@@ -239,7 +317,7 @@ async fn record(
         ride_id: Set(ride_id),
         status: Set(status),
         at: Set(at),
-        actor_role: Set(role.to_owned()),
+        actor_role: Set(role),
         actor_id: Set(actor),
         reason: Set(reason),
     }
@@ -263,10 +341,10 @@ async fn tell(
         conn,
         clock,
         Notice {
-            kind: "ride_update",
+            kind: NoticeKind::RideUpdate,
             title: message.title,
             body: message.body,
-            data: serde_json::json!({"type": "ride", "id": ride.id}),
+            target: Target::Ride { id: ride.id },
             audience: Audience::User(user),
             urgency: Urgency::High,
             topic: Some(topic(ride.id)),
@@ -477,6 +555,17 @@ pub async fn create(
         );
     }
     v.finish()?;
+    if !on_behalf {
+        // Bookings by the desk are trusted; a rider's own have a ceiling.
+        check_open_rides(
+            &txn,
+            actor.user_id,
+            settings.max_open_rides,
+            input.return_trip,
+            now,
+        )
+        .await?;
+    }
 
     let rider_user_id = match (input.rider_user_id, &rider_name) {
         (Some(rider), _) => Some(rider),
@@ -491,12 +580,12 @@ pub async fn create(
     }
     let booked_role = if on_behalf {
         if actor.is_dispatcher() {
-            "dispatcher"
+            RideActorRole::Dispatcher
         } else {
-            "admin"
+            RideActorRole::Admin
         }
     } else {
-        "rider"
+        RideActorRole::Rider
     };
     let leg = |id: Uuid,
                pickup_address: &str,
@@ -567,7 +656,7 @@ pub async fn create(
     let when = local(outward.pickup_at, settings.time_zone);
     let message = messages::requested(
         &when,
-        &outward.destination,
+        shareable_place(&outward),
         outward.passengers,
         legs.len() > 1,
     );
@@ -575,10 +664,10 @@ pub async fn create(
         &txn,
         clock,
         Notice {
-            kind: "ride_request",
+            kind: NoticeKind::RideRequest,
             title: message.title,
             body: message.body,
-            data: serde_json::json!({"type": "ride", "id": outward.id}),
+            target: Target::Ride { id: outward.id },
             audience: Audience::DistrictDrivers(outward.pickup_district_id),
             urgency: Urgency::Normal,
             topic: None,
@@ -736,6 +825,9 @@ pub async fn transition(
     let role = actor_role(actor, &ride);
     let reason = reason.and_then(|r| normalize_optional(Some(r)));
     record(&txn, id, to, now, role, Some(actor.user_id), reason.clone()).await?;
+    if to != Requested {
+        withdraw_offer(&txn, id).await?;
+    }
     let updated = load(&txn, id).await?;
     let when = local(updated.pickup_at, settings.time_zone);
     match to {
@@ -771,15 +863,16 @@ pub async fn transition(
             )
             .await?;
             // Open again: the district's drivers hear of it as they heard of the request.
-            let open_again = messages::open_again(&when, &updated.destination, updated.passengers);
+            let open_again =
+                messages::open_again(&when, shareable_place(&updated), updated.passengers);
             notices::enqueue(
                 &txn,
                 clock,
                 Notice {
-                    kind: "ride_request",
+                    kind: NoticeKind::RideRequest,
                     title: open_again.title,
                     body: open_again.body,
-                    data: serde_json::json!({"type": "ride", "id": updated.id}),
+                    target: Target::Ride { id: updated.id },
                     audience: Audience::DistrictDrivers(updated.pickup_district_id),
                     urgency: Urgency::Normal,
                     topic: None,
@@ -842,7 +935,7 @@ async fn cancel_return_leg(
     clock: &SharedClock,
     settings: RideSettings,
     actor: &Actor,
-    role: &str,
+    role: RideActorRole,
     outward: Uuid,
     reason: Option<String>,
 ) -> DomainResult<()> {
@@ -883,6 +976,7 @@ async fn cancel_return_leg(
     .await?;
     jobs::cancel(conn, &job_key(EXPIRE_JOB, back.id)).await?;
     jobs::cancel(conn, &job_key(REMIND_JOB, back.id)).await?;
+    withdraw_offer(conn, back.id).await?;
     if back.driver_id.is_some() && back.driver_id != Some(actor.user_id) {
         let when = local(back.pickup_at, settings.time_zone);
         tell(
@@ -927,12 +1021,13 @@ pub async fn expire_due(ctx: JobContext, job: ClaimedJob) -> Result<JobOutcome, 
             ride.id,
             RideStatus::Expired,
             now,
-            "system",
+            RideActorRole::System,
             None,
             None,
         )
         .await?;
         jobs::cancel(&txn, &job_key(REMIND_JOB, ride.id)).await?;
+        withdraw_offer(&txn, ride.id).await?;
         tell(
             &txn,
             &ctx.clock,
@@ -1052,25 +1147,59 @@ pub async fn list(
 
 /// Counts by status and by purpose of the rides picked up in a district (or all districts for
 /// dispatchers and admins) in a period. No personal data.
+/// Ride counts by status and purpose. Dispatchers and admins, who see every ride anyway, get
+/// exact counts for any window. A district leader's window is widened to whole days and must
+/// span at least [`MIN_STATS_WINDOW`], and counts below [`SMALL_COUNT`] read 0: statistics
+/// must not single out one person's ride (a one-second window gave "total 1, medical 1").
 pub async fn stats(
     conn: &impl ConnectionTrait,
     actor: &Actor,
     district: Option<Uuid>,
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
+    time_zone: Tz,
 ) -> DomainResult<Stats> {
-    let allowed = is_staff(actor) || district.is_some_and(|d| actor.leads(d));
-    if !allowed {
+    let exact = is_staff(actor);
+    if !exact && !district.is_some_and(|d| actor.leads(d)) {
         return Err(DomainError::Forbidden);
     }
-    let by_status = count_by(conn, ride::Column::Status, district, from, to).await?;
-    let by_purpose = count_by(conn, ride::Column::Purpose, district, from, to).await?;
-    let stats = Stats {
-        total: by_status.iter().map(|(_, n)| n).sum(),
+    let (from, to) = if exact {
+        (from, to)
+    } else {
+        let from = from.map(|at| start_of_day(at, time_zone));
+        let to = to.map(|at| start_of_day(at, time_zone));
+        if let (Some(from), Some(to)) = (from, to)
+            && to - from < MIN_STATS_WINDOW
+        {
+            return Err(DomainError::Validation(vec![crate::text::field(
+                "to",
+                "Der Zeitraum muss mindestens 7 ganze Tage umfassen, damit keine einzelne Fahrt erkennbar wird.",
+                "The period must span at least 7 whole days, so that no single ride can be singled out.",
+            )]));
+        }
+        (from, to)
+    };
+    let mut by_status = count_by(conn, ride::Column::Status, district, from, to).await?;
+    let mut by_purpose = count_by(conn, ride::Column::Purpose, district, from, to).await?;
+    let mut total = by_status.iter().map(|(_, n)| n).sum();
+    if !exact {
+        let suppress = |n: &mut u64| {
+            if *n < SMALL_COUNT {
+                *n = 0;
+            }
+        };
+        by_status.iter_mut().for_each(|(_, n)| suppress(n));
+        by_purpose.iter_mut().for_each(|(_, n)| suppress(n));
+        suppress(&mut total);
+    }
+    Ok(Stats {
+        from,
+        to,
+        total,
         by_status,
         by_purpose,
-    };
-    Ok(stats)
+        small_counts_suppressed: !exact,
+    })
 }
 
 /// Rides picked up in the district (or everywhere) and period, counted by one vocabulary column.
@@ -1100,4 +1229,136 @@ async fn count_by<V: sea_orm::ActiveEnum<Value = String> + sea_orm::TryGetable>(
         .into_iter()
         .map(|(key, n)| (key, u64::try_from(n).unwrap_or(0)))
         .collect())
+}
+
+/// The reason recorded when rides end because their person erased the account.
+const ACCOUNT_ERASED: &str = "Konto gelöscht";
+
+/// Before an account is erased (GDPR Art. 17; `docs/privacy.md`): the person's open rides are
+/// cancelled (a driver who had one is told), rides they had taken and not started go back to
+/// the district's drivers (the rider is told), and every ride of theirs keeps only what the
+/// statistics count (district, time, purpose, status, passengers): no address, destination,
+/// notes, phone, name or aids, and no reasons in its history. Notices about these rides keep
+/// their title (a time, "Fahrt storniert") but lose their text, in every inbox and in every
+/// push still queued.
+pub async fn forget_person(
+    db: &DatabaseConnection,
+    clock: &SharedClock,
+    settings: RideSettings,
+    actor: &Actor,
+) -> DomainResult<()> {
+    let open = [RideStatus::Requested, RideStatus::Accepted];
+    let mut own = ride::Entity::find()
+        .filter(ride::Column::RiderUserId.eq(actor.user_id))
+        .filter(ride::Column::Status.is_in(open))
+        .all(db)
+        .await?;
+    // Outward legs first: cancelling one cancels its return leg too.
+    own.sort_by_key(|r| r.outward_ride_id.is_some());
+    let driving = ride::Entity::find()
+        .filter(ride::Column::DriverId.eq(actor.user_id))
+        .filter(ride::Column::Status.eq(RideStatus::Accepted))
+        .all(db)
+        .await?;
+    let steps = own
+        .iter()
+        .map(|r| {
+            (
+                r.id,
+                Action::Cancel {
+                    reason: ACCOUNT_ERASED.into(),
+                },
+            )
+        })
+        .chain(driving.iter().map(|r| {
+            (
+                r.id,
+                Action::Release {
+                    reason: ACCOUNT_ERASED.into(),
+                },
+            )
+        }));
+    for (id, action) in steps {
+        match transition(db, clock, settings, actor, id, action).await {
+            // Already gone with its outward leg, or changed meanwhile: nothing left to end.
+            Ok(_) | Err(DomainError::Conflict(_)) => {}
+            Err(err) => return Err(err),
+        }
+    }
+
+    let txn = db::begin_write(db).await?;
+    let ids: Vec<Uuid> = ride::Entity::find()
+        .select_only()
+        .column(ride::Column::Id)
+        .filter(ride::Column::RiderUserId.eq(actor.user_id))
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    for chunk in ids.chunks(500) {
+        ride::Entity::update_many()
+            .col_expr(ride::Column::PickupAddress, Expr::value(""))
+            .col_expr(ride::Column::Destination, Expr::value(""))
+            .col_expr(ride::Column::Notes, Expr::value(Option::<String>::None))
+            .col_expr(
+                ride::Column::ContactPhone,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(ride::Column::RiderName, Expr::value(Option::<String>::None))
+            .col_expr(ride::Column::MobilityAids, Expr::value("[]"))
+            .col_expr(
+                ride::Column::AppointmentAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .col_expr(ride::Column::UpdatedAt, Expr::value(clock.now()))
+            .filter(ride::Column::Id.is_in(chunk.iter().copied()))
+            .exec(&txn)
+            .await?;
+        ride_event::Entity::update_many()
+            .col_expr(
+                ride_event::Column::Reason,
+                Expr::value(Option::<String>::None),
+            )
+            .filter(ride_event::Column::RideId.is_in(chunk.iter().copied()))
+            .exec(&txn)
+            .await?;
+        notices::strip(
+            &txn,
+            TargetType::Ride,
+            chunk,
+            "Die Angaben zu dieser Fahrt wurden auf Wunsch der Person gelöscht.",
+        )
+        .await?;
+    }
+    // What they did on others' rides stays in the history, without naming them.
+    ride_event::Entity::update_many()
+        .col_expr(
+            ride_event::Column::ActorId,
+            Expr::value(Option::<Uuid>::None),
+        )
+        .filter(ride_event::Column::ActorId.eq(actor.user_id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Every ride of a person, as rider (or booked by them) and as driver, in full with its
+/// history, oldest first: their part of the export (GDPR Art. 15).
+pub async fn of_person(db: &DatabaseConnection, user_id: Uuid) -> DomainResult<Vec<RideView>> {
+    let rides = ride::Entity::find()
+        .filter(
+            Condition::any()
+                .add(ride::Column::RiderUserId.eq(user_id))
+                .add(ride::Column::BookedBy.eq(user_id))
+                .add(ride::Column::DriverId.eq(user_id)),
+        )
+        .order_by_asc(ride::Column::PickupAt)
+        .order_by_asc(ride::Column::Id)
+        .all(db)
+        .await?;
+    let mut views = Vec::with_capacity(rides.len());
+    for ride in rides {
+        views.push(view(db, ride, Visibility::Full).await?);
+    }
+    Ok(views)
 }

@@ -16,7 +16,7 @@ use crate::{
     auth::Actor,
     clock::SharedClock,
     db, idempotency, normalize_optional,
-    notices::{self, Audience, Notice, Urgency},
+    notices::{self, Audience, Notice, NoticeKind, Target, TargetType, Urgency},
     text::Text,
 };
 use opening_hours::{SpecialDay, Window};
@@ -515,13 +515,21 @@ pub async fn create_notice(
             &txn,
             clock,
             Notice {
-                kind: "shop_notice",
+                kind: NoticeKind::ShopNotice,
                 title: format!("{}: {}", shop.name, notice.title),
                 body: notice.body.chars().take(300).collect(),
-                data: serde_json::json!({"type": "shop_notice", "id": notice.id, "shop_id": shop_id}),
+                target: Target::ShopNotice {
+                    id: notice.id,
+                    shop_id,
+                },
                 audience: Audience::ShopFollowers(shop_id),
                 urgency: Urgency::Normal,
-                topic: Some(format!("shop-{}", shop_id.simple()).chars().take(32).collect()),
+                topic: Some(
+                    format!("shop-{}", shop_id.simple())
+                        .chars()
+                        .take(32)
+                        .collect(),
+                ),
                 // A notice valid from later is told when it becomes valid.
                 not_before: input.valid_from.filter(|from| *from > now),
             },
@@ -608,7 +616,7 @@ pub async fn delete_notice(
         .ok_or_else(shop_not_found)?;
     may_edit(actor, shop_id)?;
     notice_of(conn, shop_id, notice_id).await?;
-    notices::withdraw(conn, "shop_notice", notice_id).await?;
+    notices::withdraw(conn, TargetType::ShopNotice, notice_id).await?;
     shop_notice::Entity::delete_by_id(notice_id)
         .exec(conn)
         .await?;
@@ -666,4 +674,27 @@ pub async fn current_notices(
     let more = items.len() as u64 > limit;
     items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     Ok((items, more))
+}
+
+/// The shops a person follows, with since when: their part of the export (GDPR Art. 15).
+pub async fn followed_by(
+    db: &DatabaseConnection,
+    user_id: Uuid,
+) -> DomainResult<Vec<(shop::Model, DateTime<Utc>)>> {
+    let follows = shop_follower::Entity::find()
+        .filter(shop_follower::Column::UserId.eq(user_id))
+        .order_by_asc(shop_follower::Column::CreatedAt)
+        .all(db)
+        .await?;
+    let shops: std::collections::HashMap<Uuid, shop::Model> = shop::Entity::find()
+        .filter(shop::Column::Id.is_in(follows.iter().map(|f| f.shop_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect();
+    Ok(follows
+        .into_iter()
+        .filter_map(|f| Some((shops.get(&f.shop_id)?.clone(), f.created_at)))
+        .collect())
 }

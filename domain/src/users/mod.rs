@@ -6,8 +6,8 @@ use entity::{app_user, district, role_assignment, shop};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait, Func, Query},
 };
 use uuid::Uuid;
@@ -16,7 +16,7 @@ use crate::{
     DomainError, DomainResult,
     auth::{Actor, Role, Scope},
     clock::SharedClock,
-    is_unique_violation,
+    db, is_unique_violation,
     text::{Text, field},
 };
 
@@ -282,21 +282,19 @@ pub async fn grant_role(
 
 /// Revokes an assignment; takes effect with the holder's next request.
 pub async fn revoke_role(
-    conn: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     actor: &Actor,
     user_id: Uuid,
     assignment_id: Uuid,
 ) -> DomainResult<()> {
     actor.require_admin()?;
+    let txn = db::begin_write(db).await?;
+    db::enter(&txn, db::Section::Administrators).await?;
     if let Some(assignment) = role_assignment::Entity::find_by_id(assignment_id)
-        .one(conn)
+        .one(&txn)
         .await?
         && assignment.role == Role::Admin
-        && role_assignment::Entity::find()
-            .filter(role_assignment::Column::Role.eq(Role::Admin))
-            .count(conn)
-            .await?
-            <= 1
+        && other_admins(&txn, assignment.user_id).await? == 0
     {
         return Err(DomainError::Conflict(Text::new(
             "Die letzte Administrationsrolle kann nicht entzogen werden.",
@@ -306,7 +304,7 @@ pub async fn revoke_role(
     let deleted = role_assignment::Entity::delete_many()
         .filter(role_assignment::Column::Id.eq(assignment_id))
         .filter(role_assignment::Column::UserId.eq(user_id))
-        .exec(conn)
+        .exec(&txn)
         .await?
         .rows_affected;
     if deleted == 0 {
@@ -315,5 +313,19 @@ pub async fn revoke_role(
             "No such role assignment.",
         )));
     }
+    txn.commit().await?;
     Ok(())
+}
+
+/// Administrators other than `user_id`. Call it inside [`db::Section::Administrators`], so that
+/// two removals at once cannot both see the other as the one who remains.
+pub async fn other_admins(
+    conn: &impl ConnectionTrait,
+    user_id: Uuid,
+) -> Result<u64, sea_orm::DbErr> {
+    role_assignment::Entity::find()
+        .filter(role_assignment::Column::Role.eq(Role::Admin))
+        .filter(role_assignment::Column::UserId.ne(user_id))
+        .count(conn)
+        .await
 }

@@ -222,3 +222,69 @@ async fn the_export_does_not_hand_out_addresses_of_failed_attempts() {
     assert_eq!(attempts[0]["succeeded"], false);
     assert!(attempts[0]["client_address"].is_null(), "{export}");
 }
+
+/// The id of `session`'s admin assignment.
+async fn admin_assignment(
+    app: &crate::support::TestApp,
+    session: &crate::support::Session,
+) -> String {
+    let me = get_as(app, "/api/v1/me", &session.access).await.json();
+    me["roles"]
+        .as_array()
+        .expect("roles")
+        .iter()
+        .find(|r| r["role"] == "admin")
+        .and_then(|r| r["id"].as_str())
+        .unwrap_or_else(|| panic!("no admin role: {me}"))
+        .to_owned()
+}
+
+#[tokio::test]
+async fn two_admins_revoking_each_other_at_once_leave_one() {
+    let app = spawn_with_admin().await;
+    let first = admin(&app).await;
+    for round in 0..6 {
+        let second = register(&app, &unique_email("admin"), PASSWORD).await;
+        let granted = grant(&app, &first, &second.user_id, json!({"role": "admin"})).await;
+        assert_eq!(granted.status, 201, "{}", granted.text);
+        let (a, b) = (
+            admin_assignment(&app, &first).await,
+            admin_assignment(&app, &second).await,
+        );
+        let revoke_second = format!("/api/v1/users/{}/roles/{b}", second.user_id);
+        let revoke_first = format!("/api/v1/users/{}/roles/{a}", first.user_id);
+        let (one, other) = tokio::join!(
+            delete_json(&app, &revoke_second, Some(&first.access), None),
+            delete_json(&app, &revoke_first, Some(&second.access), None),
+        );
+        let statuses = [one.status.as_u16(), other.status.as_u16()];
+        // Exactly one steps down; the other is refused: 409 (the last admin) when both were
+        // in flight together, 403 when the first had finished before the second was checked.
+        assert!(
+            statuses.iter().filter(|s| **s == 204).count() == 1
+                && statuses.iter().all(|s| [204, 403, 409].contains(s)),
+            "round {round}: exactly one steps down: {statuses:?} {} {}",
+            one.text,
+            other.text
+        );
+        if one.status != 204 {
+            // The first admin lost theirs; the second remains, which is all that matters.
+            return;
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_only_admin_cannot_delete_their_account() {
+    let app = spawn_with_admin().await;
+    let only = admin(&app).await;
+    let body = json!({"password": ADMIN_PASSWORD});
+    let refused = delete_json(&app, "/api/v1/me", Some(&only.access), Some(body.clone())).await;
+    refused.assert_problem(409, "conflict");
+    assert_eq!(get_as(&app, "/api/v1/me", &only.access).await.status, 200);
+
+    let second = register(&app, &unique_email("nachfolge"), PASSWORD).await;
+    grant(&app, &only, &second.user_id, json!({"role": "admin"})).await;
+    let done = delete_json(&app, "/api/v1/me", Some(&only.access), Some(body)).await;
+    assert_eq!(done.status, 204, "{}", done.text);
+}

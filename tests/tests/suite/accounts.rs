@@ -183,7 +183,7 @@ async fn an_address_can_be_registered_only_once_whatever_its_case() {
 }
 
 #[tokio::test]
-async fn a_retried_registration_with_the_same_idempotency_key_creates_one_account() {
+async fn a_retried_registration_creates_one_account_and_no_second_session() {
     let app = spawn_with_admin().await;
     let body = json!({"email": "emil@example.org", "password": PASSWORD, "display_name": "Emil"});
     let send = |key: &'static str, body: Value| {
@@ -203,13 +203,28 @@ async fn a_retried_registration_with_the_same_idempotency_key_creates_one_accoun
     };
     let first = send("reg-4711", body.clone()).await;
     assert_eq!(first.status, 201, "{}", first.text);
+    // The retry creates nothing and mints no session (the first answer's session is never
+    // stored): it says "already created, please sign in", whatever password it carries, so
+    // that the key is no password check beside the throttled login.
     let retry = send("reg-4711", body.clone()).await;
+    let said = retry.assert_problem(409, "conflict");
+    assert!(retry.json().get("tokens").is_none(), "{}", retry.text);
+    let mut wrong_password = body.clone();
+    wrong_password["password"] = json!("ein ganz anderes Passwort");
+    let guessed = send("reg-4711", wrong_password).await;
     assert_eq!(
-        retry.status, 201,
-        "the retry gets the first answer: {}",
-        retry.text
+        guessed.assert_problem(409, "conflict")["detail"],
+        said["detail"],
+        "right and wrong password get the same answer"
     );
-    assert_eq!(retry.json()["user"]["id"], first.json()["user"]["id"]);
+    {
+        use sea_orm::{EntityTrait, PaginatorTrait};
+        let sessions = entity::session::Entity::find()
+            .count(&app.state.db)
+            .await
+            .expect("count");
+        assert_eq!(sessions, 1, "the first registration's, no second");
+    }
 
     let admin = admin(&app).await;
     let found = get_as(&app, "/api/v1/users?q=emil%40example.org", &admin.access).await;
@@ -220,17 +235,13 @@ async fn a_retried_registration_with_the_same_idempotency_key_creates_one_accoun
         "one account only: {}",
         found.text
     );
+    // Signing in is the way on.
+    assert_eq!(login(&app, "emil@example.org", PASSWORD).await.status, 200);
 
-    // The same key with a different registration of the same address is refused...
+    // The same key with a different registration of the same address is refused.
     let mut other = body.clone();
     other["display_name"] = json!("Emil Anders");
     send("reg-4711", other)
-        .await
-        .assert_problem(422, "validation_failed");
-    // ...and so is a retry with another password (the key is no way around the password).
-    let mut wrong_password = body.clone();
-    wrong_password["password"] = json!("ein ganz anderes Passwort");
-    send("reg-4711", wrong_password)
         .await
         .assert_problem(422, "validation_failed");
     // Keys are scoped by the address: a stranger who picks the same key is not affected.
@@ -304,7 +315,7 @@ async fn repeated_failures_lock_an_account_for_fifteen_minutes_even_for_the_righ
 
 #[tokio::test]
 async fn repeated_failures_from_one_address_are_throttled_across_accounts() {
-    let app = TestApp::spawn_with(|s| s.login_max_failures = 3).await;
+    let app = TestApp::spawn_with(|s| s.login_max_failures_per_address = 3).await;
     register(&app, "ida@example.org", PASSWORD).await;
     for n in 1..=3 {
         let reply = login(
@@ -327,6 +338,49 @@ async fn repeated_failures_from_one_address_are_throttled_across_accounts() {
     app.clock.advance(chrono::Duration::minutes(16));
     let reply = login(&app, "ida@example.org", PASSWORD).await;
     assert_eq!(reply.status, 200, "the window has passed: {}", reply.text);
+}
+
+#[tokio::test]
+async fn a_care_homes_residents_behind_one_address_are_not_locked_out_by_each_others_typos() {
+    // Defaults: 5 failures lock an account, but one address takes many more.
+    let app = TestApp::spawn().await;
+    for n in 1..=12 {
+        let email = format!("bewohner-{n}@example.org");
+        register(&app, &email, PASSWORD).await;
+        let typo = login(&app, &email, "Falsches-Passwort-1").await;
+        assert_eq!(typo.status, 401, "resident {n}: {}", typo.text);
+    }
+    let reply = login(&app, "bewohner-12@example.org", PASSWORD).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    register(&app, "pflegerin@example.org", PASSWORD).await;
+    let reply = login(&app, "pflegerin@example.org", PASSWORD).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+}
+
+#[tokio::test]
+async fn a_session_ends_at_its_absolute_lifetime_however_often_it_is_refreshed() {
+    let day = 24 * 3600;
+    let app = TestApp::spawn_with(|s| s.session_max_lifetime_seconds = 40 * day).await;
+    let mut token = register(&app, "konrad@example.org", PASSWORD).await.refresh;
+    let mut elapsed = 0;
+    for (after_days, still_on) in [(20, true), (15, true), (6, false)] {
+        app.clock.advance(chrono::Duration::days(after_days));
+        elapsed += after_days as u64;
+        let reply = refresh(&app, &token).await;
+        if still_on {
+            assert_eq!(reply.status, 200, "{}", reply.text);
+            let tokens = &reply.json()["tokens"];
+            token = tokens["refresh_token"].as_str().expect("token").to_owned();
+            assert!(
+                tokens["refresh_expires_in"].as_u64().expect("expiry") <= (40 - elapsed) * day,
+                "never promised beyond the absolute end: {tokens}"
+            );
+        } else {
+            reply.assert_problem(401, "unauthorized");
+        }
+    }
+    let again = login(&app, "konrad@example.org", PASSWORD).await;
+    assert_eq!(again.status, 200, "signing in again works: {}", again.text);
 }
 
 #[tokio::test]

@@ -42,6 +42,22 @@ async fn a_wrong_method_is_a_405_problem() {
     let app = TestApp::spawn().await;
     let reply = Reply::from(app.client.delete("/api/v1/districts").send().await).await;
     reply.assert_problem(405, "method_not_allowed");
+    // RFC 9110: a 405 says which methods the resource has.
+    assert_eq!(
+        reply.header("allow"),
+        Some("GET, POST"),
+        "{:?}",
+        reply.headers
+    );
+    let district = app.get("/api/v1/districts").await.json()[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let path = format!("/api/v1/districts/{district}");
+    let reply = Reply::from(app.client.post(&path).send().await).await;
+    reply.assert_problem(405, "method_not_allowed");
+    let allow = reply.header("allow").expect("Allow").to_owned();
+    assert!(allow.contains("GET") && allow.contains("PATCH"), "{allow}");
 }
 
 #[tokio::test]
@@ -99,6 +115,27 @@ async fn answers_are_compressed_when_the_client_accepts_it() {
         .await;
     response.assert_status_is_ok();
     response.assert_header("content-encoding", "gzip");
+    // A shared cache must keep compressed and plain copies apart.
+    for accept in ["gzip", "identity"] {
+        let response = app
+            .client
+            .get("/api/v1/districts")
+            .header("Accept-Encoding", accept)
+            .send()
+            .await;
+        let vary: Vec<String> = response
+            .0
+            .headers()
+            .get_all("vary")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(',').map(|n| n.trim().to_ascii_lowercase()))
+            .collect();
+        assert!(
+            vary.contains(&"accept-encoding".to_owned()),
+            "{accept}: {vary:?}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -212,7 +212,8 @@ async fn a_permanent_failure_or_an_unknown_kind_is_given_up_at_once() {
     let rows = job::Entity::find().all(&app.state.db).await.expect("rows");
     assert_eq!(rows.len(), 2);
     assert!(
-        rows.iter().all(|r| r.status == "dead" && r.attempts == 1),
+        rows.iter()
+            .all(|r| r.status.as_str() == "dead" && r.attempts == 1),
         "{rows:?}"
     );
 }
@@ -233,7 +234,7 @@ async fn a_job_can_defer_itself_without_using_up_an_attempt() {
     let row = job_row(&app).await;
     assert_eq!(row.attempts, 0);
     assert_eq!(row.due_at, now + Span::minutes(30));
-    assert_eq!(row.status, "pending");
+    assert_eq!(row.status.as_str(), "pending");
 }
 
 #[tokio::test]

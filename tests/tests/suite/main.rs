@@ -4,10 +4,12 @@
 
 mod support;
 
+mod abuse;
 mod account_hardening;
 mod accounts;
 mod districts;
 mod edge;
+mod erasure;
 mod jobs;
 mod me;
 mod news;
@@ -17,6 +19,7 @@ mod opening_hours;
 mod operations;
 mod push;
 mod push_service;
+mod quotas;
 mod ride_privacy;
 mod rides;
 mod shop_notices;

@@ -50,6 +50,14 @@ async fn every_account_endpoint_needs_a_token() {
     )
     .await
     .assert_problem(401, "unauthorized");
+    post_json(
+        &app,
+        "/api/v1/me/delete",
+        Some("garbage"),
+        json!({"password": PASSWORD}),
+    )
+    .await
+    .assert_problem(401, "unauthorized");
 }
 
 #[tokio::test]

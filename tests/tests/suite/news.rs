@@ -901,8 +901,8 @@ async fn an_item_published_with_notify_writes_exactly_one_notice_for_its_distric
     let notices = news_notices(&app).await;
     assert_eq!(notices.len(), 1, "{notices:?}");
     let n = &notices[0];
-    assert_eq!(n.kind, "news");
-    assert_eq!(n.audience_kind, "districts");
+    assert_eq!(n.kind.as_str(), "news");
+    assert_eq!(n.audience_kind.as_str(), "districts");
     let districts: BTreeSet<String> = serde_json::from_str(
         n.audience_districts
             .as_deref()
@@ -914,7 +914,7 @@ async fn an_item_published_with_notify_writes_exactly_one_notice_for_its_distric
         BTreeSet::from([cast.rieder.clone(), cast.badeborn.clone()])
     );
     assert_eq!(n.audience_category.as_deref(), Some("news"));
-    assert_eq!(n.urgency, "normal");
+    assert_eq!(n.urgency.as_str(), "normal");
     let data: Value = serde_json::from_str(&n.data).expect("data is JSON");
     assert_eq!(data["type"], "news");
     assert_eq!(data["id"], id.as_str());
@@ -949,12 +949,16 @@ async fn a_municipality_wide_warning_is_a_high_urgency_notice_for_everyone() {
     let notices = notices_of(&app, &id_of(&created)).await;
     assert_eq!(notices.len(), 1, "{notices:?}");
     let n = &notices[0];
-    assert_eq!(n.audience_kind, "districts");
+    assert_eq!(n.audience_kind.as_str(), "districts");
     let districts: Vec<String> =
         serde_json::from_str(n.audience_districts.as_deref().expect("districts")).expect("JSON");
     assert!(districts.is_empty(), "empty = the whole municipality");
     assert_eq!(n.audience_category.as_deref(), Some("warning"));
-    assert_eq!(n.urgency, "warning", "high urgency that passes quiet hours");
+    assert_eq!(
+        n.urgency.as_str(),
+        "warning",
+        "high urgency that passes quiet hours"
+    );
 }
 
 #[tokio::test]
@@ -1022,7 +1026,8 @@ async fn a_scheduled_item_tells_residents_when_it_goes_live_and_what_it_says_the
     assert_eq!(notices.len(), 1, "{notices:?}");
     assert_eq!(notices[0].audience_category.as_deref(), Some("warning"));
     assert_eq!(
-        notices[0].urgency, "warning",
+        notices[0].urgency.as_str(),
+        "warning",
         "high urgency that passes quiet hours"
     );
     app.clock.advance(Duration::hours(3));

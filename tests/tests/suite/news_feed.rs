@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 
 use crate::support::{
     Cast, Reply, Session, TestApp, assert_invalid_field, district_id, error_fields, feed,
-    get_anonymous, get_as, id_of, ids, instant, item, patch_json, path_of, publish, rfc3339,
-    run_jobs, send, spawn_cast, test_epoch, with,
+    get_anonymous, get_as, id_of, ids, instant, item, many_news, patch_json, path_of, publish,
+    rfc3339, run_jobs, send, spawn_cast, spawn_cast_with, test_epoch, with,
 };
 
 async fn get_if_none_match(app: &TestApp, path: &str, etag: &str) -> Reply {
@@ -549,7 +549,7 @@ fn assert_walk(expected: &[String], walked: &[String], arrived: &[String]) {
 
 #[tokio::test]
 async fn paging_through_the_feed_while_news_arrive_never_skips_or_repeats_an_item() {
-    let (app, cast) = spawn_cast().await;
+    let (app, cast) = spawn_cast_with(many_news).await;
     for n in 0..25 {
         app.clock.advance(Duration::seconds(3));
         publish(
@@ -582,7 +582,7 @@ async fn paging_through_the_feed_while_news_arrive_never_skips_or_repeats_an_ite
 
 #[tokio::test]
 async fn paging_stays_correct_when_items_go_live_at_the_same_instant() {
-    let (app, cast) = spawn_cast().await;
+    let (app, cast) = spawn_cast_with(many_news).await;
     // Groups of five at one instant; the groups a microsecond or a second apart.
     for n in 0..25 {
         if n % 5 == 0 {
@@ -628,7 +628,7 @@ async fn paging_stays_correct_when_items_go_live_at_the_same_instant() {
 
 #[tokio::test]
 async fn paging_a_districts_feed_mixed_with_other_districts_and_municipality_wide_items() {
-    let (app, cast) = spawn_cast().await;
+    let (app, cast) = spawn_cast_with(many_news).await;
     let (rieder, badeborn) = (cast.rieder.clone(), cast.badeborn.clone());
     let mix = move |n: usize| -> Vec<String> {
         match n % 4 {

@@ -413,6 +413,13 @@ async fn without_the_development_flag_only_public_https_endpoints_are_accepted()
         "https://[fe80::1]/push/abc",
         "https://[fd00::1]/push/abc",
         "https://0.0.0.0/push/abc",
+        "https://[::127.0.0.1]/push/abc",
+        "https://[2002:7f00:1::1]/push/abc",
+        "https://[2001::1]/push/abc",
+        "https://[64:ff9b::7f00:1]/push/abc",
+        "https://198.18.0.1/push/abc",
+        "https://192.88.99.1/push/abc",
+        "https://updates.push.services.mozilla.com:25/wpush/v2/abc",
     ] {
         let reply = subscribe_reply(&app, &anna, json!({"endpoint": endpoint, "keys": keys})).await;
         assert_invalid_field(&reply, "endpoint");
@@ -1661,4 +1668,16 @@ async fn a_released_ride_is_announced_to_the_districts_drivers_again() {
         "{}",
         pushes[1].payload
     );
+}
+
+#[tokio::test]
+async fn an_app_may_send_what_push_subscription_to_json_gives_unchanged() {
+    let (app, service) = spawn_push().await;
+    let anna = resident(&app, None).await;
+    for expiration in [json!(null), json!(1_767_225_600_000_u64)] {
+        let mut body = service.new_device().subscription_json();
+        body["expirationTime"] = expiration;
+        let reply = subscribe_reply(&app, &anna, body).await;
+        assert_eq!(reply.status, 201, "{}", reply.text);
+    }
 }

@@ -5,8 +5,8 @@
 use serde_json::{Value, json};
 
 use crate::support::{
-    Cast, Session, TestApp, at, book, get_as, get_ride, id_of, ids, rfc3339, ride, ride_as,
-    spawn_cast, step, step_ok, with,
+    Cast, Session, TestApp, at, book, get_as, get_ride, id_of, ids, inbox, rfc3339, ride, ride_as,
+    settle, spawn_cast, step, step_ok, with,
 };
 
 /// Fields that only the full view carries.
@@ -380,4 +380,85 @@ async fn answers_with_rides_devices_or_the_inbox_are_never_stored_by_caches() {
     assert_eq!(booking.header("cache-control"), Some("no-store"));
     let public = app.get("/api/v1/districts").await;
     assert_ne!(public.header("cache-control"), Some("no-store"));
+}
+
+/// The ride requests in `who`'s inbox about ride `id`, as `title body`.
+async fn offers_in_inbox(app: &TestApp, who: &Session, id: &str) -> Vec<String> {
+    inbox(app, who)
+        .await
+        .iter()
+        .filter(|n| n["kind"] == "ride_request" && n["data"]["id"] == id)
+        .map(|n| format!("{} {}", n["title"], n["body"]))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_return_leg_offered_again_does_not_tell_drivers_the_riders_home() {
+    let (app, cast) = spawn_cast().await;
+    let booking = with(
+        &with(&ride(&cast.rieder, 180), "return_trip", json!(true)),
+        "return_pickup_at",
+        json!(rfc3339(at(300))),
+    );
+    let outward = book(&app, &cast.rider, &booking).await;
+    let back = outward["return_ride_id"]
+        .as_str()
+        .expect("return leg")
+        .to_owned();
+    step_ok(&app, &cast.driver, &back, "accept").await;
+    step_ok(&app, &cast.driver, &back, "release").await;
+    settle(&app).await;
+
+    let offers = offers_in_inbox(&app, &cast.second_driver, &back).await;
+    assert_eq!(offers.len(), 1, "the leg is offered again: {offers:?}");
+    assert!(
+        !offers[0].contains("Lindenstraße"),
+        "the rider's home stays hidden: {offers:?}"
+    );
+    assert!(
+        offers[0].contains("Hausarztpraxis"),
+        "the place that is not the home is named: {offers:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_offer_taken_by_one_driver_leaves_the_other_drivers_inboxes() {
+    let (app, cast) = spawn_cast().await;
+    let id = cast.booked(&app, 180).await;
+    settle(&app).await;
+    assert_eq!(
+        offers_in_inbox(&app, &cast.second_driver, &id).await.len(),
+        1
+    );
+
+    step_ok(&app, &cast.driver, &id, "accept").await;
+    settle(&app).await;
+    assert_eq!(
+        offers_in_inbox(&app, &cast.second_driver, &id).await,
+        Vec::<String>::new(),
+        "a ride that is not theirs leaves no details behind"
+    );
+
+    // Given back, it is offered again; assigned by the desk, the offer goes once more.
+    step_ok(&app, &cast.driver, &id, "release").await;
+    settle(&app).await;
+    assert_eq!(
+        offers_in_inbox(&app, &cast.second_driver, &id).await.len(),
+        1
+    );
+    let assigned = step(
+        &app,
+        &cast.dispatcher,
+        &id,
+        "assign",
+        json!({"driver_id": cast.driver.user_id}),
+    )
+    .await;
+    assert_eq!(assigned.status.as_u16(), 200, "{}", assigned.text);
+    settle(&app).await;
+    assert!(
+        offers_in_inbox(&app, &cast.second_driver, &id)
+            .await
+            .is_empty()
+    );
 }

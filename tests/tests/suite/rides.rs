@@ -49,7 +49,7 @@ async fn a_resident_books_a_ride_for_themselves_and_it_waits_for_a_driver() {
 
     let requests = notices(&app, "ride_request").await;
     assert_eq!(requests.len(), 1, "{requests:?}");
-    assert_eq!(requests[0].audience_kind, "district_drivers");
+    assert_eq!(requests[0].audience_kind.as_str(), "district_drivers");
     assert_eq!(
         requests[0].audience_ref.map(|d| d.to_string()),
         Some(crew.rieder.clone())
@@ -1019,7 +1019,7 @@ async fn accepting_a_ride_tells_its_rider_with_high_urgency() {
     step_ok(&app, &crew.driver, &id, "accept").await;
     let told = updates_for(&app, &crew.rider).await;
     assert_eq!(told.len(), 1, "{told:?}");
-    assert_eq!(told[0].urgency, "high");
+    assert_eq!(told[0].urgency.as_str(), "high");
     let data: Value = serde_json::from_str(&told[0].data).expect("data");
     assert_eq!(data["id"], id.as_str());
     assert_eq!(update_recipients(&app).await, sorted(&[&crew.rider]));
@@ -1509,28 +1509,32 @@ async fn district_statistics_count_legs_by_status_and_purpose() {
         assert_eq!(body["from"], Value::Null);
         assert_eq!(body["to"], Value::Null);
         assert_eq!(body["total"], 7);
+        let leader = std::ptr::eq(who, &crew.leader);
+        assert_eq!(body["small_counts_suppressed"], leader);
+        // The leader, who does not see the rides, gets no count of 1 or 2.
+        let small = if leader { 0 } else { 1 };
         assert_eq!(
             body["by_status"],
-            json!({"requested": 4, "accepted": 1, "in_progress": 0, "completed": 1,
-                   "cancelled": 1, "no_show": 0, "expired": 0})
+            json!({"requested": 4, "accepted": small, "in_progress": 0, "completed": small,
+                   "cancelled": small, "no_show": 0, "expired": 0})
         );
         assert_eq!(
             body["by_purpose"],
-            json!({"medical": 5, "pharmacy": 0, "shopping": 1, "authority": 0,
-                   "social": 0, "other": 1})
+            json!({"medical": 5, "pharmacy": 0, "shopping": small, "authority": 0,
+                   "social": 0, "other": small})
         );
         for secret in ["Lindenstraße", "Krause", "039483", "klingeln"] {
             assert!(!reply.text.contains(secret), "{secret}: {}", reply.text);
         }
     }
-    // A period: from inclusive, to exclusive.
+    // A period: from inclusive, to exclusive; exact for the desk.
     let period = format!(
         "?district_id={}&from={}&to={}",
         crew.rieder,
         encode(&rfc3339(at(150))),
         encode(&rfc3339(at(180)))
     );
-    let body = stats(&app, &crew.leader, &period).await.json();
+    let body = stats(&app, &crew.dispatcher, &period).await.json();
     assert_eq!(body["total"], 3, "{body}");
     assert_eq!(instant(&body["from"]), Some(at(150)));
     assert_eq!(instant(&body["to"]), Some(at(180)));
@@ -1539,6 +1543,43 @@ async fn district_statistics_count_legs_by_status_and_purpose() {
     assert_eq!(all["total"], 8, "{all}");
     assert_eq!(all["district_id"], Value::Null);
     assert_eq!(all["by_purpose"]["pharmacy"], 1);
+}
+
+#[tokio::test]
+async fn a_leaders_statistics_cannot_single_out_one_ride() {
+    let (app, crew) = spawn_cast().await;
+    crew.booked(&app, 120).await; // one medical ride
+    let window = |from: i64, to: i64| {
+        format!(
+            "?district_id={}&from={}&to={}",
+            crew.rieder,
+            encode(&rfc3339(at(from))),
+            encode(&rfc3339(at(to)))
+        )
+    };
+    // A window of a minute around the pickup, as the review tried.
+    let reply = stats(&app, &crew.leader, &window(119, 121)).await;
+    let problem = reply.assert_problem(422, "validation_failed");
+    assert_eq!(error_fields(&problem), ["to"], "{problem}");
+    // A week is fine, counted from the start of the days, and the one ride reads 0.
+    let week = 7 * 24 * 60;
+    let body = stats(&app, &crew.leader, &window(119, 119 + week))
+        .await
+        .json();
+    assert_eq!(body["total"], 0, "{body}");
+    assert_eq!(body["by_purpose"]["medical"], 0, "{body}");
+    assert_eq!(body["small_counts_suppressed"], true);
+    let from = instant(&body["from"]).expect("from");
+    assert!(
+        from <= at(119) && at(119) - from < chrono::Duration::days(1),
+        "{body}"
+    );
+    // The desk sees the rides anyway: exact, any window.
+    let body = stats(&app, &crew.dispatcher, &window(119, 121))
+        .await
+        .json();
+    assert_eq!(body["total"], 1, "{body}");
+    assert_eq!(body["small_counts_suppressed"], false);
 }
 
 #[tokio::test]

@@ -249,6 +249,14 @@ impl Reply {
             self.header("x-request-id"),
             "problem names the request id of the answer"
         );
+        if status == 401 {
+            assert!(
+                self.header("www-authenticate")
+                    .is_some_and(|v| v.starts_with("Bearer")),
+                "a 401 names its scheme (RFC 6750): {:?}",
+                self.headers
+            );
+        }
         body
     }
 }

@@ -2,7 +2,7 @@
 
 use super::{
     PASSWORD, Session, TestApp, admin, book, district_id, id_of, insert_shop, register, renew,
-    ride, spawn_with_admin, unique_email, user_with_role,
+    ride, spawn_with_admin_and, unique_email, user_with_role,
 };
 
 /// Everyone who matters, in one app: the administrator, the dispatcher (Dorfkümmerer), the
@@ -76,7 +76,19 @@ impl Cast {
 
 /// An app that starts with an administrator, and its [`Cast`].
 pub async fn spawn_cast() -> (TestApp, Cast) {
-    let app = spawn_with_admin().await;
+    spawn_cast_with(|_| {}).await
+}
+
+/// Like [`spawn_cast`], with settings of the test's own.
+pub async fn spawn_cast_with(
+    configure: impl FnOnce(&mut dorfapp::config::Settings),
+) -> (TestApp, Cast) {
+    let app = spawn_with_admin_and(configure).await;
     let cast = Cast::new(&app).await;
     (app, cast)
+}
+
+/// Settings for tests that publish more news in one (frozen) hour than an author may.
+pub fn many_news(settings: &mut dorfapp::config::Settings) {
+    settings.quota_news_per_author_per_hour = 10_000;
 }

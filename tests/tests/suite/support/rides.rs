@@ -119,7 +119,7 @@ pub async fn updates_for(app: &TestApp, session: &Session) -> Vec<notice::Model>
     notices(app, "ride_update")
         .await
         .into_iter()
-        .filter(|n| n.audience_kind == "user" && n.audience_ref == Some(user))
+        .filter(|n| n.audience_kind.as_str() == "user" && n.audience_ref == Some(user))
         .collect()
 }
 
@@ -129,8 +129,8 @@ pub async fn update_recipients(app: &TestApp) -> Vec<String> {
         .await
         .into_iter()
         .map(|n| {
-            assert_eq!(n.audience_kind, "user", "{n:?}");
-            assert_eq!(n.urgency, "high", "{n:?}");
+            assert_eq!(n.audience_kind.as_str(), "user", "{n:?}");
+            assert_eq!(n.urgency.as_str(), "high", "{n:?}");
             n.audience_ref.map(|u| u.to_string()).unwrap_or_default()
         })
         .collect();

@@ -317,3 +317,14 @@ impl TestApp {
         }
     }
 }
+
+/// The first 100 entries of `who`'s inbox, newest first.
+pub async fn inbox(app: &TestApp, who: &Session) -> Vec<Value> {
+    let inbox = get_as(app, "/api/v1/me/notifications?limit=100", &who.access)
+        .await
+        .json();
+    inbox["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("inbox: {inbox}"))
+        .clone()
+}
