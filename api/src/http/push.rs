@@ -260,14 +260,16 @@ pub struct Notification {
 
 impl poem_openapi::types::Example for Notification {
     fn example() -> Self {
+        // Two different ids: example validators (Ajv in Redocly) reject an example in which
+        // the same UUID stands both for the entry and for what it opens.
         Self {
-            id: Uuid::nil(),
+            id: Uuid::from_u128(0x5b0e_3f6c_2d41_4a8e_9c07_1e2f_3a4b_5c6d),
             kind: NoticeKind::News,
             title: "Sturmwarnung für Rieder".into(),
             body: "Bitte Gartenmöbel sichern; der Sportplatz bleibt heute gesperrt.".into(),
             data: NotificationTarget {
                 target_type: TargetType::News,
-                id: Some(Uuid::nil()),
+                id: Some(Uuid::from_u128(0x0c9d_8e7f_6a5b_4c3d_8e2f_1a0b_9c8d_7e6f)),
                 shop_id: None,
             },
             created_at: Timestamp::example("2026-06-20T07:30:00Z"),
