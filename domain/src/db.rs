@@ -7,7 +7,8 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
-    DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    DatabaseTransaction, DbErr, EntityTrait, QuerySelect, Select, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
 
@@ -81,6 +82,16 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
             .await
         }
         _ => db.begin().await,
+    }
+}
+
+/// The query as `SELECT … FOR UPDATE` on PostgreSQL, so what a write decides from the row (an
+/// `If-Match`, a status) still holds when it writes. SQLite needs no lock: a transaction from
+/// [`begin_write`] already excludes every other writer.
+pub fn locked<E: EntityTrait>(query: Select<E>, conn: &impl ConnectionTrait) -> Select<E> {
+    match conn.get_database_backend() {
+        DatabaseBackend::Postgres => query.lock_exclusive(),
+        _ => query,
     }
 }
 

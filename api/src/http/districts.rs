@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::{
     ApiTags,
     body::JsonBody,
-    etag::Cached,
+    etag::{Cached, Versioned, version_check},
     types::{Timestamp, patch_field},
 };
 use crate::{auth::Caller, error::ApiResult, state::AppState};
@@ -169,7 +169,9 @@ impl DistrictsApi {
 
     /// Update a district
     ///
-    /// Administrators only. Fields left out stay unchanged.
+    /// Administrators only. Fields left out stay unchanged. Send the `ETag` you read as
+    /// `If-Match`: if someone changed the district meanwhile, the answer is 412
+    /// (`precondition_failed`) and nothing changes.
     #[oai(
         path = "/districts/:id",
         method = "patch",
@@ -181,8 +183,11 @@ impl DistrictsApi {
         actor: Caller,
         /// The district's id.
         id: Path<Uuid>,
+        /// The `ETag` of the version the change is based on (optional).
+        #[oai(name = "If-Match")]
+        if_match: Header<Option<String>>,
         body: JsonBody<UpdateDistrict>,
-    ) -> ApiResult<Json<District>> {
+    ) -> ApiResult<Versioned<District>> {
         let UpdateDistrict {
             slug,
             name,
@@ -193,7 +198,11 @@ impl DistrictsApi {
             name,
             description: patch_field(description),
         };
-        let district = districts::update_as(&state.db, &state.clock, &actor, id.0, patch).await?;
-        Ok(Json(district.into()))
+        let current = version_check(if_match.0, |district: &entity::district::Model| {
+            District::from(district.clone())
+        });
+        let district =
+            districts::update_as(&state.db, &state.clock, &actor, id.0, patch, current).await?;
+        Ok(Versioned::of(&District::from(district)))
     }
 }

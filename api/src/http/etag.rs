@@ -37,6 +37,39 @@ pub enum Cached<T: ToJSON> {
     ),
 }
 
+/// A changed resource with its new entity tag: the version to send as `If-Match` next time.
+#[derive(ApiResponse)]
+pub enum Versioned<T: ToJSON> {
+    /// The resource as it is now.
+    #[oai(status = 200)]
+    Ok(
+        RenderedJson<T>,
+        /// Identifies this version; send it as `If-Match` with the next change.
+        #[oai(header = "ETag")]
+        String,
+    ),
+}
+
+impl<T: ToJSON> Versioned<T> {
+    pub fn of(value: &T) -> Self {
+        let rendered = Rendered::of(value);
+        let body = RenderedJson {
+            body: rendered.body,
+            schema: PhantomData,
+        };
+        Versioned::Ok(body, rendered.etag)
+    }
+}
+
+/// The `If-Match` check handed to a rule: whether the version the caller read (its tag) is the
+/// current one, rendered as `T` the way `GET` renders it.
+pub fn version_check<V, T: ToJSON>(
+    if_match: Option<String>,
+    render: impl Fn(&V) -> T,
+) -> impl Fn(&V) -> bool {
+    move |current| if_match_allows(if_match.as_deref(), &etag_of(&render(current)))
+}
+
 /// A JSON representation rendered once: the exact bytes that are sent and their entity tag.
 /// Cheap to clone (the bytes are shared), so a rendered page can be kept and served again.
 #[derive(Clone, Debug)]

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::{
     ApiTags,
     body::JsonBody,
-    etag::{Cached, Rendered, etag_of, if_match_allows},
+    etag::{Cached, Rendered, etag_of, version_check},
     pagination,
     types::NoContent,
     types::{Timestamp, patch_field},
@@ -334,11 +334,6 @@ fn tagged(view: NewsView) -> (NewsItem, String) {
     (item, etag)
 }
 
-/// The `If-Match` check for the domain: the current version's tag against the client's.
-fn version_check(if_match: Option<String>) -> impl Fn(&NewsView) -> bool {
-    move |view| if_match_allows(if_match.as_deref(), &etag_of(&NewsItem::from(view.clone())))
-}
-
 pub struct NewsApi;
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::News")]
@@ -562,7 +557,7 @@ impl NewsApi {
             &actor,
             id.0,
             patch,
-            version_check(if_match.0),
+            version_check(if_match.0, |view: &NewsView| NewsItem::from(view.clone())),
         )
         .await?;
         let (item, etag) = tagged(view);
@@ -590,7 +585,7 @@ impl NewsApi {
             &state.news_version,
             &actor,
             id.0,
-            version_check(if_match.0),
+            version_check(if_match.0, |view: &NewsView| NewsItem::from(view.clone())),
         )
         .await?;
         Ok(NoContent::Done)

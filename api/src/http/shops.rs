@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::{
     ApiTags,
     body::JsonBody,
-    etag::Cached,
+    etag::{Cached, Versioned, version_check},
     pagination,
     types::NoContent,
     types::{Timestamp, patch_field},
@@ -23,7 +23,7 @@ use domain::{
     shops::opening_hours::{self, SpecialDay as DomainSpecialDay, Window},
     shops::{self, NewNotice, NewShop, NoticePatch, NoticeScope, ShopPatch, ShopView},
 };
-use entity::vocab::ShopNoticeKind;
+use entity::{shop_notice, vocab::ShopNoticeKind};
 
 /// A weekly opening window in the municipality's local time.
 #[derive(Object, Clone, Debug)]
@@ -471,7 +471,8 @@ impl ShopsApi {
     /// Update a shop
     ///
     /// Administrators and the shop's operators. Moving it to another district is for
-    /// administrators only.
+    /// administrators only. Send the `ETag` you read as `If-Match`: if someone changed the
+    /// shop meanwhile, the answer is 412 (`precondition_failed`) and nothing changes.
     #[oai(path = "/shops/:id", method = "patch", operation_id = "updateShop")]
     async fn update(
         &self,
@@ -479,8 +480,11 @@ impl ShopsApi {
         actor: Caller,
         /// The shop's id.
         id: Path<Uuid>,
+        /// The `ETag` of the version the change is based on (optional).
+        #[oai(name = "If-Match")]
+        if_match: Header<Option<String>>,
         body: JsonBody<UpdateShop>,
-    ) -> ApiResult<Json<Shop>> {
+    ) -> ApiResult<Versioned<Shop>> {
         let b = body.0;
         let patch = ShopPatch {
             name: b.name,
@@ -491,8 +495,11 @@ impl ShopsApi {
             website: patch_field(b.website),
             description: patch_field(b.description),
         };
-        let view = shops::update(&state.db, &state.clock, &actor, id.0, patch).await?;
-        Ok(Json(Shop::from_view(view, &state)))
+        let current = version_check(if_match.0, |view: &ShopView| {
+            Shop::from_view(view.clone(), &state)
+        });
+        let view = shops::update(&state.db, &state.clock, &actor, id.0, patch, current).await?;
+        Ok(Versioned::of(&Shop::from_view(view, &state)))
     }
 
     /// Replace the opening hours
@@ -702,7 +709,9 @@ impl ShopsApi {
 
     /// Update a notice
     ///
-    /// Administrators and the shop's operators.
+    /// Administrators and the shop's operators. The answer's `ETag` may be sent as `If-Match`
+    /// with the next change or the deletion: if someone changed the notice meanwhile, the
+    /// answer is 412 (`precondition_failed`) and nothing changes.
     #[oai(
         path = "/shops/:id/notices/:notice_id",
         method = "patch",
@@ -716,8 +725,11 @@ impl ShopsApi {
         id: Path<Uuid>,
         /// The notice's id.
         notice_id: Path<Uuid>,
+        /// The `ETag` of the version the change is based on (optional).
+        #[oai(name = "If-Match")]
+        if_match: Header<Option<String>>,
         body: JsonBody<UpdateShopNotice>,
-    ) -> ApiResult<Json<ShopNotice>> {
+    ) -> ApiResult<Versioned<ShopNotice>> {
         let b = body.0;
         let patch = NoticePatch {
             kind: b.kind,
@@ -726,14 +738,26 @@ impl ShopsApi {
             valid_from: patch_field(b.valid_from).map(|t| t.map(|t| t.0)),
             valid_until: patch_field(b.valid_until).map(|t| t.map(|t| t.0)),
         };
-        let notice =
-            shops::update_notice(&state.db, &state.clock, &actor, id.0, notice_id.0, patch).await?;
-        Ok(Json(notice.into()))
+        let current = version_check(if_match.0, |notice: &shop_notice::Model| {
+            ShopNotice::from(notice.clone())
+        });
+        let notice = shops::update_notice(
+            &state.db,
+            &state.clock,
+            &actor,
+            id.0,
+            notice_id.0,
+            patch,
+            current,
+        )
+        .await?;
+        Ok(Versioned::of(&ShopNotice::from(notice)))
     }
 
     /// Delete a notice
     ///
-    /// Administrators and the shop's operators.
+    /// Administrators and the shop's operators. With `If-Match`, a notice changed since that
+    /// version is not deleted (412 `precondition_failed`).
     #[oai(
         path = "/shops/:id/notices/:notice_id",
         method = "delete",
@@ -747,8 +771,14 @@ impl ShopsApi {
         id: Path<Uuid>,
         /// The notice's id.
         notice_id: Path<Uuid>,
+        /// The `ETag` of the version the caller means to delete (optional).
+        #[oai(name = "If-Match")]
+        if_match: Header<Option<String>>,
     ) -> ApiResult<NoContent> {
-        shops::delete_notice(&state.db, &actor, id.0, notice_id.0).await?;
+        let current = version_check(if_match.0, |notice: &shop_notice::Model| {
+            ShopNotice::from(notice.clone())
+        });
+        shops::delete_notice(&state.db, &actor, id.0, notice_id.0, current).await?;
         Ok(NoContent::Done)
     }
 }

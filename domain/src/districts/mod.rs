@@ -1,11 +1,14 @@
 //! Districts (Ortsteile): the units that news, rides and shops belong to.
 
 use entity::district;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, QueryOrder};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait,
+    QueryOrder,
+};
 use uuid::Uuid;
 
 use crate::{
-    DomainError, DomainResult, Validator, auth::Actor, clock::SharedClock, is_unique_violation,
+    DomainError, DomainResult, Validator, auth::Actor, clock::SharedClock, db, is_unique_violation,
     normalize_optional, text::Text,
 };
 
@@ -122,16 +125,28 @@ pub async fn create_as(
     create(conn, clock, input).await
 }
 
-/// Updates a district on behalf of a caller: administrators only.
+/// Updates a district on behalf of a caller: administrators only. `if_match` tells whether the
+/// version the caller last read is still the current one; `false` answers 412, nothing changes.
 pub async fn update_as(
-    conn: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     clock: &SharedClock,
     actor: &Actor,
     id: Uuid,
     patch: DistrictPatch,
+    if_match: impl Fn(&district::Model) -> bool,
 ) -> DomainResult<district::Model> {
     actor.require_admin()?;
-    update(conn, clock, id, patch).await
+    let txn = db::begin_write(db).await?;
+    let current = db::locked(district::Entity::find_by_id(id), &txn)
+        .one(&txn)
+        .await?
+        .ok_or_else(not_found)?;
+    if !if_match(&current) {
+        return Err(DomainError::PreconditionFailed);
+    }
+    let updated = update(&txn, clock, id, patch).await?;
+    txn.commit().await?;
+    Ok(updated)
 }
 
 pub async fn update(

@@ -29,8 +29,8 @@ use entity::{
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait},
 };
 use serde::Deserialize;
@@ -454,11 +454,9 @@ async fn find_for_update(
     conn: &impl ConnectionTrait,
     id: Uuid,
 ) -> Result<Option<news_item::Model>, DbErr> {
-    let mut query: Select<news_item::Entity> = news_item::Entity::find_by_id(id);
-    if conn.get_database_backend() == DatabaseBackend::Postgres {
-        query = query.lock_exclusive();
-    }
-    query.one(conn).await
+    db::locked(news_item::Entity::find_by_id(id), conn)
+        .one(conn)
+        .await
 }
 
 pub async fn create(

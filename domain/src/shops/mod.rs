@@ -225,19 +225,25 @@ pub async fn create(
     Ok(ShopView::from_model(model))
 }
 
+/// Changes a shop's details. `if_match` tells whether the version the caller last read is
+/// still the current one; `false` answers 412 and changes nothing.
 pub async fn update(
     db: &DatabaseConnection,
     clock: &SharedClock,
     actor: &Actor,
     id: Uuid,
     patch: ShopPatch,
+    if_match: impl Fn(&ShopView) -> bool,
 ) -> DomainResult<ShopView> {
     let txn = db::begin_write(db).await?;
-    let current = shop::Entity::find_by_id(id)
+    let current = db::locked(shop::Entity::find_by_id(id), &txn)
         .one(&txn)
         .await?
         .ok_or_else(shop_not_found)?;
     may_edit(actor, id)?;
+    if !if_match(&ShopView::from_model(current.clone())) {
+        return Err(DomainError::PreconditionFailed);
+    }
     // Moving a shop to another district is an administrative act.
     if patch.district_id.is_some_and(|d| d != current.district_id) {
         actor.require_admin()?;
@@ -553,13 +559,15 @@ async fn notice_of(
     shop_id: Uuid,
     notice_id: Uuid,
 ) -> DomainResult<shop_notice::Model> {
-    shop_notice::Entity::find_by_id(notice_id)
+    db::locked(shop_notice::Entity::find_by_id(notice_id), conn)
         .filter(shop_notice::Column::ShopId.eq(shop_id))
         .one(conn)
         .await?
         .ok_or_else(notice_not_found)
 }
 
+/// Changes a notice; `if_match` as for [`update`].
+#[allow(clippy::too_many_arguments)] // the handles, the caller, the two ids, the change, the version
 pub async fn update_notice(
     db: &DatabaseConnection,
     clock: &SharedClock,
@@ -567,6 +575,7 @@ pub async fn update_notice(
     shop_id: Uuid,
     notice_id: Uuid,
     patch: NoticePatch,
+    if_match: impl Fn(&shop_notice::Model) -> bool,
 ) -> DomainResult<shop_notice::Model> {
     let txn = db::begin_write(db).await?;
     shop::Entity::find_by_id(shop_id)
@@ -575,6 +584,9 @@ pub async fn update_notice(
         .ok_or_else(shop_not_found)?;
     may_edit(actor, shop_id)?;
     let current = notice_of(&txn, shop_id, notice_id).await?;
+    if !if_match(&current) {
+        return Err(DomainError::PreconditionFailed);
+    }
     let from = patch.valid_from.unwrap_or(current.valid_from);
     let until = patch.valid_until.unwrap_or(current.valid_until);
     let mut v = Validator::new();
@@ -604,22 +616,30 @@ pub async fn update_notice(
     Ok(updated)
 }
 
+/// Deletes a notice and withdraws its unsent push, in one transaction; `if_match` as for
+/// [`update`].
 pub async fn delete_notice(
-    conn: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     actor: &Actor,
     shop_id: Uuid,
     notice_id: Uuid,
+    if_match: impl Fn(&shop_notice::Model) -> bool,
 ) -> DomainResult<()> {
+    let txn = db::begin_write(db).await?;
     shop::Entity::find_by_id(shop_id)
-        .one(conn)
+        .one(&txn)
         .await?
         .ok_or_else(shop_not_found)?;
     may_edit(actor, shop_id)?;
-    notice_of(conn, shop_id, notice_id).await?;
-    notices::withdraw(conn, TargetType::ShopNotice, notice_id).await?;
+    let current = notice_of(&txn, shop_id, notice_id).await?;
+    if !if_match(&current) {
+        return Err(DomainError::PreconditionFailed);
+    }
+    notices::withdraw(&txn, TargetType::ShopNotice, notice_id).await?;
     shop_notice::Entity::delete_by_id(notice_id)
-        .exec(conn)
+        .exec(&txn)
         .await?;
+    txn.commit().await?;
     Ok(())
 }
 

@@ -26,3 +26,4 @@ mod shop_notices;
 mod shops;
 mod shutdown;
 mod users;
+mod versions;
