@@ -8,7 +8,7 @@
 //! [`MAX_LISTED_FIELD_ERRORS`] faults and counts the rest, so a small hostile body cannot make
 //! the server build a huge answer.
 
-use poem::{FromRequest, Request, RequestBody, Result};
+use poem::{FromRequest, Request, RequestBody, Result, http::Method};
 use poem_openapi::{
     payload::{ParsePayload, Payload},
     registry::{MetaSchema, MetaSchemaRef, Registry},
@@ -83,7 +83,10 @@ impl<T: Type + ParseFromJSON> ParsePayload for JsonBody<T> {
         clean_texts(&mut value);
         let mut registry = Registry::new();
         T::register(&mut registry);
-        let mut findings = Findings::default();
+        let mut findings = Findings {
+            null_clears: request.method() == Method::PATCH,
+            ..Findings::default()
+        };
         check(&registry, &T::schema_ref(), &value, "", &mut findings);
         if !findings.listed.is_empty() {
             return Err(
@@ -110,6 +113,11 @@ impl<T: Type + ParseFromJSON> ParsePayload for JsonBody<T> {
 struct Findings {
     listed: Vec<FieldError>,
     not_listed: u32,
+    /// In a PATCH, `null` for one of the body's own fields means "clear it" (absent means
+    /// "leave it"), so a `null` for a field that is not nullable is a fault, not a silent
+    /// "unchanged". Elsewhere, and inside a value that replaces a whole object, an optional
+    /// field may be `null` as if it were absent, as it always could.
+    null_clears: bool,
 }
 
 impl Findings {
@@ -174,6 +182,11 @@ fn resolve<'a>(registry: &'a Registry, schema: &'a MetaSchemaRef) -> Option<&'a 
     }
 }
 
+/// A field of the body itself (`name`), not one inside a value (`event.ends_at`, `ids[0]`).
+fn is_top_level(path: &str) -> bool {
+    !path.is_empty() && !path.contains(['.', '['])
+}
+
 fn join(path: &str, name: &str) -> String {
     if path.is_empty() {
         name.to_owned()
@@ -193,6 +206,9 @@ fn check(
     let Some(schema) = resolve(registry, schema) else {
         return;
     };
+    if value.is_null() && schema.nullable {
+        return;
+    }
     // A property with a description is `allOf: [$ref, {description}]`; check the ref.
     if !schema.all_of.is_empty() && schema.properties.is_empty() {
         for part in &schema.all_of {
@@ -202,7 +218,14 @@ fn check(
     }
     let field = if path.is_empty() { "body" } else { path };
     if value.is_null() {
-        if !schema.nullable {
+        if errors.null_clears && is_top_level(path) {
+            errors.push(field, || {
+                Text::new(
+                    "Diese Angabe lässt sich nicht leeren; zum Beibehalten bitte weglassen.",
+                    "This field cannot be cleared; leave it out to keep it unchanged.",
+                )
+            });
+        } else {
             errors.push(field, || expected(schema));
         }
         return;
@@ -220,7 +243,8 @@ fn check(
                         .push(&child, || {
                             Text::new("Diese Angabe fehlt.", "This field is required.")
                         }),
-                    None | Some(Value::Null) => {}
+                    None => {}
+                    Some(Value::Null) if !(errors.null_clears && path.is_empty()) => {}
                     Some(v) => check(registry, property, v, &child, errors),
                 }
             }

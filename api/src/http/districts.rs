@@ -83,12 +83,11 @@ pub struct CreateDistrict {
 #[derive(Object, Clone, Debug)]
 pub struct UpdateDistrict {
     /// New slug (see `CreateDistrict.slug`).
-    #[oai(nullable)]
     pub slug: Option<String>,
     /// New name.
-    #[oai(nullable)]
     pub name: Option<String>,
     /// New description; `null` removes it.
+    #[oai(nullable)]
     pub description: MaybeUndefined<String>,
 }
 

@@ -22,11 +22,12 @@ use domain::{
 #[derive(Object, Clone, Debug)]
 pub struct UpdateMe {
     /// New display name, 1 to 100 characters.
-    #[oai(nullable)]
     pub display_name: Option<String>,
     /// New home district; `null` removes it.
+    #[oai(nullable)]
     pub home_district_id: MaybeUndefined<Uuid>,
     /// New phone number; `null` removes it.
+    #[oai(nullable)]
     pub phone: MaybeUndefined<String>,
 }
 

@@ -254,36 +254,33 @@ impl poem_openapi::types::Example for CreateNews {
 
 /// Changes to an item; absent fields stay, `null` clears an optional one.
 #[derive(Object, Clone, Debug)]
-#[oai(example)]
+#[oai(example, skip_serializing_if_is_none)]
 pub struct UpdateNews {
     /// New headline.
-    #[oai(nullable)]
     pub title: Option<String>,
     /// New text.
-    #[oai(nullable)]
     pub body: Option<String>,
     /// New category. Leaving `event` drops the event data unless `event` is given too.
-    #[oai(nullable)]
     pub category: Option<NewsCategory>,
     /// New districts (the caller must be allowed to publish to all of them).
-    #[oai(nullable)]
     #[oai(validator(max_items = 100))]
     pub district_ids: Option<Vec<Uuid>>,
     /// New publication time; only before publication. `null`: at once.
+    #[oai(nullable)]
     pub publish_at: MaybeUndefined<Timestamp>,
-    /// New expiry; `null`: stays. A time that has passed takes a published item off the feed.
+    /// New expiry; `null` removes it (the item stays until deleted). A time that has passed
+    /// takes a published item off the feed.
+    #[oai(nullable)]
     pub expires_at: MaybeUndefined<Timestamp>,
     /// Pin or unpin.
-    #[oai(nullable)]
     pub pinned: Option<bool>,
     /// New event data; `null` removes it.
+    #[oai(nullable)]
     pub event: MaybeUndefined<NewsEvent>,
     /// Push at publication; changing it after publication sends nothing.
-    #[oai(nullable)]
     pub notify: Option<bool>,
     /// `false` publishes a draft (or schedules it, when `publish_at` lies ahead); `true` turns
     /// a scheduled item back into a draft. Not possible once published.
-    #[oai(nullable)]
     pub draft: Option<bool>,
 }
 

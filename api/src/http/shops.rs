@@ -243,21 +243,22 @@ pub struct CreateShop {
 #[derive(Object, Clone, Debug)]
 pub struct UpdateShop {
     /// New name.
-    #[oai(nullable)]
     pub name: Option<String>,
     /// New district (administrators only).
-    #[oai(nullable)]
     pub district_id: Option<Uuid>,
     /// New address.
-    #[oai(nullable)]
     pub address: Option<String>,
-    /// New phone number.
+    /// New phone number; `null` removes it.
+    #[oai(nullable)]
     pub phone: MaybeUndefined<String>,
-    /// New email address.
+    /// New email address; `null` removes it.
+    #[oai(nullable)]
     pub email: MaybeUndefined<String>,
-    /// New web address.
+    /// New web address; `null` removes it.
+    #[oai(nullable)]
     pub website: MaybeUndefined<String>,
-    /// New description.
+    /// New description; `null` removes it.
+    #[oai(nullable)]
     pub description: MaybeUndefined<String>,
 }
 
@@ -331,17 +332,16 @@ pub struct CreateShopNotice {
 #[derive(Object, Clone, Debug)]
 pub struct UpdateShopNotice {
     /// New kind.
-    #[oai(nullable)]
     pub kind: Option<ShopNoticeKind>,
     /// New headline.
-    #[oai(nullable)]
     pub title: Option<String>,
     /// New text.
-    #[oai(nullable)]
     pub body: Option<String>,
-    /// New start of validity.
+    /// New start of validity; `null`: shown from now on.
+    #[oai(nullable)]
     pub valid_from: MaybeUndefined<Timestamp>,
-    /// New end of validity.
+    /// New end of validity; `null`: shown until deleted.
+    #[oai(nullable)]
     pub valid_until: MaybeUndefined<Timestamp>,
 }
 

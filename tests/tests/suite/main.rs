@@ -17,6 +17,7 @@ mod news_feed;
 mod openapi;
 mod opening_hours;
 mod operations;
+mod patches;
 mod push;
 mod push_service;
 mod quotas;
