@@ -266,6 +266,8 @@ def walk(node, where):
         named = node.get("examples")
         if isinstance(named, dict) and "schema" in node:
             for key, value in named.items():
+                if isinstance(value, dict) and "$ref" in value:  # "#/components/examples/X"
+                    value = components.get("examples", {}).get(value["$ref"].rsplit("/", 1)[-1], {})
                 if isinstance(value, dict) and "value" in value:
                     check(value["value"], node["schema"], "%s/examples/%s" % (where, key))
         for key, value in node.items():

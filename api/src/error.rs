@@ -7,7 +7,7 @@ use poem::{IntoResponse, Response, http::StatusCode};
 use poem_openapi::{
     ApiResponse, Enum, Object,
     registry::{MetaHeader, MetaMediaType, MetaResponse, MetaResponses, Registry},
-    types::{ToJSON, Type},
+    types::{Example, ToJSON, Type},
 };
 
 use domain::DomainError;
@@ -479,6 +479,18 @@ impl poem_openapi::types::Example for Problem {
             request_id: Some("01932b6e-6f4c-7d3a-9a51-2f0c6c1e8b7a".into()),
         }
     }
+}
+
+/// The body an error answer with this status carries, as the spec shows it: the real code,
+/// title and default text, in German (the default language); 422 with a field at fault.
+pub fn problem_example(status: u16) -> serde_json::Value {
+    let problem = match StatusCode::from_u16(status) {
+        _ if status == 422 => Problem::example(),
+        Ok(status) => ApiError::of(ErrorCode::from_status(status))
+            .to_problem(Lang::De, Some("01932b6e-6f4c-7d3a-9a51-2f0c6c1e8b7a")),
+        Err(_) => Problem::example(),
+    };
+    problem.to_json().unwrap_or_default()
 }
 
 /// One field at fault.

@@ -10,6 +10,12 @@
 //!   goes (its keys are on the property already), leaving `allOf: [{$ref}]`.
 //! - Operations without a security requirement get `security: []`: public, said explicitly.
 //! - An empty `servers` becomes `[{url: "/"}]`: the API is served where the document is.
+//! - Error answers: 412 only where the operation takes `If-Match`, 413 and 415 only where it
+//!   takes a body; each error answer gets a `Problem` example with its real code and the
+//!   `Content-Language` header, 401 also `WWW-Authenticate` (RFC 6750). poem-openapi's
+//!   `ApiResponse::meta` is one list for every operation and has no examples.
+//! - Every answer documents `X-Request-Id`; every `/api/` operation the `Accept-Language`
+//!   parameter. The edge layers add both to every route, outside poem-openapi.
 //!
 //! YAML is written here too, every string and key double-quoted: YAML 1.1 parsers (PyYAML,
 //! SnakeYAML) read a plain `22:00` as the number 1320 and timestamps as dates.
@@ -38,6 +44,7 @@ pub fn yaml() -> String {
 
 fn transform(document: &mut Value) {
     simplify_all_of(document);
+    document_errors_and_headers(document);
     if let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) {
         for operations in paths.values_mut() {
             for operation in operations
@@ -62,6 +69,154 @@ fn transform(document: &mut Value) {
             json!([{"url": "/", "description": "The server that serves this document."}]),
         );
     }
+}
+
+const REQUEST_ID_HEADER: &str = "#/components/headers/RequestId";
+const CONTENT_LANGUAGE_HEADER: &str = "#/components/headers/ContentLanguage";
+const WWW_AUTHENTICATE_HEADER: &str = "#/components/headers/WwwAuthenticate";
+const ACCEPT_LANGUAGE_PARAMETER: &str = "#/components/parameters/AcceptLanguage";
+
+fn document_errors_and_headers(document: &mut Value) {
+    let Some(root) = document.as_object_mut() else {
+        return;
+    };
+    let mut error_statuses = std::collections::BTreeSet::new();
+    if let Some(paths) = root.get_mut("paths").and_then(Value::as_object_mut) {
+        for (path, operations) in paths.iter_mut() {
+            for operation in operations
+                .as_object_mut()
+                .into_iter()
+                .flat_map(|o| o.values_mut())
+                .filter_map(Value::as_object_mut)
+            {
+                error_statuses.extend(document_operation(path, operation));
+            }
+        }
+    }
+    let components = root
+        .entry("components")
+        .or_insert_with(|| json!({}))
+        .as_object_mut();
+    if let Some(components) = components {
+        // One example per error status, referenced from every answer with that status.
+        let examples: Map<String, Value> = error_statuses
+            .into_iter()
+            .map(|status| {
+                let example = crate::error::problem_example(status);
+                let summary = format!("{status} {}", example["code"].as_str().unwrap_or(""));
+                (
+                    problem_example_name(status),
+                    json!({"summary": summary, "value": example}),
+                )
+            })
+            .collect();
+        components.insert("examples".into(), Value::Object(examples));
+        components.insert(
+            "headers".into(),
+            json!({
+                "RequestId": {
+                    "description": "The request's id: the one the client sent (up to 128 of `A-Za-z0-9-_.:/+=`), else one the server made. Error bodies repeat it as `request_id`; quote it when reporting a problem.",
+                    "schema": {"type": "string", "maxLength": 128},
+                    "example": "01932b6e-6f4c-7d3a-9a51-2f0c6c1e8b7a"
+                },
+                "WwwAuthenticate": {
+                    "description": "`Bearer realm=\"dorfapp\"` (RFC 6750): send an access token as `Authorization: Bearer …`.",
+                    "schema": {"type": "string"},
+                    "example": "Bearer realm=\"dorfapp\""
+                },
+                "ContentLanguage": {
+                    "description": "The language of the texts in the body: `de` (default) or `en`, as negotiated from `Accept-Language`.",
+                    "schema": {"type": "string", "enum": ["de", "en"]},
+                    "example": "de"
+                }
+            }),
+        );
+        let parameters = components.entry("parameters").or_insert_with(|| json!({}));
+        if let Some(parameters) = parameters.as_object_mut() {
+            parameters.insert(
+                "AcceptLanguage".into(),
+                json!({
+                    "name": "Accept-Language",
+                    "in": "header",
+                    "required": false,
+                    "description": "The language of texts meant for people (error titles and details): German by default, `en` for English; q-values are honoured, other languages fall back to German.",
+                    "schema": {"type": "string"},
+                    "example": "de-DE, en;q=0.5"
+                }),
+            );
+        }
+    }
+}
+
+fn problem_example_name(status: u16) -> String {
+    format!("Problem{status}")
+}
+
+/// Documents one operation's answers (see the module text); returns the error statuses whose
+/// `Problem` example it refers to.
+fn document_operation(path: &str, operation: &mut Map<String, Value>) -> Vec<u16> {
+    let mut referenced = Vec::new();
+    let takes_body = operation.contains_key("requestBody");
+    let takes_if_match = operation
+        .get("parameters")
+        .and_then(Value::as_array)
+        .is_some_and(|parameters| {
+            parameters.iter().any(|p| {
+                p.get("in") == Some(&json!("header")) && p.get("name") == Some(&json!("If-Match"))
+            })
+        });
+    if path.starts_with("/api/") {
+        let parameters = operation.entry("parameters").or_insert_with(|| json!([]));
+        if let Some(parameters) = parameters.as_array_mut() {
+            parameters.push(json!({"$ref": ACCEPT_LANGUAGE_PARAMETER}));
+        }
+    }
+    let Some(responses) = operation
+        .get_mut("responses")
+        .and_then(Value::as_object_mut)
+    else {
+        return referenced;
+    };
+    responses.retain(|status, _| match status.as_str() {
+        "412" => takes_if_match,
+        "413" | "415" => takes_body,
+        _ => true,
+    });
+    for (status, response) in responses.iter_mut() {
+        let Some(response) = response.as_object_mut() else {
+            continue;
+        };
+        let code: u16 = status.parse().unwrap_or_default();
+        let headers = response.entry("headers").or_insert_with(|| json!({}));
+        let Some(headers) = headers.as_object_mut() else {
+            continue;
+        };
+        headers.insert("X-Request-Id".into(), json!({"$ref": REQUEST_ID_HEADER}));
+        if code < 400 {
+            continue;
+        }
+        headers.insert(
+            "Content-Language".into(),
+            json!({"$ref": CONTENT_LANGUAGE_HEADER}),
+        );
+        if code == 401 {
+            headers.insert(
+                "WWW-Authenticate".into(),
+                json!({"$ref": WWW_AUTHENTICATE_HEADER}),
+            );
+        }
+        if let Some(media) = response
+            .get_mut("content")
+            .and_then(|content| content.get_mut("application/problem+json"))
+            .and_then(Value::as_object_mut)
+        {
+            let name = problem_example_name(code);
+            let reference = json!({"$ref": format!("#/components/examples/{name}")});
+            media.insert("examples".into(), json!({ name: reference }));
+            referenced.push(code);
+        }
+    }
+    referenced
 }
 
 /// `allOf: [{$ref}, {description, nullable}]` → `allOf: [{$ref}]`, when the outer schema
@@ -173,6 +328,72 @@ mod tests {
             json!({"allOf": [{"$ref": "#/x"}, {"type": "object", "properties": {}}]});
         simplify_all_of(&mut composed);
         assert_eq!(composed["allOf"].as_array().map(Vec::len), Some(2));
+    }
+
+    #[test]
+    fn error_answers_are_listed_where_they_can_happen_with_their_problem() {
+        let problem = |status: u16| {
+            (
+                status.to_string(),
+                json!({"description": "x", "content": {"application/problem+json": {"schema": {}}}}),
+            )
+        };
+        let responses: Map<String, Value> = [
+            ("200".to_owned(), json!({"description": "ok"})),
+            problem(401),
+            problem(412),
+            problem(415),
+            problem(422),
+        ]
+        .into_iter()
+        .collect();
+        let mut read = json!({"responses": responses.clone()});
+        let mut change = json!({
+            "responses": responses,
+            "requestBody": {},
+            "parameters": [{"in": "header", "name": "If-Match"}]
+        });
+        document_operation("/api/v1/x", read.as_object_mut().unwrap());
+        document_operation("/health/live", change.as_object_mut().unwrap());
+
+        let statuses = |op: &Value| {
+            op["responses"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(statuses(&read), ["200", "401", "422"]);
+        assert_eq!(statuses(&change), ["200", "401", "412", "415", "422"]);
+        let unauthorized = &read["responses"]["401"];
+        assert_eq!(
+            unauthorized["content"]["application/problem+json"]["examples"]["Problem401"]["$ref"],
+            "#/components/examples/Problem401"
+        );
+        assert_eq!(crate::error::problem_example(401)["code"], "unauthorized");
+        assert_eq!(
+            crate::error::problem_example(422)["errors"][0]["field"],
+            "name"
+        );
+        assert!(unauthorized["headers"]["WWW-Authenticate"].is_object());
+        assert!(unauthorized["headers"]["Content-Language"].is_object());
+        assert_eq!(
+            crate::error::problem_example(412)["code"],
+            "precondition_failed"
+        );
+        assert!(read["responses"]["200"]["headers"]["X-Request-Id"].is_object());
+        assert!(
+            read["responses"]["200"]["headers"]
+                .get("Content-Language")
+                .is_none()
+        );
+        // Accept-Language on the API's operations, not on the probes.
+        assert_eq!(
+            read["parameters"],
+            json!([{"$ref": ACCEPT_LANGUAGE_PARAMETER}])
+        );
+        assert_eq!(change["parameters"].as_array().map(Vec::len), Some(1));
     }
 
     #[test]
