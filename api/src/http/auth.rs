@@ -96,7 +96,12 @@ pub struct RefreshRequest {
 pub enum RegisterResponse {
     /// The account exists and the person is signed in.
     #[oai(status = 201)]
-    Created(Json<Authenticated>),
+    Created(
+        Json<Authenticated>,
+        /// Where the new account can be read: `/api/v1/me`.
+        #[oai(header = "Location")]
+        String,
+    ),
 }
 
 /// The new pair of a refresh.
@@ -218,10 +223,13 @@ impl AuthApi {
             },
         )
         .await?;
-        Ok(RegisterResponse::Created(Json(Authenticated {
-            user: profile.into(),
-            tokens: tokens.into(),
-        })))
+        Ok(RegisterResponse::Created(
+            Json(Authenticated {
+                user: profile.into(),
+                tokens: tokens.into(),
+            }),
+            "/api/v1/me".to_owned(),
+        ))
     }
 
     /// Log in

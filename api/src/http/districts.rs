@@ -95,7 +95,12 @@ pub struct UpdateDistrict {
 pub enum CreateDistrictResponse {
     /// The district was created.
     #[oai(status = 201)]
-    Created(Json<District>),
+    Created(
+        Json<District>,
+        /// Where the new district can be read: `/api/v1/districts/{id}`.
+        #[oai(header = "Location")]
+        String,
+    ),
 }
 
 pub struct DistrictsApi;
@@ -163,7 +168,11 @@ impl DistrictsApi {
             description,
         };
         let district = districts::create_as(&state.db, &state.clock, &actor, input).await?;
-        Ok(CreateDistrictResponse::Created(Json(district.into())))
+        let location = format!("/api/v1/districts/{}", district.id);
+        Ok(CreateDistrictResponse::Created(
+            Json(district.into()),
+            location,
+        ))
     }
 
     /// Update a district

@@ -310,6 +310,9 @@ pub enum NewsCreated {
         /// The version, for `If-Match` on a later change.
         #[oai(header = "ETag")]
         String,
+        /// Where the new item can be read: `/api/v1/news/{id}`.
+        #[oai(header = "Location")]
+        String,
     ),
 }
 
@@ -514,7 +517,8 @@ impl NewsApi {
         )
         .await?;
         let (item, etag) = tagged(view);
-        Ok(NewsCreated::Created(Json(item), etag))
+        let location = format!("/api/v1/news/{}", item.id);
+        Ok(NewsCreated::Created(Json(item), etag, location))
     }
 
     /// Change a news item

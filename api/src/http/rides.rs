@@ -304,7 +304,12 @@ pub struct RideStats {
 pub enum RideCreated {
     /// Booked (`status: requested`); the district's drivers are told.
     #[oai(status = 201)]
-    Created(Json<Ride>),
+    Created(
+        Json<Ride>,
+        /// Where the new ride can be read: `/api/v1/rides/{id}`.
+        #[oai(header = "Location")]
+        String,
+    ),
 }
 
 async fn step(state: &AppState, actor: &Actor, id: Uuid, action: Action) -> ApiResult<Json<Ride>> {
@@ -378,7 +383,9 @@ impl RidesApi {
             claim.as_ref(),
         )
         .await?;
-        Ok(RideCreated::Created(Json(view.into())))
+        let ride = Ride::from(view);
+        let location = format!("/api/v1/rides/{}", ride.id);
+        Ok(RideCreated::Created(Json(ride), location))
     }
 
     /// List rides

@@ -349,7 +349,12 @@ pub struct UpdateShopNotice {
 pub enum ShopCreated {
     /// The shop was created.
     #[oai(status = 201)]
-    Created(Json<Shop>),
+    Created(
+        Json<Shop>,
+        /// Where the new shop can be read: `/api/v1/shops/{id}`.
+        #[oai(header = "Location")]
+        String,
+    ),
 }
 
 #[derive(ApiResponse)]
@@ -465,7 +470,9 @@ impl ShopsApi {
             &input,
         )?;
         let view = shops::create(&state.db, &state.clock, &actor, input, claim.as_ref()).await?;
-        Ok(ShopCreated::Created(Json(Shop::from_view(view, &state))))
+        let shop = Shop::from_view(view, &state);
+        let location = format!("/api/v1/shops/{}", shop.id);
+        Ok(ShopCreated::Created(Json(shop), location))
     }
 
     /// Update a shop

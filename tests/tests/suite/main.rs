@@ -11,6 +11,7 @@ mod districts;
 mod edge;
 mod erasure;
 mod jobs;
+mod locations;
 mod me;
 mod news;
 mod news_feed;
