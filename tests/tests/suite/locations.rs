@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::support::{
-    Reply, Session, TestApp, book_reply, district_id, get_as, post_json, ride, spawn_cast,
+    Reply, Session, TestApp, book_reply, district_id, get_as, item, post_json, ride, spawn_cast,
     unique_email,
 };
 
@@ -35,8 +35,7 @@ async fn every_created_resource_says_where_it_can_be_read() {
         &app,
         "/api/v1/news",
         Some(&admin.access),
-        json!({"title": "Dorffest", "body": "Am Samstag.", "category": "news",
-               "district_ids": [rieder]}),
+        item("Dorffest", &[&rieder]),
     )
     .await;
     check_location(&app, admin, news, "/id").await;

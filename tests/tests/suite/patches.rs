@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 
 use crate::support::{
     PASSWORD, Session, TestApp, admin, assert_invalid_field, create_shop, district_id, get_as,
-    id_of, patch_json, post_json, register, rfc3339, spawn_with_admin, test_epoch, unique_email,
-    user_with_role,
+    id_of, item, patch_json, post_json, register, rfc3339, spawn_with_admin, test_epoch,
+    unique_email, user_with_role,
 };
 
 /// One resource: where it is changed, where it is read (and where in that answer), a field
@@ -127,8 +127,7 @@ async fn patch_has_three_states_on_every_resource() {
         &app,
         "/api/v1/news",
         Some(&admin.access),
-        json!({"title": "Dorffest", "body": "Am Samstag.", "category": "news",
-               "district_ids": [rieder]}),
+        item("Dorffest", &[&rieder]),
     )
     .await;
     assert_eq!(news.status, 201, "{}", news.text);
