@@ -6,7 +6,7 @@
 //! `Retry-After` (when the oldest use in the window leaves it) and a text that says which.
 
 use chrono::{DateTime, Duration, Utc};
-use entity::quota_use;
+use entity::{quota_use, vocab::QuotaKind};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend,
     DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
@@ -96,14 +96,11 @@ pub fn check_hourly(
     )
 }
 
-/// Kinds of uses recorded in `quota_use` (what no other table counts).
-pub const REGISTRATION: &str = "registration";
-
 /// Counts the uses of `kind` by `key` within `window`, refuses past `limit`, else records one
 /// more. Call it inside the transaction that does the limited thing, after [`lock`].
 pub async fn use_one(
     txn: &DatabaseTransaction,
-    kind: &str,
+    kind: QuotaKind,
     key: &str,
     limit: u32,
     window: Duration,
@@ -131,7 +128,7 @@ pub async fn use_one(
     )?;
     quota_use::ActiveModel {
         id: Set(Uuid::now_v7()),
-        kind: Set(kind.to_owned()),
+        kind: Set(kind),
         key: Set(key),
         at: Set(now),
     }

@@ -3,13 +3,15 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::vocab::QuotaKind;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "quota_use")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    /// What was used, e.g. `registration`.
-    pub kind: String,
+    /// What was used.
+    pub kind: QuotaKind,
     /// By whom, e.g. the client address.
     pub key: String,
     pub at: DateTimeUtc,

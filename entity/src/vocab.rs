@@ -289,6 +289,14 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// What a row of `quota_use` counts: limited actions that no other table records.
+    QuotaKind {
+        /// A registration, keyed by the client address.
+        Registration = "registration",
+    }
+}
+
+vocabulary! {
     /// Where a background job stands (a finished job is deleted).
     JobStatus {
         Pending = "pending",

@@ -8,6 +8,12 @@
 //! [`MAX_LISTED_FIELD_ERRORS`] faults and counts the rest, so a small hostile body cannot make
 //! the server build a huge answer.
 
+use std::{
+    any::TypeId,
+    collections::HashMap,
+    sync::{Arc, OnceLock, RwLock},
+};
+
 use poem::{FromRequest, Request, RequestBody, Result, http::Method};
 use poem_openapi::{
     payload::{ParsePayload, Payload},
@@ -41,7 +47,7 @@ impl<T: Type> Payload for JsonBody<T> {
     }
 }
 
-impl<T: Type + ParseFromJSON> ParsePayload for JsonBody<T> {
+impl<T: Type + ParseFromJSON + 'static> ParsePayload for JsonBody<T> {
     const IS_REQUIRED: bool = true;
 
     async fn from_request(request: &Request, body: &mut RequestBody) -> Result<Self> {
@@ -81,8 +87,7 @@ impl<T: Type + ParseFromJSON> ParsePayload for JsonBody<T> {
         }
         let mut value = value;
         clean_texts(&mut value);
-        let mut registry = Registry::new();
-        T::register(&mut registry);
+        let registry = registry_of::<T>();
         let mut findings = Findings {
             null_clears: request.method() == Method::PATCH,
             ..Findings::default()
@@ -106,6 +111,28 @@ impl<T: Type + ParseFromJSON> ParsePayload for JsonBody<T> {
             .into()
         })
     }
+}
+
+/// The schemas the check of a `T` body walks, built once per type: `T::register` visits every
+/// nested type and clones its schema, work that need not be repeated on every request.
+fn registry_of<T: Type + 'static>() -> Arc<Registry> {
+    static REGISTRIES: OnceLock<RwLock<HashMap<TypeId, Arc<Registry>>>> = OnceLock::new();
+    let registries = REGISTRIES.get_or_init(RwLock::default);
+    let known = registries
+        .read()
+        .ok()
+        .and_then(|map| map.get(&TypeId::of::<T>()).cloned());
+    if let Some(registry) = known {
+        return registry;
+    }
+    let mut registry = Registry::new();
+    T::register(&mut registry);
+    let registry = Arc::new(registry);
+    if let Ok(mut map) = registries.write() {
+        map.entry(TypeId::of::<T>())
+            .or_insert_with(|| Arc::clone(&registry));
+    }
+    registry
 }
 
 /// The faults found so far: the first few with their texts, the rest only counted.
@@ -403,4 +430,4 @@ fn expected(schema: &MetaSchema) -> Text {
     Text::new(format!("Erwartet wird {de}."), format!("Expected {en}."))
 }
 
-poem_openapi::impl_apirequest_for_payload!(JsonBody<T>, T: Type + ParseFromJSON);
+poem_openapi::impl_apirequest_for_payload!(JsonBody<T>, T: Type + ParseFromJSON + 'static);

@@ -2,7 +2,9 @@
 //! self-service (profile, password, export, erasure) and the first administrator.
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{app_user, district, login_attempt, refresh_token, role_assignment, session};
+use entity::{
+    app_user, district, login_attempt, refresh_token, role_assignment, session, vocab::QuotaKind,
+};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, sea_query::Expr,
@@ -279,7 +281,7 @@ pub async fn register(
     crate::quotas::lock(&txn, &format!("registration:{client_address}")).await?;
     crate::quotas::use_one(
         &txn,
-        crate::quotas::REGISTRATION,
+        QuotaKind::Registration,
         client_address,
         per_address_per_hour,
         crate::quotas::HOUR,
