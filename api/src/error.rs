@@ -503,8 +503,9 @@ pub struct ProblemFieldError {
     pub message: String,
 }
 
-/// The error answers documented on every operation. Which of them an operation can really
-/// give is said in its description; the body is always a [`Problem`].
+/// The error answers poem-openapi puts on every operation; the published document keeps on
+/// each only those it can give (`http::spec`, the modules' `ERRORS`). The body is always a
+/// [`Problem`].
 const DOCUMENTED_ERRORS: &[(u16, &str)] = &[
     (400, "The request could not be read (`bad_request`)."),
     (
@@ -542,7 +543,9 @@ const DOCUMENTED_ERRORS: &[(u16, &str)] = &[
 ];
 
 impl ApiResponse for ApiError {
-    // Unreadable requests (bad JSON, wrong parameter types) come here too, not as poem errors.
+    // poem-openapi reads this flag from a handler's success type, not from its error type, so
+    // unreadable parameters still leave handlers as poem errors; `edge::problems` turns them
+    // into the same problem answers. It stays true for handlers whose success type is ours.
     const BAD_REQUEST_HANDLER: bool = true;
 
     fn meta() -> MetaResponses {

@@ -102,7 +102,7 @@ fn cors(settings: &Settings) -> Cors {
     cors
 }
 
-/// The edge layers around any endpoint, innermost first: body limit, panic catcher, CORS,
+/// The edge layers around any endpoint, innermost first: body limit, idempotency key, panic catcher, CORS,
 /// problem+json for every error, request id / tracing / metrics, compression.
 pub fn with_edge<E: Endpoint + 'static>(
     endpoint: E,
@@ -111,6 +111,7 @@ pub fn with_edge<E: Endpoint + 'static>(
     let body_limit = settings.body_limit_bytes;
     endpoint
         .around(move |ep, req| edge::limit_body(ep, req, body_limit))
+        .around(edge::readable_idempotency_key)
         .with(CatchPanic::new())
         .with(cors(settings))
         .around(edge::problems)

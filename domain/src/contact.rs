@@ -7,6 +7,9 @@ use crate::Validator;
 pub const PHONE_MAX: usize = 40;
 /// Longest email address (RFC 5321's path limit).
 pub const EMAIL_MAX: usize = 254;
+/// The characters [`looks_like_phone`] allows, as a regular expression for the published
+/// schema (the at-least-three-digits rule is said in the field's description).
+pub const PHONE_PATTERN: &str = "^[0-9 +/()-]*$";
 
 /// A pragmatic check: one `@`, something before it, a dotted domain after it, no spaces. The
 /// real proof of an address is a message that arrives; this catches typos.

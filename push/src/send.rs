@@ -404,6 +404,46 @@ mod tests {
         );
     }
 
+    /// The published `PushPayload` schema (openapi/openapi.json) is what apps generate their
+    /// service-worker types from: the payload sent must have exactly its properties, of
+    /// its types, for every kind of target.
+    #[test]
+    fn the_payload_is_what_the_published_schema_says() {
+        let spec: serde_json::Value =
+            serde_json::from_str(include_str!("../../openapi/openapi.json")).unwrap();
+        let schemas = &spec["components"]["schemas"];
+        let schema = &schemas["PushPayload"];
+        let target_schema = &schemas["NotificationTarget"];
+        let keys = |object: &serde_json::Value| {
+            let mut keys: Vec<String> = object.as_object().unwrap().keys().cloned().collect();
+            keys.sort();
+            keys
+        };
+        let id = Uuid::now_v7();
+        for target in [
+            Target::News { id },
+            Target::ShopNotice { id, shop_id: id },
+            Target::Ride { id },
+            Target::Test,
+        ] {
+            let bytes = payload(id, &notice_with_body("Kurz.".into()), target);
+            let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            assert_eq!(keys(&json), keys(&schema["properties"]));
+            for required in schema["required"].as_array().unwrap() {
+                assert!(!json[required.as_str().unwrap()].is_null(), "{required}");
+            }
+            let data = &json["data"];
+            for key in keys(data) {
+                let property = &target_schema["properties"][&key];
+                assert!(property.is_object(), "data.{key} is not in the schema");
+            }
+            let kinds = &schemas["NotificationTargetType"]["enum"];
+            assert!(kinds.as_array().unwrap().contains(&data["type"]));
+            let notice_kinds = &schemas["NotificationKind"]["enum"];
+            assert!(notice_kinds.as_array().unwrap().contains(&json["kind"]));
+        }
+    }
+
     #[test]
     fn retry_after_reads_seconds_and_dates() {
         let now = DateTime::parse_from_rfc3339("2026-11-22T10:00:00Z")

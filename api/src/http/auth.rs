@@ -158,6 +158,48 @@ fn client_address(req: &Request, trusted: &[IpAddr]) -> String {
     }
 }
 
+/// The error answers each operation here can give, besides 412 (with `If-Match`), 413 and 415
+/// (with a body), 500 and 503; the published document lists these and no others
+/// ([`super::spec`]). Add a row with every new operation.
+pub(crate) const ERRORS: super::spec::OperationErrors = &[
+    ("login", &[400, 401, 422, 429]),
+    ("logout", &[400, 422]),
+    ("refreshTokens", &[400, 401, 422]),
+    ("register", &[400, 409, 422, 429]),
+];
+
+/// The limits of this module's request fields, as the spec publishes them (`super::spec`):
+/// the rules' own constants, so the two cannot drift.
+pub(crate) const CONSTRAINTS: super::spec::SchemaConstraints = {
+    use super::spec::Constraint::*;
+    use domain::{accounts, auth::passwords, contact};
+    &[
+        (
+            "Register",
+            "email",
+            &[MaxLength(contact::EMAIL_MAX), Format("email")],
+        ),
+        (
+            "Register",
+            "password",
+            &[Length(passwords::MIN_LENGTH, passwords::MAX_LENGTH)],
+        ),
+        (
+            "Register",
+            "display_name",
+            &[Text(accounts::DISPLAY_NAME_MAX)],
+        ),
+        (
+            "Register",
+            "phone",
+            &[
+                MaxLength(contact::PHONE_MAX),
+                Pattern(contact::PHONE_PATTERN),
+            ],
+        ),
+    ]
+};
+
 pub struct AuthApi;
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Auth")]
@@ -165,8 +207,10 @@ impl AuthApi {
     /// Register
     ///
     /// Creates a resident account and signs it in. The email must be new (409 `conflict`
-    /// otherwise, whatever its case). Send an `Idempotency-Key` (e.g. a UUID) so that a retry
-    /// after a lost answer returns the same account instead of a conflict.
+    /// otherwise, whatever its case). Send an `Idempotency-Key` (e.g. a UUID): a retry after a
+    /// lost answer then creates nothing and answers 409 with "already registered, please sign
+    /// in" without hashing the password again; the app signs in with `login`. (Answering the
+    /// retry with a fresh session would be a password check beside the throttled login.)
     #[oai(
         transform = "no_store",
         path = "/auth/register",
@@ -177,7 +221,8 @@ impl AuthApi {
         &self,
         state: Data<&AppState>,
         req: &Request,
-        /// Any unique string (a UUID): a retry with the same key within 24 h creates nothing new.
+        /// Any unique string (a UUID): a retry with the same key within 24 h creates nothing
+        /// new and answers 409.
         #[oai(name = "Idempotency-Key")]
         idempotency_key: Header<Option<String>>,
         body: JsonBody<Register>,

@@ -103,6 +103,53 @@ pub enum CreateDistrictResponse {
     ),
 }
 
+/// The error answers each operation here can give, besides 412 (with `If-Match`), 413 and 415
+/// (with a body), 500 and 503; the published document lists these and no others
+/// ([`super::spec`]). Add a row with every new operation.
+pub(crate) const ERRORS: super::spec::OperationErrors = &[
+    ("listDistricts", &[]),
+    ("createDistrict", &[400, 401, 403, 409, 422]),
+    ("getDistrict", &[400, 404]),
+    ("updateDistrict", &[400, 401, 403, 404, 409, 422]),
+];
+
+/// The limits of this module's request fields, as the spec publishes them (`super::spec`):
+/// the rules' own constants, so the two cannot drift.
+pub(crate) const CONSTRAINTS: super::spec::SchemaConstraints = {
+    use super::spec::Constraint::*;
+    use domain::districts;
+    &[
+        (
+            "CreateDistrict",
+            "slug",
+            &[
+                MaxLength(districts::SLUG_MAX),
+                Pattern(districts::SLUG_PATTERN),
+            ],
+        ),
+        ("CreateDistrict", "name", &[Text(districts::NAME_MAX)]),
+        (
+            "CreateDistrict",
+            "description",
+            &[MaxLength(districts::DESCRIPTION_MAX)],
+        ),
+        (
+            "UpdateDistrict",
+            "slug",
+            &[
+                MaxLength(districts::SLUG_MAX),
+                Pattern(districts::SLUG_PATTERN),
+            ],
+        ),
+        ("UpdateDistrict", "name", &[Text(districts::NAME_MAX)]),
+        (
+            "UpdateDistrict",
+            "description",
+            &[MaxLength(districts::DESCRIPTION_MAX)],
+        ),
+    ]
+};
+
 pub struct DistrictsApi;
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Districts")]

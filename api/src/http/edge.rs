@@ -6,6 +6,7 @@
 //! - [`problems`]: turns every error — ours and the framework's own (unknown path, wrong method,
 //!   unreadable JSON, missing token, body too large, wrong media type, a panic) — into RFC 9457
 //!   `application/problem+json` in the caller's language.
+//! - [`readable_idempotency_key`]: refuses an `Idempotency-Key` the handlers could not read.
 //! - [`limit_body`]: refuses bodies larger than the configured limit, whether or not the client
 //!   announced the length.
 
@@ -103,6 +104,8 @@ struct SpecPath {
     template: String,
     params: Vec<String>,
     methods: Vec<String>,
+    /// The methods whose operation takes an `Idempotency-Key` header.
+    idempotent_methods: Vec<String>,
 }
 
 /// Paths of the spec by their shape, e.g. `/api/v1/districts/{}` → `/api/v1/districts/{id}`.
@@ -138,12 +141,26 @@ fn spec_paths() -> &'static std::collections::HashMap<String, SpecPath> {
                     .flatten()
                     .map(|(method, _)| method.to_ascii_uppercase())
                     .collect();
+                let idempotent_methods = operations
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .filter(|(_, operation)| {
+                        operation["parameters"]
+                            .as_array()
+                            .is_some_and(|parameters| {
+                                parameters.iter().any(|p| p["name"] == "Idempotency-Key")
+                            })
+                    })
+                    .map(|(method, _)| method.to_ascii_uppercase())
+                    .collect();
                 (
                     shape_of(template, |s| s.starts_with('{')),
                     SpecPath {
                         template: template.clone(),
                         params,
                         methods,
+                        idempotent_methods,
                     },
                 )
             })
@@ -158,9 +175,8 @@ fn spec_template(pattern: &str) -> (String, Vec<String>) {
         .unwrap_or_else(|| (pattern.to_owned(), Vec::new()))
 }
 
-/// The methods the spec offers at a request path, for the `Allow` header of a 405 (RFC 9110
-/// section 15.5.6 requires it).
-fn allowed_methods(path: &str) -> Option<String> {
+/// The spec's path that a request path fits.
+fn spec_path_of(path: &str) -> Option<&'static SpecPath> {
     let segments: Vec<&str> = path.split('/').collect();
     spec_paths().iter().find_map(|(shape, spec)| {
         let shape: Vec<&str> = shape.split('/').collect();
@@ -169,8 +185,14 @@ fn allowed_methods(path: &str) -> Option<String> {
                 .iter()
                 .zip(&segments)
                 .all(|(want, got)| *want == "{}" || want == got);
-        fits.then(|| spec.methods.join(", "))
+        fits.then_some(spec)
     })
+}
+
+/// The methods the spec offers at a request path, for the `Allow` header of a 405 (RFC 9110
+/// section 15.5.6 requires it).
+fn allowed_methods(path: &str) -> Option<String> {
+    spec_path_of(path).map(|spec| spec.methods.join(", "))
 }
 
 /// `Vary: Accept-Encoding` on every answer: the body may come gzip-compressed or not
@@ -338,6 +360,31 @@ fn payload_error(reason: &str) -> ApiError {
             format!("The request body is not valid JSON for this operation: {reason}"),
         ),
     )
+}
+
+/// An `Idempotency-Key` that is not visible ASCII is refused with 422: poem-openapi's header
+/// extractor would drop it silently, and the request would run without the protection the
+/// client asked for (a retried booking booked twice).
+pub async fn readable_idempotency_key<E: Endpoint>(inner: E, req: Request) -> Result<Response> {
+    let unreadable = req
+        .headers()
+        .get_all("idempotency-key")
+        .iter()
+        .any(|value| value.to_str().is_err())
+        && spec_path_of(req.uri().path()).is_some_and(|spec| {
+            spec.idempotent_methods
+                .iter()
+                .any(|method| method == req.method().as_str())
+        });
+    if unreadable {
+        return Err(ApiError::validation(vec![crate::error::field(
+            "Idempotency-Key",
+            "Der Schlüssel darf nur sichtbare ASCII-Zeichen enthalten (z. B. eine UUID).",
+            "The key may hold visible ASCII characters only (e.g. a UUID).",
+        )])
+        .into());
+    }
+    inner.call(req).await.map(IntoResponse::into_response)
 }
 
 /// Reads the whole body up to `limit` bytes, so that handlers never see more.

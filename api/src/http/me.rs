@@ -116,6 +116,45 @@ pub struct FollowedShop {
     pub since: Timestamp,
 }
 
+/// The error answers each operation here can give, besides 412 (with `If-Match`), 413 and 415
+/// (with a body), 500 and 503; the published document lists these and no others
+/// ([`super::spec`]). Add a row with every new operation.
+pub(crate) const ERRORS: super::spec::OperationErrors = &[
+    ("deleteMe", &[400, 401, 409, 422, 429]),
+    ("getMe", &[401]),
+    ("updateMe", &[400, 401, 422]),
+    ("deleteMyAccount", &[400, 401, 409, 422, 429]),
+    ("exportMe", &[401]),
+    ("changePassword", &[400, 401, 422, 429]),
+];
+
+/// The limits of this module's request fields, as the spec publishes them (`super::spec`):
+/// the rules' own constants, so the two cannot drift.
+pub(crate) const CONSTRAINTS: super::spec::SchemaConstraints = {
+    use super::spec::Constraint::*;
+    use domain::{accounts, auth::passwords, contact};
+    &[
+        (
+            "ChangePassword",
+            "new_password",
+            &[Length(passwords::MIN_LENGTH, passwords::MAX_LENGTH)],
+        ),
+        (
+            "UpdateMe",
+            "display_name",
+            &[Text(accounts::DISPLAY_NAME_MAX)],
+        ),
+        (
+            "UpdateMe",
+            "phone",
+            &[
+                MaxLength(contact::PHONE_MAX),
+                Pattern(contact::PHONE_PATTERN),
+            ],
+        ),
+    ]
+};
+
 pub struct MeApi;
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Me")]

@@ -334,6 +334,33 @@ fn tagged(view: NewsView) -> (NewsItem, String) {
     (item, etag)
 }
 
+/// The error answers each operation here can give, besides 412 (with `If-Match`), 413 and 415
+/// (with a body), 500 and 503; the published document lists these and no others
+/// ([`super::spec`]). Add a row with every new operation.
+pub(crate) const ERRORS: super::spec::OperationErrors = &[
+    ("listNews", &[400, 422]),
+    ("createNews", &[400, 401, 403, 404, 422, 429]),
+    ("listMyNews", &[400, 401, 422]),
+    ("deleteNews", &[400, 401, 403, 404]),
+    ("getNews", &[400, 401, 404]),
+    ("updateNews", &[400, 401, 403, 404, 422]),
+    ("getNewsDelivery", &[400, 401, 403, 404]),
+];
+
+/// The limits of this module's request fields, as the spec publishes them (`super::spec`):
+/// the rules' own constants, so the two cannot drift.
+pub(crate) const CONSTRAINTS: super::spec::SchemaConstraints = {
+    use super::spec::Constraint::*;
+    use domain::news;
+    &[
+        ("CreateNews", "title", &[Text(news::TITLE_MAX)]),
+        ("CreateNews", "body", &[Text(news::BODY_MAX)]),
+        ("UpdateNews", "title", &[Text(news::TITLE_MAX)]),
+        ("UpdateNews", "body", &[Text(news::BODY_MAX)]),
+        ("NewsEvent", "location", &[MaxLength(news::LOCATION_MAX)]),
+    ]
+};
+
 pub struct NewsApi;
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::News")]

@@ -35,6 +35,12 @@ impl poem_openapi::types::Example for Health {
     }
 }
 
+/// The error answers each operation here can give, besides 412 (with `If-Match`), 413 and 415
+/// (with a body), 500 and 503; the published document lists these and no others
+/// ([`super::spec`]). Add a row with every new operation.
+pub(crate) const ERRORS: super::spec::OperationErrors =
+    &[("healthLive", &[]), ("healthReady", &[])];
+
 pub struct OperationsApi;
 
 #[OpenApi(tag = "ApiTags::Operations")]

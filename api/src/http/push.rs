@@ -237,6 +237,39 @@ impl From<Target> for NotificationTarget {
     }
 }
 
+/// The message a device receives: the JSON its service worker reads, decrypted, from the
+/// `push` event (`event.data.json()`). It is not an answer of any operation; it is published
+/// here so that apps generate its type. Every push stands for one inbox entry; the inbox
+/// (`GET /api/v1/me/notifications`) has the whole text and everything a device missed.
+#[derive(Object, Clone, Debug)]
+#[oai(example)]
+pub struct PushPayload {
+    /// The inbox entry (`Notification.id`): mark it read with
+    /// `POST /api/v1/me/notifications/{id}/read`.
+    pub notification_id: Uuid,
+    /// What it is about.
+    pub kind: NoticeKind,
+    /// Headline, German by default.
+    pub title: String,
+    /// Text (plain); shortened with `…` when the push would exceed 3000 bytes.
+    pub body: String,
+    /// What to open. `id` and `shop_id` are left out where they do not apply.
+    pub data: NotificationTarget,
+}
+
+impl poem_openapi::types::Example for PushPayload {
+    fn example() -> Self {
+        let entry = Notification::example();
+        Self {
+            notification_id: entry.id,
+            kind: entry.kind,
+            title: entry.title,
+            body: entry.body,
+            data: entry.data,
+        }
+    }
+}
+
 /// One entry of the inbox; the push for it carries its `id` as `notification_id`.
 #[derive(Object, Clone, Debug)]
 #[oai(example)]
@@ -303,6 +336,47 @@ pub struct NotificationPage {
     /// Unread entries in the whole inbox (the app's badge).
     pub unread_count: u64,
 }
+
+/// The error answers each operation here can give, besides 412 (with `If-Match`), 413 and 415
+/// (with a body), 500 and 503; the published document lists these and no others
+/// ([`super::spec`]). Add a row with every new operation.
+pub(crate) const ERRORS: super::spec::OperationErrors = &[
+    ("getNotificationPreferences", &[401]),
+    ("updateNotificationPreferences", &[400, 401, 422]),
+    ("listNotifications", &[400, 401, 422]),
+    ("markAllNotificationsRead", &[401]),
+    ("markNotificationRead", &[400, 401, 404]),
+    ("listPushSubscriptions", &[401]),
+    ("createPushSubscription", &[400, 401, 422]),
+    ("deletePushSubscription", &[400, 401, 404]),
+    ("sendTestPush", &[401, 429]),
+    ("getVapidPublicKey", &[]),
+];
+
+/// The limits of this module's request fields, as the spec publishes them (`super::spec`):
+/// the rules' own constants, so the two cannot drift.
+pub(crate) const CONSTRAINTS: super::spec::SchemaConstraints = {
+    use super::spec::Constraint::*;
+    use domain::{push_prefs, shops::opening_hours};
+    &[
+        (
+            "NewPushSubscription",
+            "endpoint",
+            &[MaxLength(push_prefs::ENDPOINT_MAX), Format("uri")],
+        ),
+        (
+            "NewPushSubscription",
+            "user_agent",
+            &[MaxLength(push_prefs::USER_AGENT_MAX)],
+        ),
+        (
+            "QuietHours",
+            "start",
+            &[Pattern(opening_hours::TIME_PATTERN)],
+        ),
+        ("QuietHours", "end", &[Pattern(opening_hours::TIME_PATTERN)]),
+    ]
+};
 
 pub struct PushApi;
 

@@ -325,6 +325,61 @@ async fn step(state: &AppState, actor: &Actor, id: Uuid, action: Action) -> ApiR
     Ok(Json(view.into()))
 }
 
+/// The error answers each operation here can give, besides 412 (with `If-Match`), 413 and 415
+/// (with a body), 500 and 503; the published document lists these and no others
+/// ([`super::spec`]). Add a row with every new operation.
+pub(crate) const ERRORS: super::spec::OperationErrors = &[
+    ("listRides", &[400, 401, 403, 422]),
+    ("createRide", &[400, 401, 403, 422, 429]),
+    ("getRideStats", &[400, 401, 403, 422]),
+    ("getRide", &[400, 401, 404]),
+    ("acceptRide", &[400, 401, 403, 404, 409]),
+    ("assignRide", &[400, 401, 403, 404, 409, 422]),
+    ("cancelRide", &[400, 401, 403, 404, 409, 422]),
+    ("completeRide", &[400, 401, 403, 404, 409]),
+    ("noShowRide", &[400, 401, 403, 404, 409]),
+    ("releaseRide", &[400, 401, 403, 404, 409, 422]),
+    ("startRide", &[400, 401, 403, 404, 409]),
+];
+
+/// The limits of this module's request fields, as the spec publishes them (`super::spec`):
+/// the rules' own constants, so the two cannot drift.
+pub(crate) const CONSTRAINTS: super::spec::SchemaConstraints = {
+    use super::spec::Constraint::*;
+    use domain::{contact, rides};
+    &[
+        ("CreateRide", "pickup_address", &[Text(rides::ADDRESS_MAX)]),
+        ("CreateRide", "destination", &[Text(rides::ADDRESS_MAX)]),
+        ("CreateRide", "notes", &[MaxLength(rides::NOTES_MAX)]),
+        ("CreateRide", "rider_name", &[MaxLength(rides::NAME_MAX)]),
+        (
+            "CreateRide",
+            "contact_phone",
+            &[
+                MaxLength(contact::PHONE_MAX),
+                Pattern(contact::PHONE_PATTERN),
+            ],
+        ),
+        (
+            "CreateRide",
+            "passengers",
+            &[Range(
+                rides::PASSENGERS.0 as i64,
+                rides::PASSENGERS.1 as i64,
+            )],
+        ),
+        (
+            "CreateRide",
+            "flexibility_minutes",
+            &[Range(
+                rides::FLEXIBILITY_MINUTES.0 as i64,
+                rides::FLEXIBILITY_MINUTES.1 as i64,
+            )],
+        ),
+        ("StepReason", "reason", &[MaxLength(rides::REASON_MAX)]),
+    ]
+};
+
 pub struct RidesApi;
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Rides")]

@@ -375,6 +375,109 @@ fn claim(
         .transpose()?)
 }
 
+/// The error answers each operation here can give, besides 412 (with `If-Match`), 413 and 415
+/// (with a body), 500 and 503; the published document lists these and no others
+/// ([`super::spec`]). Add a row with every new operation.
+pub(crate) const ERRORS: super::spec::OperationErrors = &[
+    ("listDistrictShopNotices", &[400, 422]),
+    ("listShops", &[400, 422]),
+    ("createShop", &[400, 401, 403, 422]),
+    ("getShop", &[400, 404]),
+    ("updateShop", &[400, 401, 403, 404, 422]),
+    ("unfollowShop", &[400, 401, 404]),
+    ("followShop", &[400, 401, 404]),
+    ("listShopNotices", &[400, 404, 422]),
+    ("createShopNotice", &[400, 401, 403, 404, 422]),
+    ("deleteShopNotice", &[400, 401, 403, 404]),
+    ("updateShopNotice", &[400, 401, 403, 404, 422]),
+    ("setOpeningHours", &[400, 401, 403, 404, 422]),
+    ("setSpecialDays", &[400, 401, 403, 404, 422]),
+];
+
+/// The limits of this module's request fields, as the spec publishes them (`super::spec`):
+/// the rules' own constants, so the two cannot drift.
+pub(crate) const CONSTRAINTS: super::spec::SchemaConstraints = {
+    use super::spec::Constraint::*;
+    use domain::{contact, shops, shops::opening_hours};
+    &[
+        ("CreateShop", "name", &[Text(shops::NAME_MAX)]),
+        ("CreateShop", "address", &[Text(shops::ADDRESS_MAX)]),
+        (
+            "CreateShop",
+            "description",
+            &[MaxLength(shops::DESCRIPTION_MAX)],
+        ),
+        (
+            "CreateShop",
+            "phone",
+            &[
+                MaxLength(contact::PHONE_MAX),
+                Pattern(contact::PHONE_PATTERN),
+            ],
+        ),
+        ("CreateShop", "email", &[MaxLength(contact::EMAIL_MAX)]),
+        ("CreateShop", "website", &[Pattern(shops::WEBSITE_PATTERN)]),
+        ("UpdateShop", "name", &[Text(shops::NAME_MAX)]),
+        ("UpdateShop", "address", &[Text(shops::ADDRESS_MAX)]),
+        (
+            "UpdateShop",
+            "description",
+            &[MaxLength(shops::DESCRIPTION_MAX)],
+        ),
+        (
+            "UpdateShop",
+            "phone",
+            &[
+                MaxLength(contact::PHONE_MAX),
+                Pattern(contact::PHONE_PATTERN),
+            ],
+        ),
+        ("UpdateShop", "email", &[MaxLength(contact::EMAIL_MAX)]),
+        ("UpdateShop", "website", &[Pattern(shops::WEBSITE_PATTERN)]),
+        (
+            "CreateShopNotice",
+            "title",
+            &[Text(shops::NOTICE_TITLE_MAX)],
+        ),
+        ("CreateShopNotice", "body", &[Text(shops::NOTICE_BODY_MAX)]),
+        (
+            "UpdateShopNotice",
+            "title",
+            &[Text(shops::NOTICE_TITLE_MAX)],
+        ),
+        ("UpdateShopNotice", "body", &[Text(shops::NOTICE_BODY_MAX)]),
+        (
+            "OpeningWindow",
+            "weekday",
+            &[Range(
+                opening_hours::WEEKDAYS.0 as i64,
+                opening_hours::WEEKDAYS.1 as i64,
+            )],
+        ),
+        (
+            "OpeningWindow",
+            "opens",
+            &[Pattern(opening_hours::TIME_PATTERN)],
+        ),
+        (
+            "OpeningWindow",
+            "closes",
+            &[Pattern(opening_hours::CLOSING_TIME_PATTERN)],
+        ),
+        (
+            "SpecialDay",
+            "opens",
+            &[Pattern(opening_hours::TIME_PATTERN)],
+        ),
+        (
+            "SpecialDay",
+            "closes",
+            &[Pattern(opening_hours::CLOSING_TIME_PATTERN)],
+        ),
+        ("SpecialDay", "note", &[MaxLength(opening_hours::NOTE_MAX)]),
+    ]
+};
+
 pub struct ShopsApi;
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Shops")]

@@ -8,10 +8,16 @@
 //!   `{description, allOf: [{$ref}, {description}]}`; a member without `type` makes
 //!   openapi-python-client drop the schema and every operation using it. The second member
 //!   goes (its keys are on the property already), leaving `allOf: [{$ref}]`.
+//! - The limits the rules enforce (lengths, patterns, ranges) are written into the schemas
+//!   from the modules' `CONSTRAINTS`, which name the rules' own constants. They are not
+//!   declared as poem-openapi validators: the rules answer with German texts, a validator
+//!   would answer first and differently.
+//! - Schemas no operation references but clients need (the push payload) are added.
 //! - Operations without a security requirement get `security: []`: public, said explicitly.
 //! - An empty `servers` becomes `[{url: "/"}]`: the API is served where the document is.
-//! - Error answers: 412 only where the operation takes `If-Match`, 413 and 415 only where it
-//!   takes a body; each error answer gets a `Problem` example with its real code and the
+//! - Error answers: each operation keeps the 4xx its module's `ERRORS` table lists (read from
+//!   the handlers and the rules they call), 412 only where it takes `If-Match`, 413 and 415
+//!   only where it takes a body, and 500 and 503; each error answer gets a `Problem` example with its real code and the
 //!   `Content-Language` header, 401 also `WWW-Authenticate` (RFC 6750). poem-openapi's
 //!   `ApiResponse::meta` is one list for every operation and has no examples.
 //! - Every answer documents `X-Request-Id`; every `/api/` operation the `Accept-Language`
@@ -22,12 +28,205 @@
 
 use serde_json::{Map, Value, json};
 
+/// Per operation id, the 4xx statuses (other than 412, 413 and 415) it can answer with.
+pub type OperationErrors = &'static [(&'static str, &'static [u16])];
+
+/// A rule the server enforces, as the published schema states it. The values come from the
+/// constants the rules validate with, so the two cannot drift.
+#[derive(Clone, Copy, Debug)]
+pub enum Constraint {
+    /// A required text: not blank (`pattern: \S`), at most this many characters.
+    Text(usize),
+    /// At most this many characters.
+    MaxLength(usize),
+    /// Between this many characters.
+    Length(usize, usize),
+    /// A regular expression (ECMA 262, as OpenAPI says) the text matches.
+    Pattern(&'static str),
+    /// A number between these bounds, both included.
+    Range(i64, i64),
+    /// A `format` (`email`, `uri`, …).
+    Format(&'static str),
+}
+
+/// Per schema and property, the rules a client can check before sending.
+pub type SchemaConstraints = &'static [(&'static str, &'static str, &'static [Constraint])];
+
+const CONSTRAINT_TABLES: &[SchemaConstraints] = &[
+    super::auth::CONSTRAINTS,
+    super::districts::CONSTRAINTS,
+    super::me::CONSTRAINTS,
+    super::news::CONSTRAINTS,
+    super::push::CONSTRAINTS,
+    super::rides::CONSTRAINTS,
+    super::shops::CONSTRAINTS,
+];
+
+/// Query parameters with the same name and rule on every operation that takes them.
+const PARAMETER_CONSTRAINTS: &[(&str, &[Constraint])] = &[
+    (
+        "limit",
+        &[Constraint::Range(1, super::pagination::MAX_LIMIT as i64)],
+    ),
+    ("q", &[Constraint::MaxLength(domain::users::QUERY_MAX)]),
+];
+
+fn constrain(schema: &mut Map<String, Value>, constraints: &[Constraint]) {
+    for constraint in constraints {
+        match *constraint {
+            Constraint::Text(max) => {
+                schema.insert("minLength".into(), json!(1));
+                schema.insert("maxLength".into(), json!(max));
+                schema.insert("pattern".into(), json!("\\S"));
+            }
+            Constraint::MaxLength(max) => {
+                schema.insert("maxLength".into(), json!(max));
+            }
+            Constraint::Length(min, max) => {
+                schema.insert("minLength".into(), json!(min));
+                schema.insert("maxLength".into(), json!(max));
+            }
+            Constraint::Pattern(pattern) => {
+                schema.insert("pattern".into(), json!(pattern));
+            }
+            Constraint::Range(min, max) => {
+                schema.insert("minimum".into(), json!(min));
+                schema.insert("maximum".into(), json!(max));
+            }
+            Constraint::Format(format) => {
+                schema.insert("format".into(), json!(format));
+            }
+        }
+    }
+}
+
+/// Writes the modules' `CONSTRAINTS` into the schemas and the parameters; returns the rows
+/// that name no property of the document (a test keeps that empty).
+fn document_constraints(document: &mut Value) -> Vec<String> {
+    let mut unknown = Vec::new();
+    for (schema, property, constraints) in CONSTRAINT_TABLES.iter().flat_map(|t| t.iter()) {
+        match document
+            .pointer_mut(&format!(
+                "/components/schemas/{schema}/properties/{property}"
+            ))
+            .and_then(Value::as_object_mut)
+        {
+            Some(target) => constrain(target, constraints),
+            None => unknown.push(format!("{schema}.{property}")),
+        }
+    }
+    if let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) {
+        for parameter in paths
+            .values_mut()
+            .filter_map(Value::as_object_mut)
+            .flat_map(|operations| operations.values_mut())
+            .filter_map(|operation| operation.get_mut("parameters"))
+            .filter_map(Value::as_array_mut)
+            .flatten()
+        {
+            let Some((_, constraints)) = PARAMETER_CONSTRAINTS
+                .iter()
+                .find(|(name, _)| parameter["in"] == "query" && parameter["name"] == *name)
+            else {
+                continue;
+            };
+            if let Some(schema) = parameter.get_mut("schema").and_then(Value::as_object_mut) {
+                constrain(schema, constraints);
+            }
+        }
+    }
+    unknown
+}
+
+/// Every module's table; a test checks that they cover exactly the document's operations.
+const ERROR_TABLES: &[OperationErrors] = &[
+    super::auth::ERRORS,
+    super::districts::ERRORS,
+    super::me::ERRORS,
+    super::news::ERRORS,
+    super::operations::ERRORS,
+    super::push::ERRORS,
+    super::rides::ERRORS,
+    super::shops::ERRORS,
+    super::users::ERRORS,
+];
+
+/// The 4xx statuses an operation can answer with, if its module lists it.
+fn listed_errors(operation_id: &str) -> Option<&'static [u16]> {
+    ERROR_TABLES
+        .iter()
+        .flat_map(|table| table.iter())
+        .find(|(id, _)| *id == operation_id)
+        .map(|(_, statuses)| *statuses)
+}
+
 /// The document as published.
 pub fn document() -> Value {
     let mut document: Value =
         serde_json::from_str(&crate::api_service().spec()).unwrap_or_else(|_| json!({}));
+    add_message_schemas(&mut document);
+    document_constraints(&mut document);
     transform(&mut document);
     document
+}
+
+/// Schemas of what clients receive outside any answer, so that apps generate their types too:
+/// the push payload a service worker decrypts. No operation references them, so poem-openapi
+/// would leave them out.
+fn add_message_schemas(document: &mut Value) {
+    let mut registry = poem_openapi::registry::Registry::new();
+    <super::push::PushPayload as poem_openapi::types::Type>::register(&mut registry);
+    let Some(schemas) = document
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    for (name, schema) in registry.schemas {
+        if !schemas.contains_key(&name) {
+            schemas.insert(name, serde_json::to_value(schema).unwrap_or_default());
+        }
+    }
+    // The push is an out-of-band call that follows from subscribing: OpenAPI's callback.
+    let subscribe = document
+        .pointer_mut("/paths/~1api~1v1~1push~1subscriptions/post")
+        .and_then(Value::as_object_mut);
+    if let Some(subscribe) = subscribe {
+        subscribe.insert("callbacks".into(), push_callback());
+    }
+}
+
+/// The message that reaches the subscribed device, as a callback of `createPushSubscription`.
+fn push_callback() -> Value {
+    json!({
+        "push": {
+            "{$request.body#/endpoint}": {
+                "post": {
+                    "operationId": "receivePush",
+                    "summary": "A push reaches the device",
+                    "description": "For every inbox entry meant for the person, the server posts a Web Push message to the subscription's `endpoint` (RFC 8030), signed with VAPID (RFC 8292, the key of `getVapidPublicKey`) and encrypted for the device's keys (RFC 8291, `Content-Encoding: aes128gcm`). The push service hands it to the browser or app, whose service worker reads the decrypted body in its `push` event as this JSON (`event.data.json()`). The push service sees only ciphertext. Quiet hours and preferences decide when and whether a push is sent; the inbox has every entry either way.",
+                    "tags": ["Push"],
+                    "security": [],
+                    "parameters": [
+                        {"name": "TTL", "in": "header", "required": true, "description": "Seconds the push service keeps the message for an offline device: one day.", "schema": {"type": "integer", "example": 86400}},
+                        {"name": "Urgency", "in": "header", "required": false, "description": "`high` for warnings, else `normal` (RFC 8030 section 5.3).", "schema": {"type": "string", "enum": ["normal", "high"]}},
+                        {"name": "Topic", "in": "header", "required": false, "description": "Replaces an undelivered earlier push of the same topic (RFC 8030 section 5.4).", "schema": {"type": "string", "maxLength": 32}}
+                    ],
+                    "requestBody": {
+                        "required": true,
+                        "description": "The decrypted body; on the wire it is aes128gcm ciphertext of at most 4096 bytes.",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PushPayload"}}}
+                    },
+                    "responses": {
+                        "201": {"description": "The push service took the message."},
+                        "404": {"description": "The subscription is gone: the server removes it."},
+                        "410": {"description": "The subscription expired or was withdrawn: the server removes it."},
+                        "429": {"description": "The push service asks to slow down: the server retries after its `Retry-After`."}
+                    }
+                }
+            }
+        }
+    })
 }
 
 /// The document as JSON, as committed in `openapi/openapi.json`.
@@ -156,6 +355,11 @@ fn problem_example_name(status: u16) -> String {
 /// `Problem` example it refers to.
 fn document_operation(path: &str, operation: &mut Map<String, Value>) -> Vec<u16> {
     let mut referenced = Vec::new();
+    let operation_id = operation
+        .get("operationId")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
     let takes_body = operation.contains_key("requestBody");
     let takes_if_match = operation
         .get("parameters")
@@ -177,9 +381,14 @@ fn document_operation(path: &str, operation: &mut Map<String, Value>) -> Vec<u16
     else {
         return referenced;
     };
+    let listed = listed_errors(&operation_id);
     responses.retain(|status, _| match status.as_str() {
         "412" => takes_if_match,
         "413" | "415" => takes_body,
+        "500" | "503" => true,
+        other if other.starts_with('4') => {
+            listed.is_none_or(|listed| other.parse().is_ok_and(|status| listed.contains(&status)))
+        }
         _ => true,
     });
     for (status, response) in responses.iter_mut() {
@@ -328,6 +537,80 @@ mod tests {
             json!({"allOf": [{"$ref": "#/x"}, {"type": "object", "properties": {}}]});
         simplify_all_of(&mut composed);
         assert_eq!(composed["allOf"].as_array().map(Vec::len), Some(2));
+    }
+
+    #[test]
+    fn every_constraint_names_a_property_and_reaches_the_document() {
+        let mut generated: Value = serde_json::from_str(&crate::api_service().spec()).unwrap();
+        add_message_schemas(&mut generated);
+        assert_eq!(document_constraints(&mut generated), Vec::<String>::new());
+        let published = document();
+        let schemas = &published["components"]["schemas"];
+        assert_eq!(
+            schemas["CreateRide"]["properties"]["passengers"]["maximum"],
+            4
+        );
+        assert_eq!(
+            schemas["Register"]["properties"]["password"]["minLength"],
+            domain::auth::passwords::MIN_LENGTH
+        );
+        let limit = published["paths"]["/api/v1/news"]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "limit")
+            .unwrap();
+        assert_eq!(limit["schema"]["maximum"], 100);
+    }
+
+    #[test]
+    fn every_operation_has_exactly_one_row_of_errors() {
+        let generated: Value = serde_json::from_str(&crate::api_service().spec()).unwrap();
+        let mut operations: Vec<String> = generated["paths"]
+            .as_object()
+            .unwrap()
+            .values()
+            .flat_map(|item| item.as_object().unwrap().values())
+            .filter_map(|operation| operation["operationId"].as_str().map(str::to_owned))
+            .collect();
+        operations.sort();
+        let mut rows: Vec<String> = ERROR_TABLES
+            .iter()
+            .flat_map(|table| table.iter().map(|(id, _)| (*id).to_owned()))
+            .collect();
+        rows.sort();
+        assert_eq!(
+            rows, operations,
+            "one row per operation in the modules' ERRORS"
+        );
+        for (id, statuses) in ERROR_TABLES.iter().flat_map(|table| table.iter()) {
+            assert!(
+                statuses
+                    .iter()
+                    .all(|s| (400..500).contains(s) && ![412, 413, 415].contains(s)),
+                "{id}: only the operation's own 4xx belong in its row"
+            );
+        }
+
+        let published = document();
+        let statuses = |path: &str, method: &str| {
+            published["paths"][path][method]["responses"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            statuses("/api/v1/auth/login", "post"),
+            [
+                "200", "400", "401", "413", "415", "422", "429", "500", "503"
+            ]
+        );
+        assert_eq!(
+            statuses("/api/v1/districts", "get"),
+            ["200", "304", "500", "503"]
+        );
     }
 
     #[test]

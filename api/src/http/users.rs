@@ -112,6 +112,16 @@ pub enum GrantResponse {
     Created(Json<RoleAssignment>),
 }
 
+/// The error answers each operation here can give, besides 412 (with `If-Match`), 413 and 415
+/// (with a body), 500 and 503; the published document lists these and no others
+/// ([`super::spec`]). Add a row with every new operation.
+pub(crate) const ERRORS: super::spec::OperationErrors = &[
+    ("listUsers", &[400, 401, 403, 422]),
+    ("getUser", &[400, 401, 403, 404]),
+    ("grantRole", &[400, 401, 403, 404, 409, 422]),
+    ("revokeRole", &[400, 401, 403, 404, 409]),
+];
+
 pub struct UsersApi;
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Users")]

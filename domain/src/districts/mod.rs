@@ -15,6 +15,8 @@ use crate::{
 pub const NAME_MAX: usize = 100;
 pub const SLUG_MAX: usize = 64;
 pub const DESCRIPTION_MAX: usize = 2000;
+/// [`is_valid_slug`] as a regular expression, for the published schema.
+pub const SLUG_PATTERN: &str = "^[a-z0-9]+(-[a-z0-9]+)*$";
 
 #[derive(Clone, Debug)]
 pub struct NewDistrict {

@@ -48,6 +48,10 @@ pub const ADDRESS_MAX: usize = 300;
 pub const NOTES_MAX: usize = 1000;
 pub const REASON_MAX: usize = 500;
 pub const NAME_MAX: usize = 200;
+/// People in one booking (the shuttle's seats).
+pub const PASSENGERS: (i32, i32) = (1, 4);
+/// How many minutes the pickup may move either way.
+pub const FLEXIBILITY_MINUTES: (i32, i32) = (0, 240);
 /// How far ahead a ride may be booked.
 pub const BOOKING_HORIZON: Duration = Duration::days(60);
 pub const EXPIRE_JOB: &str = "ride.expire";
@@ -468,7 +472,7 @@ pub async fn create(
     );
     if let Some(minutes) = input.flexibility_minutes {
         v.check(
-            (0..=240).contains(&minutes),
+            (FLEXIBILITY_MINUTES.0..=FLEXIBILITY_MINUTES.1).contains(&minutes),
             "flexibility_minutes",
             "Erlaubt sind 0 bis 240 Minuten.",
             "Allowed are 0 to 240 minutes.",
@@ -516,7 +520,7 @@ pub async fn create(
         (false, None) => {}
     }
     v.check(
-        (1..=4).contains(&input.passengers),
+        (PASSENGERS.0..=PASSENGERS.1).contains(&input.passengers),
         "passengers",
         "Erlaubt sind 1 bis 4 Personen.",
         "Allowed are 1 to 4 people.",

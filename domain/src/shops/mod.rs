@@ -26,6 +26,10 @@ pub const ADDRESS_MAX: usize = 300;
 pub const DESCRIPTION_MAX: usize = 5000;
 pub const NOTICE_TITLE_MAX: usize = 200;
 pub const NOTICE_BODY_MAX: usize = 5000;
+pub const WEBSITE_MAX: usize = 300;
+/// What [`looks_like_website`] takes as a website, as a regular expression for the published
+/// schema: `http://` or `https://` and no spaces (blank counts as none).
+pub const WEBSITE_PATTERN: &str = "^\\s*(https?://\\S*)?\\s*$";
 
 /// A shop with its schedule, parsed.
 #[derive(Clone, Debug)]
@@ -83,6 +87,15 @@ fn notice_not_found() -> DomainError {
     ))
 }
 
+/// A shop's website: `http://` or `https://`, no spaces, at most [`WEBSITE_MAX`] bytes after
+/// trimming.
+pub fn looks_like_website(website: &str) -> bool {
+    let w = website.trim();
+    w.len() <= WEBSITE_MAX
+        && (w.starts_with("https://") || w.starts_with("http://"))
+        && !w.contains(char::is_whitespace)
+}
+
 fn check_contact(
     v: &mut Validator,
     phone: Option<&str>,
@@ -94,12 +107,8 @@ fn check_contact(
         v.email("email", email);
     }
     if let Some(website) = website.filter(|w| !w.trim().is_empty()) {
-        let w = website.trim();
-        let ok = w.len() <= 300
-            && (w.starts_with("https://") || w.starts_with("http://"))
-            && !w.contains(char::is_whitespace);
         v.check(
-            ok,
+            looks_like_website(website),
             "website",
             "Bitte eine Adresse mit https:// angeben.",
             "Please give an address starting with https://.",

@@ -51,6 +51,13 @@ pub const NOTE_MAX: usize = 200;
 pub const MAX_WINDOWS: usize = 70;
 pub const MAX_SPECIAL_DAYS: usize = 400;
 
+/// The times [`parse_time`] reads, as regular expressions for the published schema: `HH:MM`,
+/// and for the end of a window also `24:00`.
+pub const TIME_PATTERN: &str = "^([01][0-9]|2[0-3]):[0-5][0-9]$";
+pub const CLOSING_TIME_PATTERN: &str = "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$";
+/// Weekdays as ISO 8601 numbers: Monday 1 … Sunday 7.
+pub const WEEKDAYS: (u8, u8) = (1, 7);
+
 /// `"HH:MM"` → minutes; `"24:00"` only where `allow_end_of_day`.
 pub fn parse_time(text: &str, allow_end_of_day: bool) -> Option<Minutes> {
     let (h, m) = text.split_once(':')?;
@@ -86,7 +93,7 @@ pub fn validate_windows(windows: &[Window]) -> Vec<FieldError> {
     let mut parsed: Vec<(usize, u8, Minutes, Minutes)> = Vec::new();
     for (i, w) in windows.iter().enumerate() {
         let mut ok = true;
-        if !(1..=7).contains(&w.weekday) {
+        if !(WEEKDAYS.0..=WEEKDAYS.1).contains(&w.weekday) {
             errors.push(err(
                 format!("[{i}].weekday"),
                 "Wochentag 1 (Montag) bis 7 (Sonntag).",

@@ -2,6 +2,9 @@
 
 use std::collections::HashMap;
 
+/// Longest search text for the user list (`q`).
+pub const QUERY_MAX: usize = 200;
+
 use entity::{app_user, district, role_assignment, shop};
 use sea_orm::{
     ActiveModelTrait,
@@ -86,7 +89,7 @@ pub async fn list(
     if filter
         .q
         .as_deref()
-        .is_some_and(|q| q.contains('\0') || q.chars().count() > 200)
+        .is_some_and(|q| q.contains('\0') || q.chars().count() > QUERY_MAX)
     {
         return Err(DomainError::Validation(vec![field(
             "q",

@@ -180,6 +180,32 @@ async fn book_with_key(app: &TestApp, session: &Session, key: &str, body: &Value
     .await
 }
 
+/// A key with bytes outside visible ASCII (an app that sends `Schlüssel-1` raw) cannot be
+/// read by the handler; without the refusal the booking would run unprotected and a retry
+/// would book twice.
+#[tokio::test]
+async fn an_unreadable_idempotency_key_is_refused_and_books_nothing() {
+    let (app, crew) = spawn_cast().await;
+    let body = ride(&crew.rieder, 180);
+    let request = app
+        .client
+        .post("/api/v1/rides")
+        .header("Authorization", format!("Bearer {}", crew.rider.access))
+        .header(
+            "Idempotency-Key",
+            poem::http::HeaderValue::from_bytes("Schlüssel-1".as_bytes()).unwrap(),
+        )
+        .content_type("application/json")
+        .body(body.to_string());
+    let reply = Reply::checked(&Method::POST, "/api/v1/rides", request.send().await).await;
+    assert_eq!(reply.status, 422, "{}", reply.text);
+    assert_eq!(reply.json()["errors"][0]["field"], "Idempotency-Key");
+    assert!(all_ids(&app, &crew.dispatcher).await.is_empty());
+    // A key of visible ASCII books.
+    let booked = book_with_key(&app, &crew.rider, "Schluessel-1", &body).await;
+    assert_eq!(booked.status, 201, "{}", booked.text);
+}
+
 async fn all_ids(app: &TestApp, staff: &Session) -> Vec<String> {
     let reply = get_as(app, "/api/v1/rides?scope=all&limit=100", &staff.access).await;
     assert_eq!(reply.status, 200, "{}", reply.text);

@@ -181,7 +181,12 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> Reply {
-        Reply::from(self.client.get(path).send().await).await
+        Reply::checked(
+            &poem::http::Method::GET,
+            path,
+            self.client.get(path).send().await,
+        )
+        .await
     }
 }
 
@@ -208,6 +213,14 @@ impl Reply {
             headers,
             text,
         }
+    }
+
+    /// The answer, after checking that the published document lists its status for the
+    /// operation (`documented`).
+    pub async fn checked(method: &poem::http::Method, path: &str, response: TestResponse) -> Self {
+        let reply = Self::from(response).await;
+        super::documented::assert_documented(method, path, reply.status, &reply.text);
+        reply
     }
 
     pub fn json(&self) -> Value {

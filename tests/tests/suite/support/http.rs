@@ -14,7 +14,7 @@ pub async fn send(
     headers: &[(&str, &str)],
     body: Option<&Value>,
 ) -> Reply {
-    let mut request = app.client.request(method, path);
+    let mut request = app.client.request(method.clone(), path);
     if let Some(token) = token {
         request = request.header("Authorization", format!("Bearer {token}"));
     }
@@ -26,7 +26,7 @@ pub async fn send(
             .content_type("application/json")
             .body(body.to_string());
     }
-    Reply::from(request.send().await).await
+    Reply::checked(&method, path, request.send().await).await
 }
 
 /// A request without a body (PUT/DELETE /follow), with an optional bearer token.
@@ -36,9 +36,9 @@ pub async fn send_empty(
     path: &str,
     token: Option<&str>,
 ) -> Reply {
-    let mut request = app.client.request(method, path);
+    let mut request = app.client.request(method.clone(), path);
     if let Some(token) = token {
         request = request.header("Authorization", format!("Bearer {token}"));
     }
-    Reply::from(request.send().await).await
+    Reply::checked(&method, path, request.send().await).await
 }

@@ -5,6 +5,7 @@
 
 mod app;
 mod cast;
+mod documented;
 mod http;
 mod news;
 pub mod push_service;

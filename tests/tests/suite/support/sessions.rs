@@ -145,7 +145,7 @@ async fn send(
     token: Option<&str>,
     body: Option<Value>,
 ) -> Reply {
-    let mut request = app.client.request(method, path);
+    let mut request = app.client.request(method.clone(), path);
     if let Some(token) = token {
         request = request.header("Authorization", format!("Bearer {token}"));
     }
@@ -154,7 +154,7 @@ async fn send(
             .content_type("application/json")
             .body(body.to_string());
     }
-    Reply::from(request.send().await).await
+    Reply::checked(&method, path, request.send().await).await
 }
 
 /// GET with a bearer token.
