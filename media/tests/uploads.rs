@@ -1,0 +1,254 @@
+//! What happens to real and hostile uploads: a phone photo with its GPS position and a
+//! rotation, a PNG that is a ZIP, a 60,000 × 60,000 JPEG, a decompression bomb, a truncated
+//! file, an SVG with script, a JPEG with a ZIP appended, and HEIC.
+
+use std::io::Cursor;
+
+use image::{
+    DynamicImage, ImageEncoder, ImageFormat, Rgb, RgbImage, Rgba, RgbaImage,
+    codecs::{jpeg::JpegEncoder, png::PngEncoder},
+};
+use media::{Encoding, Limits, MediaError, SourceType, process, sniff};
+
+/// A little-endian EXIF block with an orientation and a GPS position (52.0° N, 11.2° E): what a
+/// phone writes into every photo.
+fn exif_with_gps(orientation: u16) -> Vec<u8> {
+    let mut exif = Vec::new();
+    exif.extend_from_slice(b"II\x2a\x00\x08\x00\x00\x00"); // TIFF header, IFD0 at 8
+    exif.extend_from_slice(&2u16.to_le_bytes()); // two entries
+    // Orientation (0x0112), SHORT, 1 value.
+    exif.extend_from_slice(&[0x12, 0x01, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00]);
+    exif.extend_from_slice(&orientation.to_le_bytes());
+    exif.extend_from_slice(&[0, 0]);
+    // GPSInfo pointer (0x8825), LONG, to the GPS IFD at 38.
+    exif.extend_from_slice(&[0x25, 0x88, 0x04, 0x00, 0x01, 0x00, 0x00, 0x00]);
+    exif.extend_from_slice(&38u32.to_le_bytes());
+    exif.extend_from_slice(&0u32.to_le_bytes()); // no next IFD
+    assert_eq!(exif.len(), 38);
+    // GPS IFD: latitude ref "N" and the marker text a test can look for.
+    exif.extend_from_slice(&1u16.to_le_bytes());
+    exif.extend_from_slice(&[0x01, 0x00, 0x02, 0x00, 0x02, 0x00, 0x00, 0x00]);
+    exif.extend_from_slice(b"N\x00\x00\x00");
+    exif.extend_from_slice(&0u32.to_le_bytes());
+    exif.extend_from_slice(b"GPS-HOME-OF-THE-RESIDENT");
+    exif
+}
+
+/// A 1200 × 900 photo, stored sideways with orientation 6 (turn 90° clockwise to show), red
+/// on its left half as stored.
+fn phone_photo() -> Vec<u8> {
+    let stored = RgbImage::from_fn(1200, 900, |x, _| {
+        if x < 600 {
+            Rgb([200, 30, 30])
+        } else {
+            Rgb([30, 30, 200])
+        }
+    });
+    let mut out = Vec::new();
+    let mut encoder = JpegEncoder::new_with_quality(&mut out, 90);
+    encoder.set_exif_metadata(exif_with_gps(6)).unwrap();
+    encoder
+        .write_image(stored.as_raw(), 1200, 900, image::ExtendedColorType::Rgb8)
+        .unwrap();
+    out
+}
+
+fn small_png() -> Vec<u8> {
+    let image = RgbaImage::from_fn(40, 30, |x, _| {
+        Rgba([0, 128, 0, if x < 20 { 0 } else { 255 }])
+    });
+    let mut out = Vec::new();
+    PngEncoder::new(&mut out)
+        .write_image(image.as_raw(), 40, 30, image::ExtendedColorType::Rgba8)
+        .unwrap();
+    out
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
+}
+
+#[test]
+fn a_phone_photo_is_turned_upright_rendered_in_three_sizes_and_loses_its_position() {
+    let photo = phone_photo();
+    assert!(contains(&photo, b"GPS-HOME-OF-THE-RESIDENT"));
+    let processed = process(&photo, &Limits::default()).unwrap();
+    assert_eq!(processed.source, SourceType::Jpeg);
+    // Upright: 900 wide, 1200 high.
+    assert_eq!((processed.width, processed.height), (900, 1200));
+    let sizes: Vec<(u32, u32, Encoding)> = processed
+        .renditions
+        .iter()
+        .map(|r| (r.width, r.height, r.encoding))
+        .collect();
+    assert_eq!(
+        sizes,
+        [
+            (240, 320, Encoding::WebP),
+            (240, 320, Encoding::Jpeg),
+            (600, 800, Encoding::WebP),
+            (600, 800, Encoding::Jpeg),
+            (900, 1200, Encoding::WebP),
+            (900, 1200, Encoding::Jpeg),
+        ],
+        "never scaled up past the original's 1200"
+    );
+    for rendition in &processed.renditions {
+        let bytes = &rendition.bytes;
+        assert!(!contains(bytes, b"GPS-HOME-OF-THE-RESIDENT"));
+        assert!(!contains(bytes, b"Exif"), "no EXIF block");
+        let format = image::guess_format(bytes).unwrap();
+        let expected = match rendition.encoding {
+            Encoding::WebP => ImageFormat::WebP,
+            Encoding::Jpeg => ImageFormat::Jpeg,
+        };
+        assert_eq!(format, expected);
+        let decoded = image::load_from_memory(bytes).unwrap().to_rgb8();
+        assert_eq!(decoded.dimensions(), (rendition.width, rendition.height));
+        // Turned clockwise, the stored left half (red) is now on top.
+        let top = decoded.get_pixel(rendition.width / 2, rendition.height / 8);
+        let bottom = decoded.get_pixel(rendition.width / 2, rendition.height * 7 / 8);
+        assert!(top[0] > 150 && top[2] < 90, "top is red: {top:?}");
+        assert!(
+            bottom[2] > 150 && bottom[0] < 90,
+            "bottom is blue: {bottom:?}"
+        );
+    }
+    // Half red, half blue on average.
+    assert_eq!(processed.dominant_color.len(), 7);
+    let webp = &processed.renditions[0].bytes;
+    let jpeg = &processed.renditions[1].bytes;
+    assert!(webp.len() < jpeg.len(), "WebP is the smaller one");
+}
+
+#[test]
+fn a_small_png_keeps_its_size_and_its_transparency_becomes_white() {
+    let processed = process(&small_png(), &Limits::default()).unwrap();
+    assert_eq!(processed.source, SourceType::Png);
+    assert_eq!(processed.renditions.len(), 2, "one size: its own");
+    let jpeg = processed
+        .renditions
+        .iter()
+        .find(|r| r.encoding == Encoding::Jpeg)
+        .unwrap();
+    assert_eq!((jpeg.width, jpeg.height), (40, 30));
+    let decoded = image::load_from_memory(&jpeg.bytes).unwrap().to_rgb8();
+    let left = decoded.get_pixel(5, 15);
+    assert!(
+        left.0.iter().all(|c| *c > 240),
+        "transparent → white: {left:?}"
+    );
+}
+
+#[test]
+fn a_zip_named_png_an_svg_with_script_and_a_pdf_are_not_images() {
+    let zip = b"PK\x03\x04\x14\x00\x00\x00\x08\x00payload.png".to_vec();
+    let svg = br#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>"#;
+    let svg_with_bom = [b"\xef\xbb\xbf".as_slice(), svg].concat();
+    let pdf = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
+    for bytes in [zip, svg.to_vec(), svg_with_bom, pdf, Vec::new()] {
+        assert_eq!(sniff(&bytes), Err(MediaError::Unsupported));
+        assert_eq!(
+            process(&bytes, &Limits::default()).unwrap_err(),
+            MediaError::Unsupported
+        );
+    }
+}
+
+#[test]
+fn heic_is_named_so_the_answer_can_say_what_to_send_instead() {
+    let heic = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic".to_vec();
+    assert_eq!(sniff(&heic), Err(MediaError::Heic));
+}
+
+/// The SOF0 dimensions of a real JPEG set to 60,000 × 60,000: refused from the header, before
+/// the 10 GB a decode would take.
+#[test]
+fn a_jpeg_claiming_60000_by_60000_is_refused_before_decoding() {
+    let mut jpeg = Vec::new();
+    JpegEncoder::new(&mut jpeg)
+        .write_image(&[128; 16 * 16 * 3], 16, 16, image::ExtendedColorType::Rgb8)
+        .unwrap();
+    let sof = jpeg
+        .windows(2)
+        .position(|w| w == [0xff, 0xc0])
+        .expect("baseline SOF0");
+    // Marker, length (2), precision (1), then height and width.
+    jpeg[sof + 5..sof + 7].copy_from_slice(&60_000u16.to_be_bytes());
+    jpeg[sof + 7..sof + 9].copy_from_slice(&60_000u16.to_be_bytes());
+    let started = std::time::Instant::now();
+    assert_eq!(
+        process(&jpeg, &Limits::default()).unwrap_err(),
+        MediaError::TooManyPixels {
+            width: 60_000,
+            height: 60_000
+        }
+    );
+    assert!(started.elapsed() < std::time::Duration::from_millis(500));
+}
+
+/// A PNG of 20,000 × 20,000 black pixels compresses to some hundred kilobytes and would take
+/// 1.2 GB decoded: a decompression bomb.
+#[test]
+fn a_decompression_bomb_is_refused_from_its_header() {
+    let image = image::GrayImage::new(20_000, 20_000);
+    let mut bomb = Vec::new();
+    DynamicImage::ImageLuma8(image)
+        .write_to(&mut Cursor::new(&mut bomb), ImageFormat::Png)
+        .unwrap();
+    assert!(bomb.len() < 2 * 1024 * 1024, "{} bytes", bomb.len());
+    assert_eq!(
+        process(&bomb, &Limits::default()).unwrap_err(),
+        MediaError::TooManyPixels {
+            width: 20_000,
+            height: 20_000
+        }
+    );
+}
+
+#[test]
+fn a_truncated_file_is_damaged_not_a_crash() {
+    let png = small_png();
+    let cut = &png[..png.len() / 2];
+    assert!(matches!(
+        process(cut, &Limits::default()),
+        Err(MediaError::Damaged(_))
+    ));
+    let photo = phone_photo();
+    let header_only = &photo[..400];
+    assert!(matches!(
+        process(header_only, &Limits::default()),
+        Err(MediaError::Damaged(_))
+    ));
+}
+
+/// A JPEG with a ZIP (or an HTML page) appended is a valid JPEG to a viewer and an archive to
+/// an unpacker: what is served is only the re-encoded picture.
+#[test]
+fn a_polyglot_is_served_as_its_picture_only() {
+    let mut polyglot = phone_photo();
+    polyglot.extend_from_slice(b"PK\x03\x04<script>alert(document.cookie)</script>");
+    let processed = process(&polyglot, &Limits::default()).unwrap();
+    for rendition in &processed.renditions {
+        assert!(!contains(&rendition.bytes, b"PK\x03\x04"));
+        assert!(!contains(&rendition.bytes, b"<script"));
+    }
+}
+
+#[test]
+fn a_file_over_the_size_limit_is_refused_unread() {
+    let limits = Limits {
+        max_bytes: 1000,
+        ..Limits::default()
+    };
+    let photo = phone_photo();
+    assert_eq!(
+        process(&photo, &limits).unwrap_err(),
+        MediaError::TooLarge {
+            size: photo.len(),
+            max: 1000
+        }
+    );
+}
