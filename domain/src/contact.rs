@@ -9,7 +9,7 @@ pub const PHONE_MAX: usize = 40;
 pub const EMAIL_MAX: usize = 254;
 /// The characters [`looks_like_phone`] allows, as a regular expression for the published
 /// schema (the at-least-three-digits rule is said in the field's description).
-pub const PHONE_PATTERN: &str = "^[0-9 +/()-]*$";
+pub const PHONE_PATTERN: &str = r"^\s*[0-9 +/()-]*\s*$";
 
 /// A pragmatic check: one `@`, something before it, a dotted domain after it, no spaces. The
 /// real proof of an address is a message that arrives; this catches typos.

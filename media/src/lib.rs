@@ -39,6 +39,9 @@ pub struct Limits {
     pub max_side: u32,
     /// Most pixels decoded (a 50 MP phone photo fits; a decompression bomb does not).
     pub max_pixels: u64,
+    /// Most bytes the decoded picture may take: a 16-bit RGBA PNG needs 8 bytes a pixel, so
+    /// pixels alone do not bound the memory.
+    pub max_decoded_bytes: u64,
 }
 
 impl Default for Limits {
@@ -47,6 +50,7 @@ impl Default for Limits {
             max_bytes: 15 * 1024 * 1024,
             max_side: 12_000,
             max_pixels: 60_000_000,
+            max_decoded_bytes: 256 * 1024 * 1024,
         }
     }
 }
@@ -70,7 +74,7 @@ impl SourceType {
 }
 
 /// Why an upload is refused. Each says what a person can do about it.
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum MediaError {
     #[error("the file is {size} bytes, more than the {max} accepted")]
     TooLarge { size: usize, max: usize },
@@ -174,18 +178,27 @@ pub fn process(bytes: &[u8], limits: &Limits) -> Result<Processed, MediaError> {
     if width == 0 || height == 0 {
         return Err(MediaError::Damaged("no pixels".into()));
     }
-    if width > limits.max_side || height > limits.max_side || pixels > limits.max_pixels {
-        return Err(MediaError::TooManyPixels { width, height });
+    let too_many = MediaError::TooManyPixels { width, height };
+    if width > limits.max_side
+        || height > limits.max_side
+        || pixels > limits.max_pixels
+        || decoder.total_bytes() > limits.max_decoded_bytes
+    {
+        return Err(too_many);
     }
     let mut allocation = image::Limits::default();
-    // Room for the decoded pixels at 8 bytes each (16-bit RGBA PNGs), and the decoder's own.
-    allocation.max_alloc = Some(pixels.saturating_mul(8).saturating_add(64 * 1024 * 1024));
-    decoder.set_limits(allocation).map_err(damaged)?;
+    // The decoders' own buffers (not the picture, checked above) stay bounded too.
+    allocation.max_alloc = Some(limits.max_decoded_bytes.saturating_add(64 * 1024 * 1024));
+    let refused = |err: image::ImageError| match err {
+        image::ImageError::Limits(_) => too_many.clone(),
+        other => damaged(other),
+    };
+    decoder.set_limits(allocation).map_err(refused)?;
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
-    let mut image = DynamicImage::from_decoder(decoder).map_err(damaged)?;
+    let mut image = DynamicImage::from_decoder(decoder).map_err(refused)?;
     image.apply_orientation(orientation);
-    let upright = flatten_onto_white(&image);
-    drop(image);
+    // Consumed, not copied: one decoded picture in memory at a time.
+    let upright = flatten_onto_white(image);
 
     let (width, height) = upright.dimensions();
     let mut renditions = Vec::new();
@@ -213,7 +226,8 @@ pub fn process(bytes: &[u8], limits: &Limits) -> Result<Processed, MediaError> {
         });
         previous = Some(scaled);
     }
-    renditions.sort_by_key(|r| (r.width, r.encoding == Encoding::Jpeg));
+    // By long side: a 10 × 12,000 strip is 1 px wide at every size.
+    renditions.sort_by_key(|r| (r.width.max(r.height), r.encoding == Encoding::Jpeg));
     let dominant_color = average_color(previous.as_ref().unwrap_or(&upright));
     Ok(Processed {
         source,
@@ -225,13 +239,7 @@ pub fn process(bytes: &[u8], limits: &Limits) -> Result<Processed, MediaError> {
 }
 
 fn damaged(err: image::ImageError) -> MediaError {
-    match err {
-        image::ImageError::Limits(_) => MediaError::TooManyPixels {
-            width: 0,
-            height: 0,
-        },
-        other => MediaError::Damaged(other.to_string()),
-    }
+    MediaError::Damaged(err.to_string())
 }
 
 /// The sizes to render for an original whose long side is `long`: those of [`SIZES`] below
@@ -255,11 +263,11 @@ fn fit(width: u32, height: u32, long_side: u32) -> (u32, u32) {
 }
 
 /// Transparent parts become white (a shop's logo on a white card), since JPEG has no alpha.
-fn flatten_onto_white(image: &DynamicImage) -> RgbImage {
+fn flatten_onto_white(image: DynamicImage) -> RgbImage {
     if !image.color().has_alpha() {
-        return image.to_rgb8();
+        return image.into_rgb8();
     }
-    let rgba = image.to_rgba8();
+    let rgba = image.into_rgba8();
     let mut rgb = RgbImage::new(rgba.width(), rgba.height());
     for (target, source) in rgb.pixels_mut().zip(rgba.pixels()) {
         let alpha = u16::from(source[3]);

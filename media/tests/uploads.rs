@@ -252,3 +252,34 @@ fn a_file_over_the_size_limit_is_refused_unread() {
         }
     );
 }
+
+/// 16-bit RGBA takes 8 bytes a pixel: 6000 × 6000 is within the pixel limit but would take
+/// 288 MB decoded, and compresses to little when flat.
+#[test]
+fn a_deep_png_over_the_memory_budget_is_refused_from_its_header() {
+    let image = image::ImageBuffer::<Rgba<u16>, Vec<u16>>::new(6000, 6000);
+    let mut png = Vec::new();
+    DynamicImage::ImageRgba16(image)
+        .write_to(&mut Cursor::new(&mut png), ImageFormat::Png)
+        .unwrap();
+    assert_eq!(
+        process(&png, &Limits::default()).unwrap_err(),
+        MediaError::TooManyPixels {
+            width: 6000,
+            height: 6000
+        }
+    );
+}
+
+/// A strip 4 px wide: every size rounds to 1 px wide; the renditions still come smallest first.
+#[test]
+fn a_narrow_strip_keeps_its_renditions_in_order() {
+    let strip = RgbImage::from_pixel(4, 2400, Rgb([10, 120, 10]));
+    let mut png = Vec::new();
+    DynamicImage::ImageRgb8(strip)
+        .write_to(&mut Cursor::new(&mut png), ImageFormat::Png)
+        .unwrap();
+    let processed = process(&png, &Limits::default()).unwrap();
+    let heights: Vec<u32> = processed.renditions.iter().map(|r| r.height).collect();
+    assert_eq!(heights, [320, 320, 800, 800, 1600, 1600]);
+}

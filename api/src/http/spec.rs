@@ -35,7 +35,8 @@ pub type OperationErrors = &'static [(&'static str, &'static [u16])];
 /// constants the rules validate with, so the two cannot drift.
 #[derive(Clone, Copy, Debug)]
 pub enum Constraint {
-    /// A required text: not blank (`pattern: \S`), at most this many characters.
+    /// A required text: not blank (`pattern: ^\s*\S`, anchored because some generators match
+    /// from the start), at most this many characters.
     Text(usize),
     /// At most this many characters.
     MaxLength(usize),
@@ -77,7 +78,7 @@ fn constrain(schema: &mut Map<String, Value>, constraints: &[Constraint]) {
             Constraint::Text(max) => {
                 schema.insert("minLength".into(), json!(1));
                 schema.insert("maxLength".into(), json!(max));
-                schema.insert("pattern".into(), json!("\\S"));
+                schema.insert("pattern".into(), json!("^\\s*\\S"));
             }
             Constraint::MaxLength(max) => {
                 schema.insert("maxLength".into(), json!(max));
