@@ -292,6 +292,7 @@ step spectral exit_ok spectral lint "$spec" --ruleset "$spectral_ruleset" --form
 
 # 4. openapi-python-client.
 step openapi-python-client opc_check openapi-python-client generate --path "$spec" \
+    --config "$script_dir/openapi-python-client.yaml" \
     --output-path "$out/python" --meta poetry --fail-on-warning --overwrite
 if [[ -d $out/python ]]; then step python-compile exit_ok "$py" -m compileall -q "$out/python"; fi
 

@@ -100,6 +100,17 @@ pub struct Settings {
     pub token_key_file: Option<PathBuf>,
     /// VAPID private key file; defaults to `<data_dir>/vapid_private.key`.
     pub vapid_key_file: Option<PathBuf>,
+    /// Where photos are kept: unset for `<data_dir>/media` on the local disk, or
+    /// `s3://bucket/prefix` for S3-compatible storage shared by several instances (credentials,
+    /// region and endpoint from the usual `AWS_*` variables).
+    pub media_url: Option<String>,
+    /// Largest photo accepted, in bytes.
+    pub media_max_bytes: usize,
+    /// Photos processed at once by this instance (each takes a core and about ten times its
+    /// file size in memory for up to a second); others wait their turn.
+    pub media_parallel: usize,
+    /// Photos a person may upload a day.
+    pub quota_media_per_person_per_day: u32,
     /// Comma-separated addresses of reverse proxies whose `X-Forwarded-For` is believed (for
     /// login throttling by client address). Empty: the TCP peer is the client.
     pub trusted_proxies: String,
@@ -144,6 +155,10 @@ impl Default for Settings {
             token_key_file: None,
             vapid_key_file: None,
             trusted_proxies: String::new(),
+            media_url: None,
+            media_max_bytes: media::Limits::default().max_bytes,
+            media_parallel: 2,
+            quota_media_per_person_per_day: 30,
         }
     }
 }
@@ -182,9 +197,13 @@ impl Settings {
         if let Ok(path) = std::env::var("DORFAPP_CONFIG") {
             figment = figment.merge(Toml::file_exact(path));
         }
-        // `DORFAPP_CONFIG` names the file and `DORFAPP_TEST_DATABASE_URL` belongs to the test
-        // suite; neither is a setting.
-        figment = figment.merge(Env::prefixed("DORFAPP_").ignore(&["config", "test_database_url"]));
+        // `DORFAPP_CONFIG` names the file; `DORFAPP_TEST_DATABASE_URL` and
+        // `DORFAPP_TEST_MEDIA_URL` belong to the test suite; none is a setting.
+        figment = figment.merge(Env::prefixed("DORFAPP_").ignore(&[
+            "config",
+            "test_database_url",
+            "test_media_url",
+        ]));
         Self::from_figment(figment)
     }
 
@@ -286,6 +305,14 @@ impl Settings {
         Duration::from_millis(self.job_poll_interval_ms)
     }
 
+    /// What an upload may be.
+    pub fn media_limits(&self) -> media::Limits {
+        media::Limits {
+            max_bytes: self.media_max_bytes,
+            ..media::Limits::default()
+        }
+    }
+
     pub fn feed_cache_ttl(&self) -> Duration {
         Duration::from_millis(self.feed_cache_ttl_ms)
     }
@@ -377,6 +404,13 @@ impl fmt::Debug for Settings {
             .field("token_key_file", &self.token_key_path())
             .field("vapid_key_file", &self.vapid_key_path())
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("media_url", &self.media_url)
+            .field("media_max_bytes", &self.media_max_bytes)
+            .field("media_parallel", &self.media_parallel)
+            .field(
+                "quota_media_per_person_per_day",
+                &self.quota_media_per_person_per_day,
+            )
             .finish()
     }
 }

@@ -229,6 +229,16 @@ impl From<DomainError> for ApiError {
                 retry_after_seconds,
             } => ApiError::new(ErrorCode::RateLimited, detail).with_retry_after(retry_after_seconds),
             DomainError::PreconditionFailed => ApiError::of(ErrorCode::PreconditionFailed),
+            DomainError::TooLarge(text) => ApiError::new(ErrorCode::PayloadTooLarge, text),
+            DomainError::UnsupportedType(text) => {
+                ApiError::new(ErrorCode::UnsupportedMediaType, text)
+            }
+            // Logged with its cause; the caller is told to retry shortly.
+            DomainError::Unavailable(cause) => ApiError {
+                internal: Some(cause),
+                ..ApiError::of(ErrorCode::Unavailable)
+            }
+            .with_retry_after(5),
             DomainError::Db(err) => ApiError::from(err),
             DomainError::Internal(cause) => ApiError::internal(cause),
         }

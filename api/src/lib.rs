@@ -22,7 +22,7 @@ use poem_openapi::OpenApiService;
 
 use crate::config::Settings;
 use crate::http::{
-    auth::AuthApi, districts::DistrictsApi, edge, me::MeApi, news::NewsApi,
+    auth::AuthApi, districts::DistrictsApi, edge, me::MeApi, media::MediaApi, news::NewsApi,
     operations::OperationsApi, push::PushApi, rides::RidesApi, shops::ShopsApi, users::UsersApi,
 };
 pub use crate::state::AppState;
@@ -36,6 +36,7 @@ pub type Apis = (
     NewsApi,
     RidesApi,
     ShopsApi,
+    MediaApi,
     PushApi,
     OperationsApi,
 );
@@ -53,6 +54,7 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
             NewsApi,
             RidesApi,
             ShopsApi,
+            MediaApi,
             PushApi,
             OperationsApi,
         ),
@@ -108,9 +110,12 @@ pub fn with_edge<E: Endpoint + 'static>(
     endpoint: E,
     settings: &Settings,
 ) -> impl Endpoint + 'static + use<E> {
-    let body_limit = settings.body_limit_bytes;
+    let limits = edge::BodyLimits {
+        default: settings.body_limit_bytes,
+        upload: settings.media_max_bytes,
+    };
     endpoint
-        .around(move |ep, req| edge::limit_body(ep, req, body_limit))
+        .around(move |ep, req| edge::limit_body(ep, req, limits))
         .around(edge::readable_idempotency_key)
         .with(CatchPanic::new())
         .with(cors(settings))

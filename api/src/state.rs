@@ -29,6 +29,8 @@ pub struct AppState {
     pub news_version: domain::news::FeedVersion,
     /// Rendered pages of the public news feed.
     pub feed_cache: Arc<crate::http::feed_cache::FeedCache>,
+    /// Where photos go and what is accepted.
+    pub uploads: domain::media::Uploads,
 }
 
 impl AppState {
@@ -83,6 +85,16 @@ impl AppState {
             settings.push_allow_http,
         )
         .context("preparing the push client")?;
+        let store =
+            media::store::MediaStore::open(settings.media_url.as_deref(), &settings.data_dir)
+                .context("opening the media storage (DORFAPP_MEDIA_URL)")?;
+        tracing::info!(location = %store.location, "photos are kept here");
+        let uploads = domain::media::Uploads::new(
+            store,
+            settings.media_limits(),
+            settings.quota_media_per_person_per_day,
+            settings.media_parallel,
+        );
         let news_version = domain::news::FeedVersion::default();
         let feed_cache = crate::http::feed_cache::FeedCache::new(
             settings.feed_cache_ttl(),
@@ -90,6 +102,7 @@ impl AppState {
         );
         Ok(Self {
             db,
+            uploads,
             news_version,
             feed_cache: Arc::new(feed_cache),
             settings: Arc::new(settings),
@@ -129,6 +142,7 @@ impl AppState {
             clock: self.clock.clone(),
             time_zone: self.time_zone,
             news_version: self.news_version.clone(),
+            media: self.uploads.store.clone(),
         }
     }
 }
@@ -140,6 +154,7 @@ pub fn job_registry() -> JobRegistry {
     registry.register(domain::news::PUBLISH_JOB, domain::news::publish_due);
     registry.register(domain::rides::EXPIRE_JOB, domain::rides::expire_due);
     registry.register(domain::rides::REMIND_JOB, domain::rides::remind_due);
+    registry.register(domain::media::RELEASE_JOB, domain::media::release_due);
     registry
 }
 
@@ -192,11 +207,13 @@ pub mod maintenance {
             .await?
             .rows_affected;
         let quota_uses = domain::quotas::purge(&ctx.db, now).await?;
+        let photos = domain::media::purge_orphans(&ctx).await?;
         tracing::info!(
             idempotency_records = records,
             login_attempts = attempts,
             sessions,
             quota_uses,
+            photos,
             "purged expired records"
         );
         // The same row comes back in an hour: a recurring job without a second scheduler.

@@ -26,6 +26,15 @@ pub enum DomainError {
         detail: Text,
         retry_after_seconds: u64,
     },
+    /// The request's body is larger than accepted (an upload): 413.
+    #[error("too large")]
+    TooLarge(Text),
+    /// The body is of a type that is not accepted (an upload recognised by its bytes): 415.
+    #[error("unsupported type")]
+    UnsupportedType(Text),
+    /// A service the rule needs (the media store) does not answer: 503.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     #[error("the resource changed meanwhile")]
     PreconditionFailed,
     #[error(transparent)]

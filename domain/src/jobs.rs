@@ -176,6 +176,8 @@ pub struct JobContext {
     pub time_zone: chrono_tz::Tz,
     /// Advanced when a job changes what the news feed shows (a scheduled item goes live).
     pub news_version: crate::news::FeedVersion,
+    /// Where photos' renditions are kept (released photos are removed from it).
+    pub media: media::store::MediaStore,
 }
 
 type Handler = Arc<

@@ -13,6 +13,7 @@ pub mod error;
 pub mod idempotency;
 pub mod jobs;
 pub mod keys;
+pub mod media;
 pub mod news;
 pub mod notices;
 pub mod push_prefs;

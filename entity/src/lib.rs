@@ -7,6 +7,8 @@ pub mod idempotency_record;
 pub mod inbox_entry;
 pub mod job;
 pub mod login_attempt;
+pub mod media;
+pub mod media_use;
 pub mod news_item;
 pub mod news_placement;
 pub mod notice;

@@ -16,6 +16,10 @@
 //! Decoding and encoding take CPU for up to a second for a 12 MP photo: callers run
 //! [`process`] on a blocking thread, never on the async runtime's workers.
 
+#[cfg(feature = "fixtures")]
+pub mod fixtures;
+pub mod store;
+
 use std::io::Cursor;
 
 use image::{
@@ -151,6 +155,17 @@ pub fn sniff(bytes: &[u8]) -> Result<SourceType, MediaError> {
     }
 }
 
+/// Whether the last scan of a JPEG (its last start-of-scan marker, `FF DA`) is followed by the
+/// end-of-image marker (`FF D9`). Inside a scan `FF` is always stuffed as `FF 00`, so these two
+/// byte pairs are markers. Bytes after the end (a polyglot's ZIP) do not matter: they are never
+/// decoded.
+fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let Some(last_scan) = bytes.windows(2).rposition(|w| w == [0xff, 0xda]) else {
+        return false;
+    };
+    bytes[last_scan..].windows(2).any(|w| w == [0xff, 0xd9])
+}
+
 /// An ISO base media file whose brand is one of HEIF's (`ftypheic`, `ftypmif1` …).
 fn is_heic(bytes: &[u8]) -> bool {
     bytes.len() >= 12
@@ -170,6 +185,13 @@ pub fn process(bytes: &[u8], limits: &Limits) -> Result<Processed, MediaError> {
         });
     }
     let source = sniff(bytes)?;
+    if source == SourceType::Jpeg && !jpeg_is_complete(bytes) {
+        // The JPEG decoder fills a cut-off scan with grey instead of failing: a photo broken
+        // off on a weak connection would be kept half grey. Ask for it again instead.
+        return Err(MediaError::Damaged(
+            "the JPEG ends before its last scan does".into(),
+        ));
+    }
     let mut decoder = ImageReader::with_format(Cursor::new(bytes), source.format())
         .into_decoder()
         .map_err(damaged)?;

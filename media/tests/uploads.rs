@@ -8,50 +8,11 @@ use image::{
     DynamicImage, ImageEncoder, ImageFormat, Rgb, RgbImage, Rgba, RgbaImage,
     codecs::{jpeg::JpegEncoder, png::PngEncoder},
 };
-use media::{Encoding, Limits, MediaError, SourceType, process, sniff};
-
-/// A little-endian EXIF block with an orientation and a GPS position (52.0° N, 11.2° E): what a
-/// phone writes into every photo.
-fn exif_with_gps(orientation: u16) -> Vec<u8> {
-    let mut exif = Vec::new();
-    exif.extend_from_slice(b"II\x2a\x00\x08\x00\x00\x00"); // TIFF header, IFD0 at 8
-    exif.extend_from_slice(&2u16.to_le_bytes()); // two entries
-    // Orientation (0x0112), SHORT, 1 value.
-    exif.extend_from_slice(&[0x12, 0x01, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00]);
-    exif.extend_from_slice(&orientation.to_le_bytes());
-    exif.extend_from_slice(&[0, 0]);
-    // GPSInfo pointer (0x8825), LONG, to the GPS IFD at 38.
-    exif.extend_from_slice(&[0x25, 0x88, 0x04, 0x00, 0x01, 0x00, 0x00, 0x00]);
-    exif.extend_from_slice(&38u32.to_le_bytes());
-    exif.extend_from_slice(&0u32.to_le_bytes()); // no next IFD
-    assert_eq!(exif.len(), 38);
-    // GPS IFD: latitude ref "N" and the marker text a test can look for.
-    exif.extend_from_slice(&1u16.to_le_bytes());
-    exif.extend_from_slice(&[0x01, 0x00, 0x02, 0x00, 0x02, 0x00, 0x00, 0x00]);
-    exif.extend_from_slice(b"N\x00\x00\x00");
-    exif.extend_from_slice(&0u32.to_le_bytes());
-    exif.extend_from_slice(b"GPS-HOME-OF-THE-RESIDENT");
-    exif
-}
-
-/// A 1200 × 900 photo, stored sideways with orientation 6 (turn 90° clockwise to show), red
-/// on its left half as stored.
-fn phone_photo() -> Vec<u8> {
-    let stored = RgbImage::from_fn(1200, 900, |x, _| {
-        if x < 600 {
-            Rgb([200, 30, 30])
-        } else {
-            Rgb([30, 30, 200])
-        }
-    });
-    let mut out = Vec::new();
-    let mut encoder = JpegEncoder::new_with_quality(&mut out, 90);
-    encoder.set_exif_metadata(exif_with_gps(6)).unwrap();
-    encoder
-        .write_image(stored.as_raw(), 1200, 900, image::ExtendedColorType::Rgb8)
-        .unwrap();
-    out
-}
+use media::{
+    Encoding, Limits, MediaError, SourceType,
+    fixtures::{GPS_MARKER, phone_photo},
+    process, sniff,
+};
 
 fn small_png() -> Vec<u8> {
     let image = RgbaImage::from_fn(40, 30, |x, _| {
@@ -73,7 +34,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 #[test]
 fn a_phone_photo_is_turned_upright_rendered_in_three_sizes_and_loses_its_position() {
     let photo = phone_photo();
-    assert!(contains(&photo, b"GPS-HOME-OF-THE-RESIDENT"));
+    assert!(contains(&photo, GPS_MARKER));
     let processed = process(&photo, &Limits::default()).unwrap();
     assert_eq!(processed.source, SourceType::Jpeg);
     // Upright: 900 wide, 1200 high.
@@ -97,7 +58,7 @@ fn a_phone_photo_is_turned_upright_rendered_in_three_sizes_and_loses_its_positio
     );
     for rendition in &processed.renditions {
         let bytes = &rendition.bytes;
-        assert!(!contains(bytes, b"GPS-HOME-OF-THE-RESIDENT"));
+        assert!(!contains(bytes, GPS_MARKER));
         assert!(!contains(bytes, b"Exif"), "no EXIF block");
         let format = image::guess_format(bytes).unwrap();
         let expected = match rendition.encoding {

@@ -11,6 +11,7 @@ mod m20261122_000005_news;
 mod m20261122_000006_rides;
 mod m20261122_000007_push;
 mod m20261202_000008_quota_use;
+mod m20261203_000009_media;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_rides::Migration),
             Box::new(m20261122_000007_push::Migration),
             Box::new(m20261202_000008_quota_use::Migration),
+            Box::new(m20261203_000009_media::Migration),
         ]
     }
 }

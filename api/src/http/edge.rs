@@ -388,21 +388,50 @@ pub async fn readable_idempotency_key<E: Endpoint>(inner: E, req: Request) -> Re
 }
 
 /// Reads the whole body up to `limit` bytes, so that handlers never see more.
-pub async fn limit_body<E: Endpoint>(inner: E, mut req: Request, limit: usize) -> Result<Response> {
+/// The largest bodies accepted: photo uploads may be larger than everything else.
+#[derive(Clone, Copy, Debug)]
+pub struct BodyLimits {
+    pub default: usize,
+    /// For `POST /api/v1/media` only.
+    pub upload: usize,
+}
+
+pub async fn limit_body<E: Endpoint>(
+    inner: E,
+    mut req: Request,
+    limits: BodyLimits,
+) -> Result<Response> {
+    let is_upload =
+        req.method() == poem::http::Method::POST && req.uri().path() == super::media::UPLOAD_PATH;
+    let limit = if is_upload {
+        limits.upload
+    } else {
+        limits.default
+    };
+    let too_large = || {
+        if is_upload {
+            ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                domain::media::too_large(limits.upload),
+            )
+        } else {
+            ApiError::of(ErrorCode::PayloadTooLarge)
+        }
+    };
     let announced = req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if announced.is_some_and(|len| len > limit as u64) {
-        return Err(ApiError::of(ErrorCode::PayloadTooLarge).into());
+        return Err(too_large().into());
     }
     let body = req.take_body();
     let bytes = body
         .into_bytes_limit(limit)
         .await
         .map_err(|err| match err {
-            ReadBodyError::PayloadTooLarge => ApiError::of(ErrorCode::PayloadTooLarge),
+            ReadBodyError::PayloadTooLarge => too_large(),
             other => ApiError::new(
                 ErrorCode::BadRequest,
                 Text::new(

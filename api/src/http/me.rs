@@ -92,6 +92,8 @@ pub struct AccountExport {
     pub sessions: Vec<ExportedSession>,
     /// Recent login attempts under the account's email.
     pub login_attempts: Vec<ExportedLoginAttempt>,
+    /// Photos uploaded, with the URLs of every size (those of a draft need the token).
+    pub uploads: Vec<super::media::Media>,
     /// Devices registered for push notifications.
     pub push_subscriptions: Vec<super::push::PushSubscription>,
     /// Notification preferences (the defaults where none were chosen).
@@ -288,6 +290,7 @@ impl MeApi {
                     client_address: a.succeeded.then_some(a.client_address),
                 })
                 .collect(),
+            uploads: data.uploads.into_iter().map(Into::into).collect(),
             push_subscriptions: push_subscriptions.into_iter().map(Into::into).collect(),
             notification_preferences: notification_preferences.into(),
             notifications,

@@ -11,6 +11,7 @@ pub mod edge;
 pub mod etag;
 pub mod feed_cache;
 pub mod me;
+pub mod media;
 pub mod news;
 pub mod operations;
 pub mod pagination;
@@ -38,6 +39,8 @@ pub enum ApiTags {
     Rides,
     /// Village shops (Dorfläden): opening hours, notices, followers.
     Shops,
+    /// Photos: upload once, show on news items, served in three sizes as WebP and JPEG.
+    Media,
     /// Push notifications (Web Push with VAPID): devices, preferences, quiet hours, the inbox.
     Push,
     /// Health, readiness and metrics for operators.

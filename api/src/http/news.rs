@@ -110,6 +110,8 @@ pub struct NewsItem {
     /// For category `event`: when and where; null otherwise.
     #[oai(nullable)]
     pub event: Option<NewsEvent>,
+    /// Its photos, in order, each with its alt text and every size (for `srcset`).
+    pub images: Vec<super::media::Image>,
     /// When it was written.
     pub created_at: Timestamp,
     /// When it last changed.
@@ -131,6 +133,10 @@ impl poem_openapi::types::Example for NewsItem {
             pinned: false,
             notify: true,
             event: Some(NewsEvent::example()),
+            images: vec![super::media::Image {
+                alt: "Festzelt und Kuchenbuffet vor dem Dorfgemeinschaftshaus".into(),
+                media: poem_openapi::types::Example::example(),
+            }],
             created_at: Timestamp::example("2026-06-20T07:30:00Z"),
             updated_at: Timestamp::example("2026-06-20T07:30:00Z"),
         }
@@ -157,6 +163,7 @@ impl From<NewsView> for NewsItem {
                 ends_at: i.event_ends_at.map(Timestamp),
                 location: i.event_location,
             }),
+            images: view.images.into_iter().map(Into::into).collect(),
             created_at: i.created_at.into(),
             updated_at: i.updated_at.into(),
         }
@@ -233,6 +240,10 @@ pub struct CreateNews {
     /// `PATCH {"draft": false}`.
     #[oai(default)]
     pub draft: bool,
+    /// Photos to show, in order (at most 10): ids from `POST /api/v1/media`, each with an alt
+    /// text. Default none.
+    #[oai(default)]
+    pub images: Vec<super::media::ImageInput>,
 }
 
 impl poem_openapi::types::Example for CreateNews {
@@ -248,6 +259,7 @@ impl poem_openapi::types::Example for CreateNews {
             event: None,
             notify: true,
             draft: false,
+            images: Vec::new(),
         }
     }
 }
@@ -282,6 +294,9 @@ pub struct UpdateNews {
     /// `false` publishes a draft (or schedules it, when `publish_at` lies ahead); `true` turns
     /// a scheduled item back into a draft. Not possible once published.
     pub draft: Option<bool>,
+    /// The photos, in order; replaces the list (`[]` removes them all). A photo the item no
+    /// longer shows is deleted unless something else shows it.
+    pub images: Option<Vec<super::media::ImageInput>>,
 }
 
 impl poem_openapi::types::Example for UpdateNews {
@@ -297,6 +312,7 @@ impl poem_openapi::types::Example for UpdateNews {
             event: MaybeUndefined::Undefined,
             notify: None,
             draft: None,
+            images: None,
         }
     }
 }
@@ -527,6 +543,7 @@ impl NewsApi {
             event: b.event.map(EventInput::from),
             notify: b.notify,
             draft: b.draft,
+            images: b.images.into_iter().map(Into::into).collect(),
         };
         let claim = idempotency_key
             .0
@@ -577,6 +594,9 @@ impl NewsApi {
             event: patch_field(b.event).map(|e| e.map(EventInput::from)),
             notify: b.notify,
             draft: b.draft,
+            images: b
+                .images
+                .map(|images| images.into_iter().map(Into::into).collect()),
         };
         let view = news::update(
             &state.db,

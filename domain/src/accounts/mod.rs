@@ -705,6 +705,8 @@ pub struct AccountData {
     pub profile: Profile,
     pub sessions: Vec<session::Model>,
     pub login_attempts: Vec<login_attempt::Model>,
+    /// The photos they uploaded (with the URLs of their sizes).
+    pub uploads: Vec<crate::media::MediaView>,
     pub exported_at: DateTime<Utc>,
 }
 
@@ -724,10 +726,12 @@ pub async fn export(
         .order_by_asc(login_attempt::Column::At)
         .all(db)
         .await?;
+    let uploads = crate::media::of_owner(db, actor.user_id).await?;
     Ok(AccountData {
         profile,
         sessions,
         login_attempts,
+        uploads,
         exported_at: clock.now(),
     })
 }
@@ -775,6 +779,14 @@ pub async fn delete_account(
         )
         .exec(&txn)
         .await?;
+    // Their photos go unless something public still shows them (then they stay, without
+    // an owner, as the item they illustrate does).
+    let photos = crate::media::of_owner(&txn, user.id)
+        .await?
+        .into_iter()
+        .map(|m| m.item.id)
+        .collect();
+    crate::media::release(&txn, clock, photos).await?;
     app_user::Entity::delete_by_id(user.id).exec(&txn).await?;
     txn.commit().await?;
     tracing::info!(user_id = %user.id, "account erased on request");

@@ -61,6 +61,8 @@ pub struct NewsView {
     pub item: news_item::Model,
     pub district_ids: Vec<Uuid>,
     pub status: NewsStatus,
+    /// Its photos, in order (loaded by the functions that answer readers).
+    pub images: Vec<crate::media::ShownImage>,
 }
 
 impl NewsView {
@@ -77,6 +79,7 @@ impl NewsView {
             item,
             district_ids,
             status,
+            images: Vec::new(),
         }
     }
 
@@ -108,6 +111,8 @@ pub struct NewNews {
     pub notify: bool,
     /// Keep it as a draft: neither published nor scheduled.
     pub draft: bool,
+    /// Its photos, in order.
+    pub images: Vec<crate::media::ImageRef>,
 }
 
 /// `None` leaves a field; `Some(None)` clears an optional one.
@@ -123,6 +128,8 @@ pub struct NewsPatch {
     pub event: Option<Option<EventInput>>,
     pub notify: Option<bool>,
     pub draft: Option<bool>,
+    /// The photos, in order; replaces the list.
+    pub images: Option<Vec<crate::media::ImageRef>>,
 }
 
 /// What the feed is asked for. Equal queries read the same page, so it also keys the cache of
@@ -447,6 +454,31 @@ async fn schedule(
     .await
 }
 
+/// Fills in the photos of these items (one query for all of them).
+async fn with_images(
+    conn: &impl ConnectionTrait,
+    mut views: Vec<NewsView>,
+) -> Result<Vec<NewsView>, DbErr> {
+    let ids: Vec<Uuid> = views.iter().map(|v| v.item.id).collect();
+    let mut shown = crate::media::shown_by_news(conn, &ids).await?;
+    for view in &mut views {
+        view.images = shown.remove(&view.item.id).unwrap_or_default();
+    }
+    Ok(views)
+}
+
+async fn with_images_one(
+    conn: &impl ConnectionTrait,
+    mut view: NewsView,
+) -> Result<NewsView, DbErr> {
+    let id = view.item.id;
+    view.images = crate::media::shown_by_news(conn, &[id])
+        .await?
+        .remove(&id)
+        .unwrap_or_default();
+    Ok(view)
+}
+
 /// Reads an item for a change: on PostgreSQL the row stays locked until the transaction ends,
 /// so that a concurrent change or the publishing job waits (SQLite's write lock already
 /// serialises writers).
@@ -482,7 +514,7 @@ pub async fn create(
             .await?
             .ok_or_else(not_found)?;
         txn.commit().await?;
-        return Ok(NewsView::new(item, clock.now()));
+        return Ok(with_images_one(db, NewsView::new(item, clock.now())).await?);
     }
     let now = clock.now();
     let draft = Draft {
@@ -498,6 +530,7 @@ pub async fn create(
     if !may_publish_to(actor, &districts) {
         return Err(DomainError::Forbidden);
     }
+    crate::media::check_refs(&txn, actor, None, &input.images).await?;
     // A ceiling per author and hour ([`crate::quotas`]): far above a mayor's real need, low
     // enough that a hijacked account cannot bury a feed or flood every phone.
     crate::quotas::lock(&txn, &format!("news:{}", actor.user_id)).await?;
@@ -547,6 +580,13 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
+    crate::media::attach(
+        &txn,
+        clock,
+        crate::media::Thing::News(item.id),
+        &input.images,
+    )
+    .await?;
     let view = match (input.draft, scheduled_for) {
         (true, _) => NewsView::new(item, now),
         (false, Some(at)) => {
@@ -565,7 +605,7 @@ pub async fn create(
     }
     txn.commit().await?;
     version.advance();
-    Ok(view)
+    Ok(with_images_one(db, view).await?)
 }
 
 /// One item: public when published and not expired; otherwise only for those who may edit it
@@ -582,7 +622,7 @@ pub async fn get(
         .ok_or_else(not_found)?;
     let view = NewsView::new(item, clock.now());
     if view.is_public() || actor.is_some_and(|a| may_see_unpublished(a, &view)) {
-        Ok(view)
+        Ok(with_images_one(conn, view).await?)
     } else {
         Err(not_found())
     }
@@ -673,6 +713,10 @@ pub async fn update(
     if !may_publish_to(actor, &districts) {
         return Err(DomainError::Forbidden);
     }
+    if let Some(images) = &patch.images {
+        crate::media::check_refs(&txn, actor, Some(crate::media::Thing::News(id)), images).await?;
+        crate::media::attach(&txn, clock, crate::media::Thing::News(id), images).await?;
+    }
     let stay_draft = patch.draft.unwrap_or(current.status == NewsStatus::Draft);
     let mut model: news_item::ActiveModel = current.clone().into();
     model.title = Set(draft.title.trim().to_owned());
@@ -718,7 +762,7 @@ pub async fn update(
     };
     txn.commit().await?;
     version.advance();
-    Ok(view)
+    Ok(with_images_one(db, view).await?)
 }
 
 pub async fn delete(
@@ -739,8 +783,11 @@ pub async fn delete(
     jobs::cancel(&txn, &publish_job_key(id)).await?;
     // Nobody is to be told of, or sent to, an item that is gone.
     notices::withdraw(&txn, TargetType::News, id).await?;
-    // Its feed rows go with it (foreign key, on delete cascade).
+    // Its feed rows and photo uses go with it (foreign keys, on delete cascade); the photos
+    // that nothing else shows go after.
+    let photos = crate::media::shown_ids(&txn, crate::media::Thing::News(id)).await?;
     news_item::Entity::delete_by_id(id).exec(&txn).await?;
+    crate::media::release(&txn, clock, photos).await?;
     txn.commit().await?;
     version.advance();
     Ok(())
@@ -878,8 +925,9 @@ pub async fn feed(
     let changes_at = items.iter().filter_map(|i| i.expires_at).min();
     let more = items.len() > limit;
     items.truncate(limit);
+    let views = items.into_iter().map(|i| NewsView::new(i, now)).collect();
     Ok(FeedPage {
-        items: items.into_iter().map(|i| NewsView::new(i, now)).collect(),
+        items: with_images(conn, views).await?,
         more,
         changes_at,
     })
@@ -918,10 +966,8 @@ pub async fn mine(
         .await?;
     let more = items.len() as u64 > limit;
     items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    Ok((
-        items.into_iter().map(|i| NewsView::new(i, now)).collect(),
-        more,
-    ))
+    let views = items.into_iter().map(|i| NewsView::new(i, now)).collect();
+    Ok((with_images(conn, views).await?, more))
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ mod erasure;
 mod jobs;
 mod locations;
 mod me;
+mod media;
 mod news;
 mod news_feed;
 mod openapi;

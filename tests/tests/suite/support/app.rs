@@ -137,6 +137,8 @@ impl TestDatabase {
             push_allow_http: true,
             // Refusals answer at once here; `a_throttled_login_waits_before_its_refusal` sets it.
             login_throttle_delay_ms: 0,
+            // CI runs the photo tests once more against S3-compatible storage (`.ci/run`).
+            media_url: std::env::var("DORFAPP_TEST_MEDIA_URL").ok(),
             ..Settings::default()
         }
     }

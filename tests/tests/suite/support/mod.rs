@@ -16,6 +16,7 @@ mod values;
 
 pub use app::*;
 pub use cast::*;
+pub use documented::assert_documented;
 pub use http::*;
 pub use news::*;
 pub use push_service::{Answer, Device, PushService, Received};

@@ -1,0 +1,679 @@
+//! Photos (issue 17): uploads, where they are shown, who may see them, and when they go.
+//!
+//! - [`upload`]: the bytes are checked and rendered by the `media` crate on a blocking thread
+//!   (at most [`Uploads::permits`] at once, so a burst of uploads queues instead of starving the
+//!   runtime), the renditions written to the [`MediaStore`], then the row inserted. A person may
+//!   upload [`Uploads::per_day`] photos a day.
+//! - [`attach`]: a thing (news item, shop, shop notice) shows uploads by id, in order, each with
+//!   its own alt text (required: many residents hear the page rather than see it). Only the
+//!   uploader may attach a photo that the thing does not show yet.
+//! - [`open`]: a rendition for a reader. A photo is public when a public thing shows it; else
+//!   only its uploader, an admin, and those who may see an unpublished thing that shows it (the
+//!   same rule function as the thing's own page) get it; everyone else gets 404.
+//! - [`release`] and [`purge_orphans`]: a photo nothing shows any more goes, renditions first,
+//!   row last, so a failed delete is retried and nothing stays behind. Deleting a thing or a
+//!   person queues a [`RELEASE_JOB`] for the photos they showed; an upload that was never
+//!   attached goes after [`PURGE_AFTER`].
+
+use std::{collections::HashMap, sync::Arc};
+
+use chrono::{DateTime, Duration, Utc};
+use entity::{media as media_row, media_use};
+use futures::future::try_join_all;
+use media::{Encoding, Limits, MediaError, store::MediaStore};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, sea_query::Query,
+};
+use serde::Deserialize;
+use tokio::sync::Semaphore;
+use uuid::Uuid;
+
+use crate::{
+    DomainError, DomainResult,
+    auth::Actor,
+    clock::SharedClock,
+    db,
+    jobs::{self, ClaimedJob, JobContext, JobError, JobOutcome, NewJob},
+    text::{FieldError, Text},
+};
+
+/// Longest alt text, in characters.
+pub const ALT_MAX: usize = 300;
+/// Most photos one thing shows.
+pub const IMAGES_MAX: usize = 10;
+/// How long an upload may wait to be attached before it is purged.
+pub const PURGE_AFTER: Duration = Duration::days(1);
+/// The window of the upload quota.
+pub const DAY: Duration = Duration::days(1);
+/// The job that removes photos a deleted thing or person showed, if nothing else shows them.
+pub const RELEASE_JOB: &str = "media.release";
+/// Most uploads one purge run removes; the next run takes the rest.
+const PURGE_BATCH: u64 = 200;
+
+/// What the server needs to take uploads: where they go, what is accepted, how many may be
+/// processed at once, and the daily quota. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Uploads {
+    pub store: MediaStore,
+    pub limits: Limits,
+    pub per_day: u32,
+    pub permits: Arc<Semaphore>,
+}
+
+impl Uploads {
+    /// `parallel` photos are processed at once (each takes a core for up to a second and
+    /// about ten times its file size in memory).
+    pub fn new(store: MediaStore, limits: Limits, per_day: u32, parallel: usize) -> Self {
+        Self {
+            store,
+            limits,
+            per_day,
+            permits: Arc::new(Semaphore::new(parallel.max(1))),
+        }
+    }
+}
+
+/// An upload and its rendered sizes.
+#[derive(Clone, Debug)]
+pub struct MediaView {
+    pub item: media_row::Model,
+    /// `(width, height)` per rendered size, smallest first; each in WebP and JPEG.
+    pub renditions: Vec<(u32, u32)>,
+}
+
+impl MediaView {
+    fn new(item: media_row::Model) -> Self {
+        // Written by this module only, always a JSON array.
+        let renditions = serde_json::from_str(&item.renditions).unwrap_or_default();
+        Self { item, renditions }
+    }
+
+    fn widths(&self) -> Vec<u32> {
+        self.renditions.iter().map(|(w, _)| *w).collect()
+    }
+}
+
+/// A photo as a thing shows it.
+#[derive(Clone, Debug)]
+pub struct ShownImage {
+    pub media: MediaView,
+    pub alt: String,
+}
+
+/// A photo a thing is to show, as asked for.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ImageRef {
+    pub id: Uuid,
+    pub alt: String,
+}
+
+/// What shows photos.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Thing {
+    News(Uuid),
+    Shop(Uuid),
+    ShopNotice(Uuid),
+}
+
+impl Thing {
+    fn filter(self) -> sea_orm::Condition {
+        let condition = sea_orm::Condition::all();
+        match self {
+            Thing::News(id) => condition.add(media_use::Column::NewsId.eq(id)),
+            Thing::Shop(id) => condition.add(media_use::Column::ShopId.eq(id)),
+            Thing::ShopNotice(id) => condition.add(media_use::Column::ShopNoticeId.eq(id)),
+        }
+    }
+
+    fn set(self, model: &mut media_use::ActiveModel) {
+        model.news_id = Set(None);
+        model.shop_id = Set(None);
+        model.shop_notice_id = Set(None);
+        match self {
+            Thing::News(id) => model.news_id = Set(Some(id)),
+            Thing::Shop(id) => model.shop_id = Set(Some(id)),
+            Thing::ShopNotice(id) => model.shop_notice_id = Set(Some(id)),
+        }
+    }
+}
+
+/// What a person is told when their photo is larger than `max_bytes`.
+pub fn too_large(max_bytes: usize) -> Text {
+    let megabytes = max_bytes / (1024 * 1024);
+    Text::new(
+        format!("Das Foto ist zu groß. Es werden Fotos bis {megabytes} MB angenommen."),
+        format!("The photo is too large. Photos up to {megabytes} MB are accepted."),
+    )
+}
+
+fn refused(err: MediaError, limits: &Limits) -> DomainError {
+    match err {
+        MediaError::TooLarge { .. } => DomainError::TooLarge(too_large(limits.max_bytes)),
+        MediaError::Heic => DomainError::UnsupportedType(Text::new(
+            "HEIC-Fotos (iPhone) werden nicht angenommen. Bitte als JPEG, PNG oder WebP senden \
+             (iPhone: Einstellungen › Kamera › Formate › „Maximale Kompatibilität“).",
+            "HEIC photos (iPhone) are not accepted. Please send JPEG, PNG or WebP (iPhone: \
+             Settings › Camera › Formats › “Most Compatible”).",
+        )),
+        MediaError::Unsupported => DomainError::UnsupportedType(Text::new(
+            "Nur Fotos im Format JPEG, PNG oder WebP werden angenommen.",
+            "Only photos in JPEG, PNG or WebP format are accepted.",
+        )),
+        MediaError::TooManyPixels { width, height } => {
+            DomainError::Validation(vec![FieldError::new(
+                "body",
+                Text::new(
+                    format!(
+                        "Das Bild hat {width} × {height} Pixel; angenommen werden höchstens {} Pixel je Seite und {} Megapixel.",
+                        limits.max_side,
+                        limits.max_pixels / 1_000_000
+                    ),
+                    format!(
+                        "The image has {width} × {height} pixels; at most {} pixels a side and {} megapixels are accepted.",
+                        limits.max_side,
+                        limits.max_pixels / 1_000_000
+                    ),
+                ),
+            )])
+        }
+        MediaError::Damaged(_) => DomainError::Validation(vec![crate::text::field(
+            "body",
+            "Das Bild ist beschädigt oder wurde nicht vollständig übertragen. Bitte noch einmal senden.",
+            "The image is damaged or was not transferred completely. Please send it again.",
+        )]),
+        MediaError::Encoding(cause) => DomainError::Internal(format!("encoding a photo: {cause}")),
+    }
+}
+
+fn storage(err: media::store::StoreError) -> DomainError {
+    DomainError::Unavailable(format!("media storage: {err}"))
+}
+
+/// The uploads of `owner` within the last day, oldest first.
+async fn uploads_today(
+    conn: &impl ConnectionTrait,
+    owner: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<DateTime<Utc>>, sea_orm::DbErr> {
+    media_row::Entity::find()
+        .select_only()
+        .column(media_row::Column::CreatedAt)
+        .filter(media_row::Column::OwnerId.eq(owner))
+        .filter(media_row::Column::CreatedAt.gt(now - DAY))
+        .order_by_asc(media_row::Column::CreatedAt)
+        .into_tuple()
+        .all(conn)
+        .await
+}
+
+fn check_quota(times: &[DateTime<Utc>], per_day: u32, now: DateTime<Utc>) -> DomainResult<()> {
+    crate::quotas::check(
+        times.len() as u64,
+        1,
+        per_day,
+        times.first().map(|t| *t + DAY),
+        now,
+        || {
+            Text::new(
+                format!("Höchstens {per_day} Fotos pro Tag."),
+                format!("At most {per_day} photos a day."),
+            )
+        },
+    )
+}
+
+/// Takes an upload: any signed-in person may, within the daily quota.
+pub async fn upload(
+    db: &DatabaseConnection,
+    clock: &SharedClock,
+    uploads: &Uploads,
+    actor: &Actor,
+    bytes: Vec<u8>,
+) -> DomainResult<MediaView> {
+    // Cheap refusals first: no CPU is spent on a photo that could not be kept.
+    check_quota(
+        &uploads_today(db, actor.user_id, clock.now()).await?,
+        uploads.per_day,
+        clock.now(),
+    )?;
+    let upload_bytes = bytes.len();
+    if upload_bytes > uploads.limits.max_bytes {
+        return Err(refused(
+            MediaError::TooLarge {
+                size: upload_bytes,
+                max: uploads.limits.max_bytes,
+            },
+            &uploads.limits,
+        ));
+    }
+    let source = media::sniff(&bytes).map_err(|e| refused(e, &uploads.limits))?;
+    let processed = {
+        let _permit = uploads
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| DomainError::Unavailable("upload permits closed".into()))?;
+        let limits = uploads.limits;
+        tokio::task::spawn_blocking(move || media::process(&bytes, &limits))
+            .await
+            .map_err(|e| DomainError::Internal(format!("photo processing stopped: {e}")))?
+            .map_err(|e| refused(e, &uploads.limits))?
+    };
+    let id = Uuid::now_v7();
+    let key = id.to_string();
+    let renditions: Vec<(u32, u32)> = processed
+        .renditions
+        .iter()
+        .filter(|r| r.encoding == Encoding::Jpeg)
+        .map(|r| (r.width, r.height))
+        .collect();
+    let widths: Vec<u32> = renditions.iter().map(|(w, _)| *w).collect();
+    try_join_all(
+        processed
+            .renditions
+            .into_iter()
+            .map(|r| uploads.store.put(&key, r.width, r.encoding, r.bytes)),
+    )
+    .await
+    .map_err(storage)?;
+    let inserted = async {
+        let txn = db::begin_write(db).await?;
+        crate::quotas::lock(&txn, &format!("media:{}", actor.user_id)).await?;
+        let now = clock.now();
+        // Counted again under the lock: parallel uploads of one person cannot pass the quota.
+        check_quota(
+            &uploads_today(&txn, actor.user_id, now).await?,
+            uploads.per_day,
+            now,
+        )?;
+        let item = media_row::ActiveModel {
+            id: Set(id),
+            owner_id: Set(Some(actor.user_id)),
+            source_type: Set(source_name(source).to_owned()),
+            width: Set(i32::try_from(processed.width).unwrap_or(i32::MAX)),
+            height: Set(i32::try_from(processed.height).unwrap_or(i32::MAX)),
+            renditions: Set(serde_json::json!(renditions).to_string()),
+            dominant_color: Set(processed.dominant_color),
+            upload_bytes: Set(i64::try_from(upload_bytes).unwrap_or(i64::MAX)),
+            created_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        Ok::<_, DomainError>(item)
+    }
+    .await;
+    match inserted {
+        Ok(item) => Ok(MediaView::new(item)),
+        Err(err) => {
+            // No row will ever name these files: take them away again.
+            if let Err(cleanup) = uploads.store.delete(&key, &widths).await {
+                tracing::warn!(media_id = %id, error = %cleanup, "renditions of a refused upload left behind");
+            }
+            Err(err)
+        }
+    }
+}
+
+fn source_name(source: media::SourceType) -> &'static str {
+    match source {
+        media::SourceType::Jpeg => "jpeg",
+        media::SourceType::Png => "png",
+        media::SourceType::WebP => "webp",
+    }
+}
+
+/// One upload's description, for its uploader and admins only.
+pub async fn get(conn: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> DomainResult<MediaView> {
+    let item = media_row::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(not_found)?;
+    if item.owner_id == Some(actor.user_id) || actor.is_admin() {
+        Ok(MediaView::new(item))
+    } else {
+        Err(not_found())
+    }
+}
+
+fn not_found() -> DomainError {
+    DomainError::NotFound(Text::new("Foto nicht gefunden.", "Photo not found."))
+}
+
+/// Checks the photos a thing is to show; call [`attach`] with the result inside the thing's
+/// transaction. Errors name `images[i].id` or `images[i].alt`.
+pub async fn check_refs(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    thing: Option<Thing>,
+    refs: &[ImageRef],
+) -> DomainResult<()> {
+    let mut errors = Vec::new();
+    if refs.len() > IMAGES_MAX {
+        errors.push(FieldError::new(
+            "images",
+            Text::new(
+                format!("Höchstens {IMAGES_MAX} Fotos."),
+                format!("At most {IMAGES_MAX} photos."),
+            ),
+        ));
+    }
+    let ids: Vec<Uuid> = refs.iter().map(|r| r.id).collect();
+    let known: HashMap<Uuid, Option<Uuid>> = media_row::Entity::find()
+        .select_only()
+        .column(media_row::Column::Id)
+        .column(media_row::Column::OwnerId)
+        .filter(media_row::Column::Id.is_in(ids.clone()))
+        .into_tuple::<(Uuid, Option<Uuid>)>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect();
+    let shown_already: Vec<Uuid> = match thing {
+        Some(thing) => {
+            media_use::Entity::find()
+                .select_only()
+                .column(media_use::Column::MediaId)
+                .filter(thing.filter())
+                .into_tuple()
+                .all(conn)
+                .await?
+        }
+        None => Vec::new(),
+    };
+    for (index, image) in refs.iter().enumerate() {
+        let usable = known.get(&image.id).is_some_and(|owner| {
+            *owner == Some(actor.user_id) || shown_already.contains(&image.id)
+        });
+        if !usable {
+            errors.push(crate::text::field(
+                format!("images[{index}].id"),
+                "Unbekanntes Foto: bitte zuerst hochladen (POST /api/v1/media).",
+                "Unknown photo: upload it first (POST /api/v1/media).",
+            ));
+        }
+        if ids[..index].contains(&image.id) {
+            errors.push(crate::text::field(
+                format!("images[{index}].id"),
+                "Dieses Foto ist schon in der Liste.",
+                "This photo is in the list already.",
+            ));
+        }
+        let alt = image.alt.trim().chars().count();
+        if alt == 0 {
+            errors.push(crate::text::field(
+                format!("images[{index}].alt"),
+                "Bitte beschreiben Sie kurz, was das Foto zeigt (für Menschen, die es nicht sehen können).",
+                "Please describe briefly what the photo shows (for people who cannot see it).",
+            ));
+        } else if alt > ALT_MAX {
+            errors.push(FieldError::new(
+                format!("images[{index}].alt"),
+                Text::new(
+                    format!("Höchstens {ALT_MAX} Zeichen."),
+                    format!("At most {ALT_MAX} characters."),
+                ),
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(DomainError::Validation(errors))
+    }
+}
+
+/// Makes `thing` show exactly `refs`, in order (checked by [`check_refs`]). Photos it no longer
+/// shows are released if nothing else shows them.
+pub async fn attach(
+    conn: &impl ConnectionTrait,
+    clock: &SharedClock,
+    thing: Thing,
+    refs: &[ImageRef],
+) -> Result<(), sea_orm::DbErr> {
+    let before = shown_ids(conn, thing).await?;
+    media_use::Entity::delete_many()
+        .filter(thing.filter())
+        .exec(conn)
+        .await?;
+    for (position, image) in refs.iter().enumerate() {
+        let mut row = media_use::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            media_id: Set(image.id),
+            position: Set(i16::try_from(position).unwrap_or(i16::MAX)),
+            alt: Set(image.alt.trim().to_owned()),
+            ..Default::default()
+        };
+        thing.set(&mut row);
+        row.insert(conn).await?;
+    }
+    let dropped: Vec<Uuid> = before
+        .into_iter()
+        .filter(|id| !refs.iter().any(|r| r.id == *id))
+        .collect();
+    release(conn, clock, dropped).await
+}
+
+/// The photos `thing` shows; call before deleting it, and pass them to [`release`] after.
+pub async fn shown_ids(
+    conn: &impl ConnectionTrait,
+    thing: Thing,
+) -> Result<Vec<Uuid>, sea_orm::DbErr> {
+    media_use::Entity::find()
+        .select_only()
+        .column(media_use::Column::MediaId)
+        .filter(thing.filter())
+        .into_tuple()
+        .all(conn)
+        .await
+}
+
+/// Queues the removal of these photos, of those that nothing shows when the job runs. Part
+/// of the caller's transaction: if the deletion rolls back, so does this.
+pub async fn release(
+    conn: &impl ConnectionTrait,
+    clock: &SharedClock,
+    ids: Vec<Uuid>,
+) -> Result<(), sea_orm::DbErr> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    jobs::enqueue(
+        conn,
+        clock,
+        NewJob::new(
+            RELEASE_JOB,
+            serde_json::json!({ "media_ids": ids }),
+            clock.now(),
+        ),
+    )
+    .await
+}
+
+/// The photos of many things of one kind at once (a feed page), in order.
+pub async fn shown_by_news(
+    conn: &impl ConnectionTrait,
+    news_ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<ShownImage>>, sea_orm::DbErr> {
+    let mut shown: HashMap<Uuid, Vec<ShownImage>> = HashMap::new();
+    if news_ids.is_empty() {
+        return Ok(shown);
+    }
+    let uses = media_use::Entity::find()
+        .filter(media_use::Column::NewsId.is_in(news_ids.to_vec()))
+        .order_by_asc(media_use::Column::Position)
+        .all(conn)
+        .await?;
+    if uses.is_empty() {
+        return Ok(shown);
+    }
+    let items: HashMap<Uuid, media_row::Model> = media_row::Entity::find()
+        .filter(media_row::Column::Id.is_in(uses.iter().map(|u| u.media_id).collect::<Vec<_>>()))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m))
+        .collect();
+    for used in uses {
+        if let (Some(news_id), Some(item)) = (used.news_id, items.get(&used.media_id)) {
+            shown.entry(news_id).or_default().push(ShownImage {
+                media: MediaView::new(item.clone()),
+                alt: used.alt,
+            });
+        }
+    }
+    Ok(shown)
+}
+
+/// A rendition as served: the bytes, and whether everyone may see them (so caches may keep
+/// them) or only this caller.
+#[derive(Clone, Debug)]
+pub struct Served {
+    pub bytes: bytes::Bytes,
+    pub public: bool,
+}
+
+/// One rendition for a reader; 404 for a size that was not rendered and for a photo the
+/// caller may not see.
+pub async fn open(
+    conn: &impl ConnectionTrait,
+    clock: &SharedClock,
+    store: &MediaStore,
+    actor: Option<&Actor>,
+    id: Uuid,
+    width: u32,
+    encoding: Encoding,
+) -> DomainResult<Served> {
+    let item = media_row::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(not_found)?;
+    let view = MediaView::new(item);
+    if !view.widths().contains(&width) {
+        return Err(not_found());
+    }
+    let uses = media_use::Entity::find()
+        .filter(media_use::Column::MediaId.eq(id))
+        .all(conn)
+        .await?;
+    let mut public = false;
+    let mut visible_to_caller =
+        actor.is_some_and(|a| view.item.owner_id == Some(a.user_id) || a.is_admin());
+    for used in &uses {
+        if used.shop_id.is_some() || used.shop_notice_id.is_some() {
+            // Shops and their notices are public pages.
+            public = true;
+        } else if let Some(news_id) = used.news_id {
+            match crate::news::get(conn, clock, None, news_id).await {
+                Ok(_) => public = true,
+                Err(DomainError::NotFound(_)) => {
+                    // Not public: the item's own rule says who may see it unpublished.
+                    if let Some(actor) = actor
+                        && crate::news::get(conn, clock, Some(actor), news_id)
+                            .await
+                            .is_ok()
+                    {
+                        visible_to_caller = true;
+                    }
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        if public {
+            break;
+        }
+    }
+    if !public && !visible_to_caller {
+        return Err(not_found());
+    }
+    let bytes = store
+        .get(&id.to_string(), width, encoding)
+        .await
+        .map_err(storage)?
+        .ok_or_else(|| DomainError::Unavailable(format!("rendition {id}/{width} missing")))?;
+    Ok(Served { bytes, public })
+}
+
+/// Uploads that no thing shows.
+fn shown_nowhere() -> sea_orm::sea_query::SimpleExpr {
+    media_row::Column::Id.not_in_subquery(
+        Query::select()
+            .column(media_use::Column::MediaId)
+            .from(media_use::Entity)
+            .to_owned(),
+    )
+}
+
+/// Removes those of `ids` that nothing shows: renditions first, then the row.
+pub async fn remove_unused(
+    db: &DatabaseConnection,
+    store: &MediaStore,
+    ids: Vec<Uuid>,
+) -> Result<u64, JobError> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let unused = media_row::Entity::find()
+        .filter(media_row::Column::Id.is_in(ids))
+        .filter(shown_nowhere())
+        .all(db)
+        .await?;
+    let mut removed = 0;
+    for item in unused {
+        let view = MediaView::new(item);
+        store
+            .delete(&view.item.id.to_string(), &view.widths())
+            .await
+            .map_err(|e| JobError::Temporary(e.to_string()))?;
+        // Gone only if still unused: a thing may have been given the photo meanwhile.
+        removed += media_row::Entity::delete_many()
+            .filter(media_row::Column::Id.eq(view.item.id))
+            .filter(shown_nowhere())
+            .exec(db)
+            .await?
+            .rows_affected;
+    }
+    Ok(removed)
+}
+
+/// The job queued by [`release`].
+pub async fn release_due(ctx: JobContext, job: ClaimedJob) -> Result<JobOutcome, JobError> {
+    #[derive(Deserialize)]
+    struct Payload {
+        media_ids: Vec<Uuid>,
+    }
+    let payload: Payload = job.payload()?;
+    let removed = remove_unused(&ctx.db, &ctx.media, payload.media_ids).await?;
+    tracing::info!(removed, "released photos nothing shows");
+    Ok(JobOutcome::Done)
+}
+
+/// Uploads that were never shown and are older than [`PURGE_AFTER`] (hourly housekeeping).
+pub async fn purge_orphans(ctx: &JobContext) -> Result<u64, JobError> {
+    let old: Vec<Uuid> = media_row::Entity::find()
+        .select_only()
+        .column(media_row::Column::Id)
+        .filter(media_row::Column::CreatedAt.lte(ctx.clock.now() - PURGE_AFTER))
+        .filter(shown_nowhere())
+        .limit(PURGE_BATCH)
+        .into_tuple()
+        .all(&ctx.db)
+        .await?;
+    remove_unused(&ctx.db, &ctx.media, old).await
+}
+
+/// A person's uploads, for their export.
+pub async fn of_owner(
+    conn: &impl ConnectionTrait,
+    owner: Uuid,
+) -> Result<Vec<MediaView>, sea_orm::DbErr> {
+    Ok(media_row::Entity::find()
+        .filter(media_row::Column::OwnerId.eq(owner))
+        .order_by_asc(media_row::Column::CreatedAt)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(MediaView::new)
+        .collect())
+}

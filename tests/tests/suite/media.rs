@@ -1,0 +1,648 @@
+//! Photos (issue 17) over HTTP: a leader shows a phone photo on a news item and residents get
+//! each size without the position it was taken at; drafts keep their photos to themselves;
+//! hostile and oversized files get clear answers; deleting and forgetting removes the files.
+
+use chrono::Duration;
+use poem::http::Method;
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+/// An answer whose body may be binary.
+struct Raw {
+    status: u16,
+    headers: poem::http::HeaderMap,
+    bytes: Vec<u8>,
+}
+
+impl Raw {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.bytes)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.bytes)))
+    }
+}
+
+async fn raw(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+    body: Option<Vec<u8>>,
+) -> Raw {
+    let mut request = app.client.request(method.clone(), path);
+    if let Some(token) = token {
+        request = request.header("Authorization", format!("Bearer {token}"));
+    }
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    if let Some(body) = body {
+        request = request.body(body);
+    }
+    let response = request.send().await.0;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().into_vec().await.expect("body");
+    assert_documented(&method, path, status, &String::from_utf8_lossy(&bytes));
+    Raw {
+        status: status.as_u16(),
+        headers,
+        bytes,
+    }
+}
+
+async fn upload_as(app: &TestApp, token: Option<&str>, content_type: &str, bytes: Vec<u8>) -> Raw {
+    raw(
+        app,
+        Method::POST,
+        "/api/v1/media",
+        token,
+        &[("Content-Type", content_type)],
+        Some(bytes),
+    )
+    .await
+}
+
+/// Uploads the phone photo as `who`; it must be taken. Returns the `Media`.
+async fn upload_photo(app: &TestApp, who: &Session) -> Value {
+    let reply = upload_as(
+        app,
+        Some(&who.access),
+        "image/jpeg",
+        ::media::fixtures::phone_photo(),
+    )
+    .await;
+    assert_eq!(
+        reply.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&reply.bytes)
+    );
+    reply.json()
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+fn urls(media: &Value) -> Vec<(String, u64, u64)> {
+    media["renditions"]
+        .as_array()
+        .expect("renditions")
+        .iter()
+        .flat_map(|r| {
+            let (w, h) = (r["width"].as_u64().unwrap(), r["height"].as_u64().unwrap());
+            [
+                (r["webp_url"].as_str().unwrap().to_owned(), w, h),
+                (r["jpeg_url"].as_str().unwrap().to_owned(), w, h),
+            ]
+        })
+        .collect()
+}
+
+async fn leader_and_district(app: &TestApp) -> (Session, String) {
+    let leader = app.login_as("district_leader").await;
+    (leader, district_id(app, "rieder").await)
+}
+
+#[tokio::test]
+async fn a_leader_publishes_news_with_a_photo_and_a_resident_sees_every_size_without_its_position()
+{
+    let app = spawn_with_admin().await;
+    let (leader, rieder) = leader_and_district(&app).await;
+    let photo = ::media::fixtures::phone_photo();
+    assert!(contains(&photo, ::media::fixtures::GPS_MARKER));
+    let uploaded = upload_photo(&app, &leader).await;
+    // Stored sideways with orientation 6: upright it is 900 × 1200.
+    assert_eq!(
+        (uploaded["width"].as_u64(), uploaded["height"].as_u64()),
+        (Some(900), Some(1200))
+    );
+    assert!(
+        uploaded["dominant_color"]
+            .as_str()
+            .unwrap()
+            .starts_with('#')
+    );
+    let mut body = item("Neues Buswartehäuschen", &[&rieder]);
+    body["images"] =
+        json!([{ "id": uploaded["id"], "alt": "Das neue Buswartehäuschen an der Hauptstraße" }]);
+    let news = publish(&app, &leader, body).await;
+    assert_eq!(
+        news["images"][0]["alt"],
+        "Das neue Buswartehäuschen an der Hauptstraße"
+    );
+    assert_eq!(news["images"][0]["media"]["id"], uploaded["id"]);
+
+    // A resident reads the feed, anonymously, and loads every size.
+    let feed = app
+        .get(&format!("/api/v1/news?district={rieder}"))
+        .await
+        .json();
+    let shown = &feed["items"][0]["images"][0]["media"];
+    assert_eq!(shown["renditions"], uploaded["renditions"]);
+    let sizes = urls(shown);
+    assert!(
+        sizes.len() >= 4,
+        "at least two sizes in two formats: {sizes:?}"
+    );
+    for (url, width, height) in sizes {
+        let reply = raw(&app, Method::GET, &url, None, &[], None).await;
+        assert_eq!(reply.status, 200, "{url}");
+        let format = if url.ends_with(".webp") {
+            assert_eq!(reply.header("content-type"), Some("image/webp"));
+            image::ImageFormat::WebP
+        } else {
+            assert_eq!(reply.header("content-type"), Some("image/jpeg"));
+            image::ImageFormat::Jpeg
+        };
+        let decoded = image::load_from_memory_with_format(&reply.bytes, format).expect("an image");
+        assert_eq!(
+            (u64::from(decoded.width()), u64::from(decoded.height())),
+            (width, height),
+            "{url}"
+        );
+        assert!(height > width, "served upright: {url}");
+        assert!(
+            !contains(&reply.bytes, ::media::fixtures::GPS_MARKER),
+            "{url} carries the position"
+        );
+        assert!(!contains(&reply.bytes, b"Exif"), "{url} carries EXIF");
+        assert_eq!(
+            reply.header("cache-control"),
+            Some("public, max-age=31536000, immutable")
+        );
+        let etag = reply.header("etag").expect("etag").to_owned();
+        let again = raw(
+            &app,
+            Method::GET,
+            &url,
+            None,
+            &[("If-None-Match", &etag)],
+            None,
+        )
+        .await;
+        assert_eq!(again.status, 304, "{url}");
+        assert!(again.bytes.is_empty());
+    }
+    // A size that was not rendered, and a file name that is no size.
+    let id = uploaded["id"].as_str().unwrap();
+    for wrong in ["1601.webp", "800.png", "original.jpg"] {
+        let reply = raw(
+            &app,
+            Method::GET,
+            &format!("/api/v1/media/{id}/{wrong}"),
+            None,
+            &[],
+            None,
+        )
+        .await;
+        assert_eq!(reply.status, 404, "{wrong}");
+    }
+}
+
+#[tokio::test]
+async fn the_photo_of_a_draft_is_seen_only_by_those_who_may_see_the_draft() {
+    let app = spawn_with_admin().await;
+    let (leader, rieder) = leader_and_district(&app).await;
+    let uploaded = upload_photo(&app, &leader).await;
+    let mut body = item("Entwurf mit Foto", &[&rieder]);
+    body["draft"] = json!(true);
+    body["images"] = json!([{ "id": uploaded["id"], "alt": "Baustelle" }]);
+    let draft = publish(&app, &leader, body).await;
+    let (url, _, _) = urls(&uploaded).remove(0);
+
+    let resident = app.login_as("resident").await;
+    let driver = app.login_as("driver").await;
+    for (who, token) in [
+        ("anonymous", None),
+        ("resident", Some(&resident.access)),
+        ("driver", Some(&driver.access)),
+    ] {
+        let reply = raw(
+            &app,
+            Method::GET,
+            &url,
+            token.map(String::as_str),
+            &[],
+            None,
+        )
+        .await;
+        assert_eq!(reply.status, 404, "{who} sees a draft's photo");
+    }
+    let admin = app.login_as("admin").await;
+    for (who, token) in [("leader", &leader.access), ("admin", &admin.access)] {
+        let reply = raw(&app, Method::GET, &url, Some(token), &[], None).await;
+        assert_eq!(reply.status, 200, "{who}");
+        assert_eq!(
+            reply.header("cache-control"),
+            Some("private, max-age=31536000, immutable")
+        );
+    }
+    // The description is the uploader's (and admins') only.
+    let path = format!("/api/v1/media/{}", uploaded["id"].as_str().unwrap());
+    assert_eq!(
+        raw(&app, Method::GET, &path, Some(&leader.access), &[], None)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        raw(&app, Method::GET, &path, Some(&admin.access), &[], None)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        raw(&app, Method::GET, &path, Some(&resident.access), &[], None)
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        raw(&app, Method::GET, &path, None, &[], None).await.status,
+        401
+    );
+
+    // Published, it is everyone's.
+    let published = send(
+        &app,
+        Method::PATCH,
+        &path_of(draft["id"].as_str().unwrap()),
+        Some(&leader.access),
+        &[],
+        Some(&json!({ "draft": false })),
+    )
+    .await;
+    assert_eq!(published.status, 200, "{}", published.text);
+    let reply = raw(&app, Method::GET, &url, None, &[], None).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(
+        reply.header("cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
+}
+
+#[tokio::test]
+async fn every_signed_in_role_may_upload_and_nobody_else() {
+    let app = spawn_with_admin().await;
+    let reply = upload_as(&app, None, "image/jpeg", ::media::fixtures::phone_photo()).await;
+    assert_eq!(reply.status, 401);
+    for role in [
+        "admin",
+        "resident",
+        "dispatcher",
+        "driver",
+        "district_leader",
+        "shop_operator",
+    ] {
+        let who = app.login_as(role).await;
+        let reply = upload_as(
+            &app,
+            Some(&who.access),
+            "application/octet-stream",
+            ::media::fixtures::phone_photo(),
+        )
+        .await;
+        assert_eq!(
+            reply.status,
+            201,
+            "{role}: {}",
+            String::from_utf8_lossy(&reply.bytes)
+        );
+        assert!(
+            reply
+                .header("location")
+                .unwrap()
+                .starts_with("/api/v1/media/")
+        );
+    }
+}
+
+fn problem(reply: &Raw, status: u16, code: &str) -> Value {
+    assert_eq!(
+        reply.status,
+        status,
+        "{}",
+        String::from_utf8_lossy(&reply.bytes)
+    );
+    assert_eq!(
+        reply.header("content-type"),
+        Some("application/problem+json")
+    );
+    let body = reply.json();
+    assert_eq!(body["code"], code);
+    body
+}
+
+#[tokio::test]
+async fn hostile_and_unreadable_files_get_a_clear_answer_and_leave_nothing_behind() {
+    let app = spawn_with_admin().await;
+    let resident = app.login_as("resident").await;
+    let token = Some(resident.access.as_str());
+    // A ZIP named PNG, an SVG with a script, a PDF: not photos, whatever they claim.
+    let zip = b"PK\x03\x04\x14\x00\x00\x00\x08\x00evil.sh".to_vec();
+    let svg =
+        br#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>"#.to_vec();
+    for (name, content_type, bytes) in [
+        ("zip", "image/png", zip),
+        ("svg", "image/jpeg", svg),
+        ("pdf", "application/octet-stream", b"%PDF-1.7\n".to_vec()),
+    ] {
+        let body = problem(
+            &upload_as(&app, token, content_type, bytes).await,
+            415,
+            "unsupported_media_type",
+        );
+        assert!(
+            body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("JPEG, PNG oder WebP"),
+            "{name}: {body}"
+        );
+    }
+    // HEIC from an iPhone: named, with what to do.
+    let mut heic = vec![0, 0, 0, 24];
+    heic.extend_from_slice(b"ftypheic\0\0\0\0mif1heic");
+    let body = problem(
+        &upload_as(&app, token, "image/heic", heic).await,
+        415,
+        "unsupported_media_type",
+    );
+    assert!(body["detail"].as_str().unwrap().contains("HEIC"), "{body}");
+    // A photo cut off in transfer.
+    let mut cut = ::media::fixtures::phone_photo();
+    cut.truncate(cut.len() / 2);
+    let body = problem(
+        &upload_as(&app, token, "image/jpeg", cut).await,
+        422,
+        "validation_failed",
+    );
+    assert_eq!(error_fields(&body), ["body"]);
+    // A JPEG whose header claims 60,000 × 60,000.
+    let mut huge = ::media::fixtures::phone_photo();
+    let sof = huge
+        .windows(2)
+        .position(|w| w == [0xff, 0xc0])
+        .expect("SOF0");
+    huge[sof + 5..sof + 7].copy_from_slice(&60_000u16.to_be_bytes());
+    huge[sof + 7..sof + 9].copy_from_slice(&60_000u16.to_be_bytes());
+    let body = problem(
+        &upload_as(&app, token, "image/jpeg", huge).await,
+        422,
+        "validation_failed",
+    );
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("60000 × 60000"),
+        "{body}"
+    );
+    // None of them was kept.
+    let count = entity::media::Entity::find()
+        .all(&app.state.db)
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(count, 0);
+}
+
+use sea_orm::EntityTrait;
+
+#[tokio::test]
+async fn a_photo_over_the_limit_and_past_the_daily_quota_is_refused() {
+    let app = spawn_with_admin_and(|s| {
+        s.media_max_bytes = 10_000;
+        s.quota_media_per_person_per_day = 2;
+    })
+    .await;
+    let resident = app.login_as("resident").await;
+    let body = problem(
+        &upload_as(
+            &app,
+            Some(&resident.access),
+            "image/jpeg",
+            ::media::fixtures::phone_photo(),
+        )
+        .await,
+        413,
+        "payload_too_large",
+    );
+    assert!(body["detail"].as_str().unwrap().contains("MB"), "{body}");
+    let small = small_jpeg();
+    for _ in 0..2 {
+        assert_eq!(
+            upload_as(&app, Some(&resident.access), "image/jpeg", small.clone())
+                .await
+                .status,
+            201
+        );
+    }
+    let reply = upload_as(&app, Some(&resident.access), "image/jpeg", small.clone()).await;
+    problem(&reply, 429, "rate_limited");
+    assert!(reply.header("retry-after").is_some());
+    // A day later the quota is free again.
+    app.clock.advance(Duration::hours(25));
+    let mut resident = resident;
+    renew(&app, &mut resident).await;
+    assert_eq!(
+        upload_as(&app, Some(&resident.access), "image/jpeg", small)
+            .await
+            .status,
+        201
+    );
+}
+
+fn small_jpeg() -> Vec<u8> {
+    use image::ImageEncoder;
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new(&mut out)
+        .write_image(&[90; 64 * 48 * 3], 64, 48, image::ExtendedColorType::Rgb8)
+        .unwrap();
+    out
+}
+
+#[tokio::test]
+async fn a_photo_needs_an_alt_text_and_must_be_ones_own_upload() {
+    let app = spawn_with_admin().await;
+    let (leader, rieder) = leader_and_district(&app).await;
+    let mine = upload_photo(&app, &leader).await;
+    let resident = app.login_as("resident").await;
+    let theirs = upload_photo(&app, &resident).await;
+    let mut body = item("Mit Fotos", &[&rieder]);
+    body["images"] = json!([
+        { "id": mine["id"], "alt": "  " },
+        { "id": theirs["id"], "alt": "Fremdes Foto" },
+        { "id": "0193a5c2-7b1e-7c3d-8e4f-5a6b7c8d9e41", "alt": "Gibt es nicht" },
+    ]);
+    let reply = post_news(&app, Some(&leader.access), body).await;
+    let problem = reply.assert_problem(422, "validation_failed");
+    assert_eq!(
+        error_fields(&problem),
+        ["images[0].alt", "images[1].id", "images[2].id"]
+    );
+    // Nothing was written.
+    assert!(feed(&app, "").await.is_empty());
+}
+
+#[tokio::test]
+async fn deleting_the_item_removes_its_photo_and_an_unused_upload_goes_after_a_day() {
+    let app = spawn_with_admin().await;
+    let (leader, rieder) = leader_and_district(&app).await;
+    let shown = upload_photo(&app, &leader).await;
+    let unused = upload_photo(&app, &leader).await;
+    let mut body = item("Kurz zu sehen", &[&rieder]);
+    body["images"] = json!([{ "id": shown["id"], "alt": "Ein Foto" }]);
+    let news = publish(&app, &leader, body).await;
+    let (shown_url, _, _) = urls(&shown).remove(0);
+    let store = app.state.uploads.store.clone();
+    let shown_id = shown["id"].as_str().unwrap().to_owned();
+    let (_, width, _) = urls(&shown).remove(0);
+    let width = u32::try_from(width).unwrap();
+    assert!(
+        store
+            .get(&shown_id, width, ::media::Encoding::WebP)
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    let deleted = send(
+        &app,
+        Method::DELETE,
+        &path_of(news["id"].as_str().unwrap()),
+        Some(&leader.access),
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(deleted.status, 204, "{}", deleted.text);
+    run_jobs(&app).await;
+    assert_eq!(
+        raw(
+            &app,
+            Method::GET,
+            &shown_url,
+            Some(&leader.access),
+            &[],
+            None
+        )
+        .await
+        .status,
+        404
+    );
+    assert!(
+        store
+            .get(&shown_id, width, ::media::Encoding::WebP)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // The upload nothing shows is kept a day for its uploader, then purged.
+    let (unused_url, _, _) = urls(&unused).remove(0);
+    assert_eq!(
+        raw(
+            &app,
+            Method::GET,
+            &unused_url,
+            Some(&leader.access),
+            &[],
+            None
+        )
+        .await
+        .status,
+        200
+    );
+    app.clock.advance(Duration::hours(25));
+    run_jobs(&app).await;
+    let admin = app.login_as("admin").await;
+    assert_eq!(
+        raw(
+            &app,
+            Method::GET,
+            &unused_url,
+            Some(&admin.access),
+            &[],
+            None
+        )
+        .await
+        .status,
+        404
+    );
+    let unused_id = unused["id"].as_str().unwrap();
+    assert!(
+        store
+            .get(unused_id, width, ::media::Encoding::Jpeg)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn the_export_lists_ones_uploads_and_erasure_takes_those_nothing_public_shows() {
+    let app = spawn_with_admin().await;
+    let (leader, rieder) = leader_and_district(&app).await;
+    let shown = upload_photo(&app, &leader).await;
+    let kept_back = upload_photo(&app, &leader).await;
+    let mut body = item("Bleibt nach dem Löschen des Kontos", &[&rieder]);
+    body["images"] = json!([{ "id": shown["id"], "alt": "Dorfplatz" }]);
+    publish(&app, &leader, body).await;
+
+    let export = get_as(&app, "/api/v1/me/export", &leader.access).await;
+    assert_eq!(export.status, 200, "{}", export.text);
+    let ids: Vec<Value> = export.json()["uploads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].clone())
+        .collect();
+    assert_eq!(ids, [shown["id"].clone(), kept_back["id"].clone()]);
+    let resident = app.login_as("resident").await;
+    let theirs = get_as(&app, "/api/v1/me/export", &resident.access)
+        .await
+        .json();
+    assert_eq!(theirs["uploads"], json!([]));
+
+    let erased = send(
+        &app,
+        Method::POST,
+        "/api/v1/me/delete",
+        Some(&leader.access),
+        &[],
+        Some(&json!({ "password": PASSWORD })),
+    )
+    .await;
+    assert_eq!(erased.status, 204, "{}", erased.text);
+    run_jobs(&app).await;
+    // The published item still shows its photo; the upload nothing showed is gone at once.
+    let (shown_url, _, _) = urls(&shown).remove(0);
+    assert_eq!(
+        raw(&app, Method::GET, &shown_url, None, &[], None)
+            .await
+            .status,
+        200
+    );
+    let store = app.state.uploads.store.clone();
+    let (_, width, _) = urls(&kept_back).remove(0);
+    let gone = store
+        .get(
+            kept_back["id"].as_str().unwrap(),
+            u32::try_from(width).unwrap(),
+            ::media::Encoding::WebP,
+        )
+        .await
+        .unwrap();
+    assert!(
+        gone.is_none(),
+        "an erased person's unused upload is still stored"
+    );
+}
