@@ -9,8 +9,8 @@ pub struct Model {
     pub id: Uuid,
     /// Who uploaded it; null after their erasure when a public thing still shows it.
     pub owner_id: Option<Uuid>,
-    /// What the upload was (`jpeg`, `png`, `webp`), for the export.
-    pub source_type: String,
+    /// What the upload was, for the export.
+    pub source_type: crate::vocab::MediaSourceType,
     /// Upright size of the original.
     pub width: i32,
     pub height: i32,

@@ -289,6 +289,15 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// What an uploaded photo was, as recognised from its bytes (stored; shown in the export).
+    MediaSourceType {
+        Jpeg = "jpeg",
+        Png = "png",
+        WebP = "webp",
+    }
+}
+
+vocabulary! {
     /// What a row of `quota_use` counts: limited actions that no other table records.
     QuotaKind {
         /// A registration, keyed by the client address.

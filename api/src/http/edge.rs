@@ -408,6 +408,14 @@ pub async fn limit_body<E: Endpoint>(
     } else {
         limits.default
     };
+    if is_upload && !req.headers().contains_key(header::CONTENT_TYPE) {
+        // A photo is recognised by its bytes; a client that names no type (some phone HTTP
+        // stacks send raw bodies without one) must not be told to send JSON.
+        req.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/octet-stream"),
+        );
+    }
     let too_large = || {
         if is_upload {
             ApiError::new(

@@ -18,7 +18,7 @@
 use std::{collections::HashMap, sync::Arc};
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{media as media_row, media_use};
+use entity::{media as media_row, media_use, vocab::MediaSourceType};
 use futures::future::try_join_all;
 use media::{Encoding, Limits, MediaError, store::MediaStore};
 use sea_orm::{
@@ -290,7 +290,7 @@ pub async fn upload(
         let item = media_row::ActiveModel {
             id: Set(id),
             owner_id: Set(Some(actor.user_id)),
-            source_type: Set(source_name(source).to_owned()),
+            source_type: Set(source_type(source)),
             width: Set(i32::try_from(processed.width).unwrap_or(i32::MAX)),
             height: Set(i32::try_from(processed.height).unwrap_or(i32::MAX)),
             renditions: Set(serde_json::json!(renditions).to_string()),
@@ -316,11 +316,12 @@ pub async fn upload(
     }
 }
 
-fn source_name(source: media::SourceType) -> &'static str {
+/// The `media` crate knows no database; its recognised type is stored as the vocabulary's.
+fn source_type(source: media::SourceType) -> MediaSourceType {
     match source {
-        media::SourceType::Jpeg => "jpeg",
-        media::SourceType::Png => "png",
-        media::SourceType::WebP => "webp",
+        media::SourceType::Jpeg => MediaSourceType::Jpeg,
+        media::SourceType::Png => MediaSourceType::Png,
+        media::SourceType::WebP => MediaSourceType::WebP,
     }
 }
 
@@ -565,18 +566,11 @@ pub async fn open(
             // Shops and their notices are public pages.
             public = true;
         } else if let Some(news_id) = used.news_id {
-            match crate::news::get(conn, clock, None, news_id).await {
-                Ok(_) => public = true,
-                Err(DomainError::NotFound(_)) => {
-                    // Not public: the item's own rule says who may see it unpublished.
-                    if let Some(actor) = actor
-                        && crate::news::get(conn, clock, Some(actor), news_id)
-                            .await
-                            .is_ok()
-                    {
-                        visible_to_caller = true;
-                    }
-                }
+            // The item's own rule says who may see it, published or not.
+            match crate::news::visible(conn, clock, actor, news_id).await {
+                Ok(item) if item.is_public() => public = true,
+                Ok(_) => visible_to_caller = true,
+                Err(DomainError::NotFound(_)) => {}
                 Err(other) => return Err(other),
             }
         }

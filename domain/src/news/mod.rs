@@ -608,9 +608,20 @@ pub async fn create(
     Ok(with_images_one(db, view).await?)
 }
 
-/// One item: public when published and not expired; otherwise only for those who may edit it
-/// and its author (everyone else gets 404).
+/// One item with its photos: public when published and not expired; otherwise only for those
+/// who may edit it and its author (everyone else gets 404).
 pub async fn get(
+    conn: &impl ConnectionTrait,
+    clock: &SharedClock,
+    actor: Option<&Actor>,
+    id: Uuid,
+) -> DomainResult<NewsView> {
+    let view = visible(conn, clock, actor, id).await?;
+    Ok(with_images_one(conn, view).await?)
+}
+
+/// [`get`] without the photos: the item if the caller may see it (a photo's own check).
+pub async fn visible(
     conn: &impl ConnectionTrait,
     clock: &SharedClock,
     actor: Option<&Actor>,
@@ -622,7 +633,7 @@ pub async fn get(
         .ok_or_else(not_found)?;
     let view = NewsView::new(item, clock.now());
     if view.is_public() || actor.is_some_and(|a| may_see_unpublished(a, &view)) {
-        Ok(with_images_one(conn, view).await?)
+        Ok(view)
     } else {
         Err(not_found())
     }

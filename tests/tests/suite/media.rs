@@ -322,6 +322,23 @@ async fn every_signed_in_role_may_upload_and_nobody_else() {
                 .starts_with("/api/v1/media/")
         );
     }
+    // A client that sends no `Content-Type` at all is served too: the bytes say what it is.
+    let resident = app.login_as("resident").await;
+    let reply = raw(
+        &app,
+        Method::POST,
+        "/api/v1/media",
+        Some(&resident.access),
+        &[],
+        Some(::media::fixtures::phone_photo()),
+    )
+    .await;
+    assert_eq!(
+        reply.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&reply.bytes)
+    );
 }
 
 fn problem(reply: &Raw, status: u16, code: &str) -> Value {
