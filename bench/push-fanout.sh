@@ -34,8 +34,9 @@ ADMIN_PASSWORD="Fanout-Bench-Passwort-1"
 
 case "${BACKEND}" in sqlite|postgres) ;; *) echo "usage: $0 sqlite|postgres" >&2; exit 2 ;; esac
 command -v curl >/dev/null || { echo "curl is missing" >&2; exit 1; }
-cargo build --release -q -p dorfapp
-cargo build --release -q -p dorfapp-tests --example push_fanout
+# One build of both (the default members' feature set): two `-p` builds resolve features apart
+# and compile much of the tree twice.
+cargo build --release -q --bin dorfapp --example push_fanout
 DRIVER=./target/release/examples/push_fanout
 
 SERVER=""

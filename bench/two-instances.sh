@@ -15,6 +15,8 @@
 #   bench/two-instances.sh                      # 2,000 residents, 20 rides, 8 drivers
 #   N=5000 RUNS=3 bench/two-instances.sh
 #   KEEP_LOG=/tmp/two bench/two-instances.sh    # keeps both server logs as /tmp/two.{a,b}.RUN
+#   PROFILE=dev bench/two-instances.sh          # the debug build (CI: it is built already, and
+#                                               # the dependencies are optimised in it too)
 #
 # Needs: curl, psql.
 set -euo pipefail
@@ -38,9 +40,16 @@ ADMIN_PASSWORD="Zwei-Instanzen-Bench-1"
 
 command -v curl >/dev/null || { echo "curl is missing" >&2; exit 1; }
 command -v psql >/dev/null || { echo "psql is missing" >&2; exit 1; }
-cargo build --release -q -p dorfapp
-cargo build --release -q -p dorfapp-tests --example two_instances
-DRIVER=./target/release/examples/two_instances
+PROFILE="${PROFILE:-release}"
+case "${PROFILE}" in
+  release) TARGET_DIR=./target/release ;;
+  dev) TARGET_DIR=./target/debug ;;
+  *) echo "PROFILE is release or dev" >&2; exit 1 ;;
+esac
+# One build of both (the default members' feature set): two `-p` builds resolve features apart
+# and compile much of the tree twice.
+cargo build --profile "${PROFILE}" -q --bin dorfapp --example two_instances
+DRIVER="${TARGET_DIR}/examples/two_instances"
 
 PID_A=""
 PID_B=""
@@ -65,7 +74,7 @@ start() {  # start NAME PORT: one instance on the shared database and data direc
     DORFAPP_QUOTA_REGISTRATIONS_PER_ADDRESS_PER_HOUR=1000000 \
     DORFAPP_QUOTA_NEWS_PER_AUTHOR_PER_HOUR=1000000 DORFAPP_QUOTA_OPEN_RIDES_PER_RIDER=1000000 \
     DORFAPP_ADMIN_EMAIL="${ADMIN_EMAIL}" DORFAPP_ADMIN_PASSWORD="${ADMIN_PASSWORD}" \
-    ./target/release/dorfapp serve >"${DATA}/$1.log" 2>&1 &
+    "${TARGET_DIR}/dorfapp" serve >"${DATA}/$1.log" 2>&1 &
 }
 ready() {  # ready BASE LOG
   for _ in $(seq 1 300); do curl -sf "$1/health/ready" >/dev/null && return 0; sleep 0.1; done

@@ -88,6 +88,12 @@ impl AppState {
         let store =
             media::store::MediaStore::open(settings.media_url.as_deref(), &settings.data_dir)
                 .context("opening the media storage (DORFAPP_MEDIA_URL)")?;
+        store.probe().await.with_context(|| {
+            format!(
+                "the media storage {} cannot be written and read (DORFAPP_MEDIA_URL, AWS_*)",
+                store.location
+            )
+        })?;
         tracing::info!(location = %store.location, "photos are kept here");
         let uploads = domain::media::Uploads::new(
             store,

@@ -11,7 +11,9 @@
 //!    their EXIF orientation, flattened onto white, and encoded anew at a few sizes, as lossy
 //!    WebP and as JPEG. Nothing of the original file survives: no EXIF (so no GPS position of
 //!    the resident's home), no XMP, no ICC profile, no comments, nothing appended to the file
-//!    (a polyglot's ZIP or script).
+//!    (a polyglot's ZIP or script). A photo with an RGB colour profile (Display P3 from newer
+//!    phones, Adobe RGB from cameras) is converted to sRGB first, the colour space every
+//!    untagged image is shown in, so dropping the profile does not change how it looks.
 //!
 //! Decoding and encoding take CPU for up to a second for a 12 MP photo: callers run
 //! [`process`] on a blocking thread, never on the async runtime's workers.
@@ -217,6 +219,11 @@ pub fn process(bytes: &[u8], limits: &Limits) -> Result<Processed, MediaError> {
     };
     decoder.set_limits(allocation).map_err(refused)?;
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let to_srgb = decoder
+        .icc_profile()
+        .ok()
+        .flatten()
+        .and_then(|icc| to_srgb(&icc));
     let mut image = DynamicImage::from_decoder(decoder).map_err(refused)?;
     image.apply_orientation(orientation);
     // Consumed, not copied: one decoded picture in memory at a time.
@@ -234,17 +241,23 @@ pub fn process(bytes: &[u8], limits: &Limits) -> Result<Processed, MediaError> {
         } else {
             image::imageops::resize(from, w, h, FilterType::CatmullRom)
         };
+        // Converted per rendition (fewer pixels than the original), from the unconverted chain.
+        let shown = match &to_srgb {
+            Some(transform) => converted(transform.as_ref(), &scaled),
+            None => None,
+        };
+        let shown = shown.as_ref().unwrap_or(&scaled);
         renditions.push(Rendition {
             width: w,
             height: h,
             encoding: Encoding::WebP,
-            bytes: encode_webp(&scaled)?,
+            bytes: encode_webp(shown)?,
         });
         renditions.push(Rendition {
             width: w,
             height: h,
             encoding: Encoding::Jpeg,
-            bytes: encode_jpeg(&scaled)?,
+            bytes: encode_jpeg(shown)?,
         });
         previous = Some(scaled);
     }
@@ -258,6 +271,30 @@ pub fn process(bytes: &[u8], limits: &Limits) -> Result<Processed, MediaError> {
         renditions,
         dominant_color,
     })
+}
+
+/// The conversion from a photo's embedded RGB profile to sRGB; `None` for a profile that is
+/// not RGB (grey, CMYK: the decoder has made RGB of those already) or cannot be read — the
+/// pixels are then kept as they are, since a broken profile is no reason to refuse a photo.
+fn to_srgb(icc: &[u8]) -> Option<std::sync::Arc<moxcms::Transform8BitExecutor>> {
+    let profile = moxcms::ColorProfile::new_from_slice(icc).ok()?;
+    if profile.color_space != moxcms::DataColorSpace::Rgb {
+        return None;
+    }
+    profile
+        .create_transform_8bit(
+            moxcms::Layout::Rgb,
+            &moxcms::ColorProfile::new_srgb(),
+            moxcms::Layout::Rgb,
+            moxcms::TransformOptions::default(),
+        )
+        .ok()
+}
+
+fn converted(transform: &moxcms::Transform8BitExecutor, image: &RgbImage) -> Option<RgbImage> {
+    let mut out = vec![0u8; image.as_raw().len()];
+    transform.transform(image.as_raw(), &mut out).ok()?;
+    RgbImage::from_raw(image.width(), image.height(), out)
 }
 
 fn damaged(err: image::ImageError) -> MediaError {

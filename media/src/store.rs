@@ -23,6 +23,8 @@ pub enum StoreError {
     Backend(#[from] object_store::Error),
     #[error("media storage directory {0}: {1}")]
     Directory(String, std::io::Error),
+    #[error("media storage: an object written was read back different")]
+    Probe,
 }
 
 /// The renditions of every upload. Cheap to clone.
@@ -72,6 +74,29 @@ impl MediaStore {
                     location: url.to_owned(),
                 })
             }
+        }
+    }
+
+    /// Writes, reads back and removes a small object: run at start-up, so a misnamed bucket,
+    /// wrong credentials or a read-only store stop the server with the reason, instead of
+    /// every upload failing later and every photo answering 404.
+    pub async fn probe(&self) -> Result<(), StoreError> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        // Unique per instance and start, so instances starting together do not meet.
+        let key = Path::from(format!("_probe/{}-{nanos}", std::process::id()));
+        let written = Bytes::from_static(b"dorfapp media store probe");
+        self.inner
+            .put(&key, PutPayload::from(written.clone()))
+            .await?;
+        let read = self.inner.get(&key).await?.bytes().await?;
+        self.inner.delete(&key).await?;
+        if read == written {
+            Ok(())
+        } else {
+            Err(StoreError::Probe)
         }
     }
 

@@ -376,3 +376,38 @@ fn a_url_that_is_not_s3_bucket_prefix_is_refused() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_start_up_probe_passes_on_a_working_store_and_names_a_missing_bucket() {
+    for b in backends("probe") {
+        b.store
+            .probe()
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", b.name));
+        if let Some(data_dir) = &b.data_dir {
+            let left: Vec<_> = std::fs::read_dir(data_dir.join("media/_probe"))
+                .map(|dir| dir.flatten().collect())
+                .unwrap_or_default();
+            assert!(left.is_empty(), "the probe leaves nothing behind: {left:?}");
+        }
+    }
+    if std::env::var(S3_VAR)
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+        .is_none()
+    {
+        eprintln!("probe: missing-bucket part skipped ({S3_VAR} is unset)");
+        return;
+    }
+    // Same server and credentials as the configured bucket, another bucket's name.
+    let misnamed = MediaStore::open(
+        Some(&format!("s3://{}/media", unique("no-such-bucket"))),
+        &std::env::temp_dir(),
+    )
+    .expect("a well-formed URL opens; the bucket is only tried by the probe");
+    let refused = misnamed.probe().await.expect_err("a missing bucket fails");
+    assert!(
+        matches!(refused, StoreError::Backend(_)),
+        "the backend's own error, with its reason: {refused}"
+    );
+}

@@ -244,3 +244,76 @@ fn a_narrow_strip_keeps_its_renditions_in_order() {
     let heights: Vec<u32> = processed.renditions.iter().map(|r| r.height).collect();
     assert_eq!(heights, [320, 320, 800, 800, 1600, 1600]);
 }
+
+/// A 64 × 48 picture of one colour, as a PNG tagged with `profile` (an ICC profile).
+fn tagged_png(color: [u8; 3], profile: Option<Vec<u8>>) -> Vec<u8> {
+    let image = RgbImage::from_pixel(64, 48, Rgb(color));
+    let mut out = Vec::new();
+    let mut encoder = PngEncoder::new(&mut out);
+    if let Some(profile) = profile {
+        encoder.set_icc_profile(profile).unwrap();
+    }
+    encoder
+        .write_image(image.as_raw(), 64, 48, image::ExtendedColorType::Rgb8)
+        .unwrap();
+    out
+}
+
+fn red_of_every_rendition(processed: &media::Processed) -> Vec<u8> {
+    processed
+        .renditions
+        .iter()
+        .map(|r| {
+            image::load_from_memory(&r.bytes)
+                .unwrap()
+                .to_rgb8()
+                .get_pixel(10, 10)[0]
+        })
+        .collect()
+}
+
+#[test]
+fn an_adobe_rgb_photo_is_converted_to_srgb_and_loses_its_profile() {
+    let adobe_rgb = moxcms::ColorProfile::new_adobe_rgb().encode().unwrap();
+    // Adobe RGB's red is more saturated than sRGB's: (128, 0, 0) in Adobe RGB (gamma 2.2,
+    // linear 0.220) is 0.220 × 1.398 = 0.307 linear in sRGB, which the sRGB curve encodes as
+    // 150. Untagged, the same bytes mean sRGB (128, 0, 0).
+    let tagged = process(
+        &tagged_png([128, 0, 0], Some(adobe_rgb.clone())),
+        &Limits::default(),
+    )
+    .unwrap();
+    let untagged = process(&tagged_png([128, 0, 0], None), &Limits::default()).unwrap();
+    for red in red_of_every_rendition(&tagged) {
+        assert!((144..=156).contains(&red), "converted to sRGB: {red}");
+    }
+    for red in red_of_every_rendition(&untagged) {
+        assert!((124..=132).contains(&red), "left as it is: {red}");
+    }
+    for rendition in &tagged.renditions {
+        assert!(
+            !contains(&rendition.bytes, b"ICC_PROFILE"),
+            "no ICC in the JPEG"
+        );
+        assert!(
+            !contains(&rendition.bytes, b"ICCP"),
+            "no ICC chunk in the WebP"
+        );
+        assert!(
+            !contains(&rendition.bytes, &adobe_rgb[128..160]),
+            "no part of the profile"
+        );
+    }
+}
+
+#[test]
+fn an_unreadable_profile_keeps_the_photo_as_it_is() {
+    let processed = process(
+        &tagged_png([128, 0, 0], Some(b"not an ICC profile at all".repeat(8))),
+        &Limits::default(),
+    )
+    .unwrap();
+    for red in red_of_every_rendition(&processed) {
+        assert!((124..=132).contains(&red), "unchanged: {red}");
+    }
+}

@@ -21,9 +21,9 @@ use crate::{auth::Caller, error::ApiResult, state::AppState};
 use domain::{
     idempotency::Claim,
     shops::opening_hours::{self, SpecialDay as DomainSpecialDay, Window},
-    shops::{self, NewNotice, NewShop, NoticePatch, NoticeScope, ShopPatch, ShopView},
+    shops::{self, NewNotice, NewShop, NoticePatch, NoticeScope, NoticeView, ShopPatch, ShopView},
 };
-use entity::{shop_notice, vocab::ShopNoticeKind};
+use entity::vocab::ShopNoticeKind;
 
 /// A weekly opening window in the municipality's local time.
 #[derive(Object, Clone, Debug)]
@@ -118,6 +118,8 @@ pub struct Shop {
     /// opening while closed. Null when the shop has no upcoming hours.
     #[oai(nullable)]
     pub next_change_at: Option<Timestamp>,
+    /// Its photos, in order, each with its alt text and every size (for `srcset`).
+    pub images: Vec<super::media::Image>,
     /// When the shop was created.
     pub created_at: Timestamp,
     /// When the shop or its hours last changed.
@@ -159,6 +161,10 @@ impl poem_openapi::types::Example for Shop {
             open_now: true,
             // Tuesday 14:30 CEST: open until 18:00 CEST = 16:00 UTC.
             next_change_at: Some(at("2026-06-02T16:00:00Z")),
+            images: vec![super::media::Image {
+                alt: "Der Dorfladen von außen, mit Bank und Blumenkübeln vor der Tür".into(),
+                media: poem_openapi::types::Example::example(),
+            }],
             created_at: at("2026-05-01T08:30:00Z"),
             updated_at: at("2026-05-01T08:30:00Z"),
         }
@@ -205,6 +211,7 @@ impl Shop {
                 .collect(),
             open_now,
             next_change_at: next.map(Timestamp),
+            images: view.images.into_iter().map(Into::into).collect(),
             created_at: s.created_at.into(),
             updated_at: s.updated_at.into(),
         }
@@ -237,6 +244,10 @@ pub struct CreateShop {
     /// A few sentences, at most 5000 characters.
     #[oai(nullable)]
     pub description: Option<String>,
+    /// Photos to show, in order (at most 10): ids from `POST /api/v1/media`, each with an alt
+    /// text. Default none.
+    #[oai(default)]
+    pub images: Vec<super::media::ImageInput>,
 }
 
 /// Changes to a shop; absent fields stay, `null` clears optional ones.
@@ -260,6 +271,9 @@ pub struct UpdateShop {
     /// New description; `null` removes it.
     #[oai(nullable)]
     pub description: MaybeUndefined<String>,
+    /// The photos, in order; replaces the list (`[]` removes them all). A photo no longer
+    /// shown is deleted unless something else shows it.
+    pub images: Option<Vec<super::media::ImageInput>>,
 }
 
 /// A notice of a shop.
@@ -281,14 +295,17 @@ pub struct ShopNotice {
     /// Shown until (null: until deleted).
     #[oai(nullable)]
     pub valid_until: Option<Timestamp>,
+    /// Its photos, in order, each with its alt text and every size (for `srcset`).
+    pub images: Vec<super::media::Image>,
     /// When it was posted.
     pub created_at: Timestamp,
     /// When it was last changed.
     pub updated_at: Timestamp,
 }
 
-impl From<entity::shop_notice::Model> for ShopNotice {
-    fn from(n: entity::shop_notice::Model) -> Self {
+impl From<NoticeView> for ShopNotice {
+    fn from(view: NoticeView) -> Self {
+        let n = view.notice;
         Self {
             id: n.id,
             shop_id: n.shop_id,
@@ -297,6 +314,7 @@ impl From<entity::shop_notice::Model> for ShopNotice {
             body: n.body,
             valid_from: n.valid_from.map(Timestamp),
             valid_until: n.valid_until.map(Timestamp),
+            images: view.images.into_iter().map(Into::into).collect(),
             created_at: n.created_at.into(),
             updated_at: n.updated_at.into(),
         }
@@ -326,6 +344,10 @@ pub struct CreateShopNotice {
     /// Tell the shop's followers by push (default false).
     #[oai(default)]
     pub notify: bool,
+    /// Photos to show, in order (at most 10): ids from `POST /api/v1/media`, each with an alt
+    /// text. Default none.
+    #[oai(default)]
+    pub images: Vec<super::media::ImageInput>,
 }
 
 /// Changes to a notice; absent fields stay, `null` clears the validity bounds.
@@ -343,6 +365,9 @@ pub struct UpdateShopNotice {
     /// New end of validity; `null`: shown until deleted.
     #[oai(nullable)]
     pub valid_until: MaybeUndefined<Timestamp>,
+    /// The photos, in order; replaces the list (`[]` removes them all). A photo no longer
+    /// shown is deleted unless something else shows it.
+    pub images: Option<Vec<super::media::ImageInput>>,
 }
 
 #[derive(ApiResponse)]
@@ -556,6 +581,7 @@ impl ShopsApi {
             email,
             website,
             description,
+            images,
         } = body.0;
         let input = NewShop {
             name,
@@ -565,6 +591,7 @@ impl ShopsApi {
             email,
             website,
             description,
+            images: images.into_iter().map(Into::into).collect(),
         };
         let claim = claim(
             actor.user_id,
@@ -604,6 +631,9 @@ impl ShopsApi {
             email: patch_field(b.email),
             website: patch_field(b.website),
             description: patch_field(b.description),
+            images: b
+                .images
+                .map(|images| images.into_iter().map(Into::into).collect()),
         };
         let current = version_check(if_match.0, |view: &ShopView| {
             Shop::from_view(view.clone(), &state)
@@ -804,6 +834,7 @@ impl ShopsApi {
             valid_from: b.valid_from.map(|t| t.0),
             valid_until: b.valid_until.map(|t| t.0),
             notify: b.notify,
+            images: b.images.into_iter().map(Into::into).collect(),
         };
         let claim = claim(
             actor.user_id,
@@ -847,8 +878,11 @@ impl ShopsApi {
             body: b.body,
             valid_from: patch_field(b.valid_from).map(|t| t.map(|t| t.0)),
             valid_until: patch_field(b.valid_until).map(|t| t.map(|t| t.0)),
+            images: b
+                .images
+                .map(|images| images.into_iter().map(Into::into).collect()),
         };
-        let current = version_check(if_match.0, |notice: &shop_notice::Model| {
+        let current = version_check(if_match.0, |notice: &NoticeView| {
             ShopNotice::from(notice.clone())
         });
         let notice = shops::update_notice(
@@ -885,10 +919,10 @@ impl ShopsApi {
         #[oai(name = "If-Match")]
         if_match: Header<Option<String>>,
     ) -> ApiResult<NoContent> {
-        let current = version_check(if_match.0, |notice: &shop_notice::Model| {
+        let current = version_check(if_match.0, |notice: &NoticeView| {
             ShopNotice::from(notice.clone())
         });
-        shops::delete_notice(&state.db, &actor, id.0, notice_id.0, current).await?;
+        shops::delete_notice(&state.db, &state.clock, &actor, id.0, notice_id.0, current).await?;
         Ok(NoContent::Done)
     }
 }
@@ -904,7 +938,7 @@ async fn notice_page(
     let before = pagination::decode(cursor)?;
     let (items, more) =
         shops::current_notices(&state.db, &state.clock, scope, before, limit).await?;
-    let last = items.last().map(|n| n.id);
+    let last = items.last().map(|n| n.notice.id);
     let page = ShopNoticePage {
         items: items.into_iter().map(ShopNotice::from).collect(),
         next_cursor: pagination::next(last, more),

@@ -492,17 +492,45 @@ pub async fn release(
     .await
 }
 
-/// The photos of many things of one kind at once (a feed page), in order.
-pub async fn shown_by_news(
+/// A kind of thing that shows photos, for loading the photos of many at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ThingKind {
+    News,
+    Shop,
+    ShopNotice,
+}
+
+impl ThingKind {
+    fn column(self) -> media_use::Column {
+        match self {
+            ThingKind::News => media_use::Column::NewsId,
+            ThingKind::Shop => media_use::Column::ShopId,
+            ThingKind::ShopNotice => media_use::Column::ShopNoticeId,
+        }
+    }
+
+    fn id_of(self, used: &media_use::Model) -> Option<Uuid> {
+        match self {
+            ThingKind::News => used.news_id,
+            ThingKind::Shop => used.shop_id,
+            ThingKind::ShopNotice => used.shop_notice_id,
+        }
+    }
+}
+
+/// The photos of many things of one kind at once (a feed page), in order: two queries for
+/// the page, not two per thing.
+pub async fn shown_by(
     conn: &impl ConnectionTrait,
-    news_ids: &[Uuid],
+    kind: ThingKind,
+    ids: &[Uuid],
 ) -> Result<HashMap<Uuid, Vec<ShownImage>>, sea_orm::DbErr> {
     let mut shown: HashMap<Uuid, Vec<ShownImage>> = HashMap::new();
-    if news_ids.is_empty() {
+    if ids.is_empty() {
         return Ok(shown);
     }
     let uses = media_use::Entity::find()
-        .filter(media_use::Column::NewsId.is_in(news_ids.to_vec()))
+        .filter(kind.column().is_in(ids.to_vec()))
         .order_by_asc(media_use::Column::Position)
         .all(conn)
         .await?;
@@ -517,14 +545,26 @@ pub async fn shown_by_news(
         .map(|m| (m.id, m))
         .collect();
     for used in uses {
-        if let (Some(news_id), Some(item)) = (used.news_id, items.get(&used.media_id)) {
-            shown.entry(news_id).or_default().push(ShownImage {
+        if let (Some(thing_id), Some(item)) = (kind.id_of(&used), items.get(&used.media_id)) {
+            shown.entry(thing_id).or_default().push(ShownImage {
                 media: MediaView::new(item.clone()),
                 alt: used.alt,
             });
         }
     }
     Ok(shown)
+}
+
+/// The photos of one thing, in order.
+pub async fn shown_by_one(
+    conn: &impl ConnectionTrait,
+    kind: ThingKind,
+    id: Uuid,
+) -> Result<Vec<ShownImage>, sea_orm::DbErr> {
+    Ok(shown_by(conn, kind, &[id])
+        .await?
+        .remove(&id)
+        .unwrap_or_default())
 }
 
 /// A rendition as served: the bytes, and whether everyone may see them (so caches may keep
@@ -562,9 +602,18 @@ pub async fn open(
     let mut visible_to_caller =
         actor.is_some_and(|a| view.item.owner_id == Some(a.user_id) || a.is_admin());
     for used in &uses {
-        if used.shop_id.is_some() || used.shop_notice_id.is_some() {
-            // Shops and their notices are public pages.
+        if used.shop_id.is_some() {
+            // A shop's page is public.
             public = true;
+        } else if let Some(notice_id) = used.shop_notice_id {
+            // A notice is public from its start; before, only its shop's people see it.
+            match crate::shops::notice_visible_from(conn, notice_id).await? {
+                Some((_, from)) if from.is_none_or(|from| from <= clock.now()) => public = true,
+                Some((shop_id, _)) => {
+                    visible_to_caller |= actor.is_some_and(|a| a.is_admin() || a.operates(shop_id))
+                }
+                None => {}
+            }
         } else if let Some(news_id) = used.news_id {
             // The item's own rule says who may see it, published or not.
             match crate::news::visible(conn, clock, actor, news_id).await {

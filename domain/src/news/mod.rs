@@ -460,7 +460,7 @@ async fn with_images(
     mut views: Vec<NewsView>,
 ) -> Result<Vec<NewsView>, DbErr> {
     let ids: Vec<Uuid> = views.iter().map(|v| v.item.id).collect();
-    let mut shown = crate::media::shown_by_news(conn, &ids).await?;
+    let mut shown = crate::media::shown_by(conn, crate::media::ThingKind::News, &ids).await?;
     for view in &mut views {
         view.images = shown.remove(&view.item.id).unwrap_or_default();
     }
@@ -471,11 +471,8 @@ async fn with_images_one(
     conn: &impl ConnectionTrait,
     mut view: NewsView,
 ) -> Result<NewsView, DbErr> {
-    let id = view.item.id;
-    view.images = crate::media::shown_by_news(conn, &[id])
-        .await?
-        .remove(&id)
-        .unwrap_or_default();
+    view.images =
+        crate::media::shown_by_one(conn, crate::media::ThingKind::News, view.item.id).await?;
     Ok(view)
 }
 
@@ -676,7 +673,8 @@ pub async fn update(
     let txn = db::begin_write(db).await?;
     let now = clock.now();
     let current = find_for_update(&txn, id).await?.ok_or_else(not_found)?;
-    let view = NewsView::new(current.clone(), now);
+    // The version the caller read was rendered with the photos: compare with the same.
+    let view = with_images_one(&txn, NewsView::new(current.clone(), now)).await?;
     require_editor(actor, &view)?;
     if !if_match(&view) {
         return Err(DomainError::PreconditionFailed);
@@ -786,7 +784,7 @@ pub async fn delete(
 ) -> DomainResult<()> {
     let txn = db::begin_write(db).await?;
     let current = find_for_update(&txn, id).await?.ok_or_else(not_found)?;
-    let view = NewsView::new(current, clock.now());
+    let view = with_images_one(&txn, NewsView::new(current, clock.now())).await?;
     require_editor(actor, &view)?;
     if !if_match(&view) {
         return Err(DomainError::PreconditionFailed);

@@ -15,7 +15,9 @@ use crate::{
     DomainError, DomainResult, Validator,
     auth::Actor,
     clock::SharedClock,
-    db, idempotency, normalize_optional,
+    db, idempotency,
+    media::{self, ImageRef, ShownImage, Thing, ThingKind},
+    normalize_optional,
     notices::{self, Audience, Notice, NoticeKind, Target, TargetType, Urgency},
     text::Text,
 };
@@ -37,6 +39,8 @@ pub struct ShopView {
     pub shop: shop::Model,
     pub weekly: Vec<Window>,
     pub special: Vec<SpecialDay>,
+    /// Its photos, in order.
+    pub images: Vec<ShownImage>,
 }
 
 impl ShopView {
@@ -48,8 +52,61 @@ impl ShopView {
             shop,
             weekly,
             special,
+            images: Vec::new(),
         }
     }
+}
+
+/// A shop as answered: with its photos.
+async fn view(conn: &impl ConnectionTrait, shop: shop::Model) -> DomainResult<ShopView> {
+    let mut view = ShopView::from_model(shop);
+    view.images = media::shown_by_one(conn, ThingKind::Shop, view.shop.id).await?;
+    Ok(view)
+}
+
+/// A notice of a shop, with its photos.
+#[derive(Clone, Debug)]
+pub struct NoticeView {
+    pub notice: shop_notice::Model,
+    pub images: Vec<ShownImage>,
+}
+
+async fn notice_views(
+    conn: &impl ConnectionTrait,
+    notices: Vec<shop_notice::Model>,
+) -> DomainResult<Vec<NoticeView>> {
+    let ids: Vec<Uuid> = notices.iter().map(|n| n.id).collect();
+    let mut shown = media::shown_by(conn, ThingKind::ShopNotice, &ids).await?;
+    Ok(notices
+        .into_iter()
+        .map(|notice| NoticeView {
+            images: shown.remove(&notice.id).unwrap_or_default(),
+            notice,
+        })
+        .collect())
+}
+
+async fn notice_view(
+    conn: &impl ConnectionTrait,
+    notice: shop_notice::Model,
+) -> DomainResult<NoticeView> {
+    let images = media::shown_by_one(conn, ThingKind::ShopNotice, notice.id).await?;
+    Ok(NoticeView { notice, images })
+}
+
+/// Whose a notice is and from when the public sees it (`None` for no such notice): who may
+/// see the photos of a notice not yet shown.
+pub(crate) async fn notice_visible_from(
+    conn: &impl ConnectionTrait,
+    notice_id: Uuid,
+) -> DomainResult<Option<(Uuid, Option<DateTime<Utc>>)>> {
+    Ok(shop_notice::Entity::find_by_id(notice_id)
+        .select_only()
+        .column(shop_notice::Column::ShopId)
+        .column(shop_notice::Column::ValidFrom)
+        .into_tuple()
+        .one(conn)
+        .await?)
 }
 
 /// A new shop, as asked for; its serialisation is the `Idempotency-Key` fingerprint.
@@ -62,6 +119,7 @@ pub struct NewShop {
     pub email: Option<String>,
     pub website: Option<String>,
     pub description: Option<String>,
+    pub images: Vec<ImageRef>,
 }
 
 /// `None` leaves a field; `Some(None)` clears an optional one.
@@ -74,6 +132,8 @@ pub struct ShopPatch {
     pub email: Option<Option<String>>,
     pub website: Option<Option<String>>,
     pub description: Option<Option<String>>,
+    /// Replaces the photos, in order.
+    pub images: Option<Vec<ImageRef>>,
 }
 
 fn shop_not_found() -> DomainError {
@@ -144,11 +204,11 @@ fn may_edit(actor: &Actor, shop: Uuid) -> DomainResult<()> {
 }
 
 pub async fn get(conn: &impl ConnectionTrait, id: Uuid) -> DomainResult<ShopView> {
-    shop::Entity::find_by_id(id)
+    let shop = shop::Entity::find_by_id(id)
         .one(conn)
         .await?
-        .map(ShopView::from_model)
-        .ok_or_else(shop_not_found)
+        .ok_or_else(shop_not_found)?;
+    view(conn, shop).await
 }
 
 /// Shops, by name within a page of the time-ordered ids (keyset on the id).
@@ -172,7 +232,17 @@ pub async fn list(
         .await?;
     let more = shops.len() as u64 > limit;
     shops.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    Ok((shops.into_iter().map(ShopView::from_model).collect(), more))
+    let ids: Vec<Uuid> = shops.iter().map(|s| s.id).collect();
+    let mut shown = media::shown_by(conn, ThingKind::Shop, &ids).await?;
+    let views = shops
+        .into_iter()
+        .map(|shop| {
+            let mut view = ShopView::from_model(shop);
+            view.images = shown.remove(&view.shop.id).unwrap_or_default();
+            view
+        })
+        .collect();
+    Ok((views, more))
 }
 
 pub async fn create(
@@ -205,6 +275,7 @@ pub async fn create(
     );
     check_district(conn, &mut v, input.district_id).await?;
     v.finish()?;
+    media::check_refs(conn, actor, None, &input.images).await?;
     let now = clock.now();
     let model = shop::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -222,6 +293,7 @@ pub async fn create(
     }
     .insert(conn)
     .await?;
+    media::attach(conn, clock, Thing::Shop(model.id), &input.images).await?;
     if let Some(claim) = claim {
         let answer = idempotency::StoredAnswer {
             status: 201,
@@ -230,8 +302,9 @@ pub async fn create(
         };
         idempotency::complete(&txn, claim, &answer).await?;
     }
+    let view = view(&txn, model).await?;
     txn.commit().await?;
-    Ok(ShopView::from_model(model))
+    Ok(view)
 }
 
 /// Changes a shop's details. `if_match` tells whether the version the caller last read is
@@ -250,7 +323,8 @@ pub async fn update(
         .await?
         .ok_or_else(shop_not_found)?;
     may_edit(actor, id)?;
-    if !if_match(&ShopView::from_model(current.clone())) {
+    // The version the caller read was rendered with the photos: compare with the same.
+    if !if_match(&view(&txn, current.clone()).await?) {
         return Err(DomainError::PreconditionFailed);
     }
     // Moving a shop to another district is an administrative act.
@@ -277,6 +351,10 @@ pub async fn update(
         check_district(&txn, &mut v, district).await?;
     }
     v.finish()?;
+    if let Some(images) = &patch.images {
+        media::check_refs(&txn, actor, Some(Thing::Shop(id)), images).await?;
+        media::attach(&txn, clock, Thing::Shop(id), images).await?;
+    }
     let mut model: shop::ActiveModel = current.into();
     if let Some(name) = patch.name {
         model.name = Set(name.trim().to_owned());
@@ -310,8 +388,9 @@ pub async fn update(
         .filter(shop_notice::Column::ShopId.eq(id))
         .exec(&txn)
         .await?;
+    let view = view(&txn, updated).await?;
     txn.commit().await?;
-    Ok(ShopView::from_model(updated))
+    Ok(view)
 }
 
 /// Replaces the weekly schedule.
@@ -375,8 +454,9 @@ async fn replace_schedule(
     apply(&mut model);
     model.updated_at = Set(clock.now());
     let updated = model.update(&txn).await?;
+    let view = view(&txn, updated).await?;
     txn.commit().await?;
-    Ok(ShopView::from_model(updated))
+    Ok(view)
 }
 
 /// Follows a shop; following twice is fine.
@@ -437,6 +517,7 @@ pub struct NewNotice {
     pub valid_from: Option<DateTime<Utc>>,
     pub valid_until: Option<DateTime<Utc>>,
     pub notify: bool,
+    pub images: Vec<ImageRef>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -446,6 +527,8 @@ pub struct NoticePatch {
     pub body: Option<String>,
     pub valid_from: Option<Option<DateTime<Utc>>>,
     pub valid_until: Option<Option<DateTime<Utc>>>,
+    /// Replaces the photos, in order.
+    pub images: Option<Vec<ImageRef>>,
 }
 
 fn check_notice(
@@ -480,7 +563,7 @@ pub async fn create_notice(
     shop_id: Uuid,
     input: NewNotice,
     claim: Option<&idempotency::Claim>,
-) -> DomainResult<shop_notice::Model> {
+) -> DomainResult<NoticeView> {
     let txn = db::begin_write(db).await?;
     let shop = shop::Entity::find_by_id(shop_id)
         .one(&txn)
@@ -497,8 +580,9 @@ pub async fn create_notice(
             answer.resource_id.ok_or_else(notice_not_found)?,
         )
         .await?;
+        let view = notice_view(&txn, notice).await?;
         txn.commit().await?;
-        return Ok(notice);
+        return Ok(view);
     }
     let mut v = Validator::new();
     check_notice(
@@ -509,6 +593,7 @@ pub async fn create_notice(
         input.valid_until,
     );
     v.finish()?;
+    media::check_refs(&txn, actor, None, &input.images).await?;
     let now = clock.now();
     let notice = shop_notice::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -525,6 +610,7 @@ pub async fn create_notice(
     }
     .insert(&txn)
     .await?;
+    media::attach(&txn, clock, Thing::ShopNotice(notice.id), &input.images).await?;
     if input.notify {
         notices::enqueue(
             &txn,
@@ -559,8 +645,9 @@ pub async fn create_notice(
         };
         idempotency::complete(&txn, claim, &answer).await?;
     }
+    let view = notice_view(&txn, notice).await?;
     txn.commit().await?;
-    Ok(notice)
+    Ok(view)
 }
 
 async fn notice_of(
@@ -584,8 +671,8 @@ pub async fn update_notice(
     shop_id: Uuid,
     notice_id: Uuid,
     patch: NoticePatch,
-    if_match: impl Fn(&shop_notice::Model) -> bool,
-) -> DomainResult<shop_notice::Model> {
+    if_match: impl Fn(&NoticeView) -> bool,
+) -> DomainResult<NoticeView> {
     let txn = db::begin_write(db).await?;
     shop::Entity::find_by_id(shop_id)
         .one(&txn)
@@ -593,7 +680,7 @@ pub async fn update_notice(
         .ok_or_else(shop_not_found)?;
     may_edit(actor, shop_id)?;
     let current = notice_of(&txn, shop_id, notice_id).await?;
-    if !if_match(&current) {
+    if !if_match(&notice_view(&txn, current.clone()).await?) {
         return Err(DomainError::PreconditionFailed);
     }
     let from = patch.valid_from.unwrap_or(current.valid_from);
@@ -607,6 +694,11 @@ pub async fn update_notice(
         until,
     );
     v.finish()?;
+    if let Some(images) = &patch.images {
+        let thing = Thing::ShopNotice(notice_id);
+        media::check_refs(&txn, actor, Some(thing), images).await?;
+        media::attach(&txn, clock, thing, images).await?;
+    }
     let mut model: shop_notice::ActiveModel = current.into();
     if let Some(kind) = patch.kind {
         model.kind = Set(kind);
@@ -621,18 +713,20 @@ pub async fn update_notice(
     model.valid_until = Set(until);
     model.updated_at = Set(clock.now());
     let updated = model.update(&txn).await?;
+    let view = notice_view(&txn, updated).await?;
     txn.commit().await?;
-    Ok(updated)
+    Ok(view)
 }
 
 /// Deletes a notice and withdraws its unsent push, in one transaction; `if_match` as for
 /// [`update`].
 pub async fn delete_notice(
     db: &DatabaseConnection,
+    clock: &SharedClock,
     actor: &Actor,
     shop_id: Uuid,
     notice_id: Uuid,
-    if_match: impl Fn(&shop_notice::Model) -> bool,
+    if_match: impl Fn(&NoticeView) -> bool,
 ) -> DomainResult<()> {
     let txn = db::begin_write(db).await?;
     shop::Entity::find_by_id(shop_id)
@@ -641,13 +735,15 @@ pub async fn delete_notice(
         .ok_or_else(shop_not_found)?;
     may_edit(actor, shop_id)?;
     let current = notice_of(&txn, shop_id, notice_id).await?;
-    if !if_match(&current) {
+    if !if_match(&notice_view(&txn, current.clone()).await?) {
         return Err(DomainError::PreconditionFailed);
     }
     notices::withdraw(&txn, TargetType::ShopNotice, notice_id).await?;
+    let photos = media::shown_ids(&txn, Thing::ShopNotice(notice_id)).await?;
     shop_notice::Entity::delete_by_id(notice_id)
         .exec(&txn)
         .await?;
+    media::release(&txn, clock, photos).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -666,7 +762,7 @@ pub async fn current_notices(
     scope: NoticeScope,
     before: Option<Uuid>,
     limit: u64,
-) -> DomainResult<(Vec<shop_notice::Model>, bool)> {
+) -> DomainResult<(Vec<NoticeView>, bool)> {
     let now = clock.now();
     let mut query = shop_notice::Entity::find()
         .filter(
@@ -702,7 +798,7 @@ pub async fn current_notices(
         .await?;
     let more = items.len() as u64 > limit;
     items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    Ok((items, more))
+    Ok((notice_views(conn, items).await?, more))
 }
 
 /// The shops a person follows, with since when: their part of the export (GDPR Art. 15).

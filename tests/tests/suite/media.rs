@@ -3,6 +3,7 @@
 //! hostile and oversized files get clear answers; deleting and forgetting removes the files.
 
 use chrono::Duration;
+use domain::clock::Clock;
 use poem::http::Method;
 use serde_json::{Value, json};
 
@@ -662,4 +663,189 @@ async fn the_export_lists_ones_uploads_and_erasure_takes_those_nothing_public_sh
         gone.is_none(),
         "an erased person's unused upload is still stored"
     );
+}
+
+/// Where a rendition's bytes come from for `who` (`None`: anonymous): the status only.
+async fn rendition_status(app: &TestApp, media: &Value, who: Option<&Session>) -> u16 {
+    let (url, _, _) = urls(media).remove(0);
+    raw(
+        app,
+        Method::GET,
+        &url,
+        who.map(|s| s.access.as_str()),
+        &[],
+        None,
+    )
+    .await
+    .status
+}
+
+#[tokio::test]
+async fn a_shop_and_its_notices_show_the_operators_photos_to_everyone() {
+    let app = spawn_with_admin().await;
+    let admin = app.login_as("admin").await;
+    let rieder = district_id(&app, "rieder").await;
+    let shop = create_shop(&app, &admin, &rieder, "Dorfladen Rieder").await;
+    let shop_id = shop["id"].as_str().unwrap().to_owned();
+    let operator = user_with_role(&app, &admin, "shop_operator", None, Some(&shop_id)).await;
+    let strangers_shop = create_shop(&app, &admin, &rieder, "Hofladen Rieder").await;
+    let strangers_shop_id = strangers_shop["id"].as_str().unwrap().to_owned();
+    let stranger = user_with_role(
+        &app,
+        &admin,
+        "shop_operator",
+        None,
+        Some(&strangers_shop_id),
+    )
+    .await;
+    let front = upload_photo(&app, &operator).await;
+
+    // Another shop's operator cannot show this operator's upload on their own shop.
+    let refused = patch_json(
+        &app,
+        &format!("/api/v1/shops/{strangers_shop_id}"),
+        Some(&stranger.access),
+        json!({ "images": [{ "id": front["id"], "alt": "Fremdes Foto" }] }),
+    )
+    .await;
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    assert_eq!(refused.json()["errors"][0]["field"], "images[0].id");
+
+    // The operator shows it, with the ETag read before (the version includes the photos).
+    let shop_path = format!("/api/v1/shops/{shop_id}");
+    let read = get_anonymous(&app, &shop_path).await;
+    let etag = read.headers["etag"].to_str().unwrap().to_owned();
+    let alt = "Der Dorfladen von außen, mit der Bank vor der Tür";
+    let changed = send(
+        &app,
+        Method::PATCH,
+        &shop_path,
+        Some(&operator.access),
+        &[("If-Match", &etag)],
+        Some(&json!({ "images": [{ "id": front["id"], "alt": alt }] })),
+    )
+    .await;
+    assert_eq!(changed.status, 200, "{}", changed.text);
+    assert_eq!(changed.json()["images"][0]["alt"], alt);
+    let etag = changed.headers["etag"].to_str().unwrap().to_owned();
+    let again = send(
+        &app,
+        Method::PATCH,
+        &shop_path,
+        Some(&operator.access),
+        &[("If-Match", &etag)],
+        Some(&json!({ "description": "Brötchen, Milch, Post." })),
+    )
+    .await;
+    assert_eq!(
+        again.status, 200,
+        "the answer's ETag is current: {}",
+        again.text
+    );
+    assert_eq!(again.json()["images"][0]["media"]["id"], front["id"]);
+
+    // Everyone sees it on the shop's page, in the list, and as a public, cacheable file.
+    assert_eq!(read_shop(&app, &shop_id).await["images"][0]["alt"], alt);
+    let list = get_anonymous(&app, &format!("/api/v1/shops?district_id={rieder}")).await;
+    let listed = list.json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == shop_id.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(listed["images"][0]["media"]["id"], front["id"]);
+    let (url, _, _) = urls(&front).remove(0);
+    let file = raw(&app, Method::GET, &url, None, &[], None).await;
+    assert_eq!(file.status, 200);
+    assert!(file.header("cache-control").unwrap().starts_with("public"));
+
+    // A notice with a photo: public once valid; before, only for the shop's people.
+    let offer = upload_photo(&app, &operator).await;
+    let notices = format!("/api/v1/shops/{shop_id}/notices");
+    let now_valid = post_json(
+        &app,
+        &notices,
+        Some(&operator.access),
+        json!({ "kind": "offer", "title": "Frische Erdbeeren", "body": "Aus Rieder.",
+                "images": [{ "id": offer["id"], "alt": "Eine Schale Erdbeeren" }] }),
+    )
+    .await;
+    assert_eq!(now_valid.status, 201, "{}", now_valid.text);
+    assert_eq!(
+        now_valid.json()["images"][0]["alt"],
+        "Eine Schale Erdbeeren"
+    );
+    let page = get_anonymous(&app, &notices).await.json();
+    assert_eq!(page["items"][0]["images"][0]["media"]["id"], offer["id"]);
+    assert_eq!(rendition_status(&app, &offer, None).await, 200);
+
+    let later = upload_photo(&app, &operator).await;
+    let from = (app.clock.now() + Duration::days(2)).to_rfc3339();
+    let upcoming = post_json(
+        &app,
+        &notices,
+        Some(&operator.access),
+        json!({ "kind": "info", "title": "Sommerpause", "body": "Ab Montag zu.",
+                "valid_from": from,
+                "images": [{ "id": later["id"], "alt": "Ein Schild: Sommerpause" }] }),
+    )
+    .await;
+    assert_eq!(upcoming.status, 201, "{}", upcoming.text);
+    let resident = app.login_as("resident").await;
+    assert_eq!(rendition_status(&app, &later, None).await, 404);
+    assert_eq!(rendition_status(&app, &later, Some(&resident)).await, 404);
+    assert_eq!(rendition_status(&app, &later, Some(&stranger)).await, 404);
+    assert_eq!(rendition_status(&app, &later, Some(&operator)).await, 200);
+    assert_eq!(rendition_status(&app, &later, Some(&admin)).await, 200);
+
+    // Deleting the notice removes the photo only it showed.
+    let upcoming_id = upcoming.json()["id"].as_str().unwrap().to_owned();
+    let deleted = send(
+        &app,
+        Method::DELETE,
+        &format!("{notices}/{upcoming_id}"),
+        Some(&operator.access),
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(deleted.status, 204, "{}", deleted.text);
+    run_jobs(&app).await;
+    assert_eq!(rendition_status(&app, &later, Some(&operator)).await, 404);
+    assert_eq!(rendition_status(&app, &offer, None).await, 200);
+}
+
+#[tokio::test]
+async fn a_news_item_with_a_photo_takes_the_etag_it_was_read_with() {
+    let app = spawn_with_admin().await;
+    let (leader, rieder) = leader_and_district(&app).await;
+    let uploaded = upload_photo(&app, &leader).await;
+    let mut body = item("Mit Foto", &[&rieder]);
+    body["images"] = json!([{ "id": uploaded["id"], "alt": "Ein Foto" }]);
+    let news = publish(&app, &leader, body).await;
+    let path = path_of(news["id"].as_str().unwrap());
+    let read = get_anonymous(&app, &path).await;
+    let etag = read.headers["etag"].to_str().unwrap().to_owned();
+    let changed = send(
+        &app,
+        Method::PATCH,
+        &path,
+        Some(&leader.access),
+        &[("If-Match", &etag)],
+        Some(&json!({ "title": "Mit Foto, berichtigt" })),
+    )
+    .await;
+    assert_eq!(changed.status, 200, "{}", changed.text);
+    let etag = changed.headers["etag"].to_str().unwrap().to_owned();
+    let deleted = send(
+        &app,
+        Method::DELETE,
+        &path,
+        Some(&leader.access),
+        &[("If-Match", &etag)],
+        None,
+    )
+    .await;
+    assert_eq!(deleted.status, 204, "{}", deleted.text);
 }
