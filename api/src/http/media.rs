@@ -253,8 +253,9 @@ impl MediaApi {
     /// The photo is turned upright, every metadata block (EXIF with the GPS position, XMP, ICC)
     /// is removed, and it is rendered at 320, 800 and 1600 px on the long side as WebP and JPEG.
     /// Then name its `id` in `images` of a news item; an upload that nothing shows is deleted
-    /// after a day. At most 30 uploads per person and day (429 with `Retry-After`). A retry
-    /// after a lost answer makes a second upload; the unused one goes after a day.
+    /// after a day. At most 30 uploads per person and day (429 with `Retry-After`). Send an
+    /// `Idempotency-Key`: a retry after a lost answer (same key, same file, within 24 h) gets
+    /// the first upload back and counts once.
     #[oai(
         path = "/media",
         method = "post",
@@ -265,6 +266,10 @@ impl MediaApi {
         &self,
         state: Data<&AppState>,
         actor: Caller,
+        /// Any unique string (a UUID): a retry with the same key and the same file within 24 h
+        /// answers with the first upload and makes no second one.
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<String>>,
         body: UploadBody,
     ) -> ApiResult<UploadResponse> {
         let view = rules::upload(
@@ -273,6 +278,7 @@ impl MediaApi {
             &state.uploads,
             &actor,
             body.into_bytes(),
+            idempotency_key.0.as_deref(),
         )
         .await?;
         let location = format!("{UPLOAD_PATH}/{}", view.item.id);

@@ -26,6 +26,7 @@ use sea_orm::{
     QueryOrder, QuerySelect, Set, sea_query::Query,
 };
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 use uuid::Uuid;
 
@@ -33,7 +34,7 @@ use crate::{
     DomainError, DomainResult,
     auth::Actor,
     clock::SharedClock,
-    db,
+    db, idempotency,
     jobs::{self, ClaimedJob, JobContext, JobError, JobOutcome, NewJob},
     text::{FieldError, Text},
 };
@@ -223,14 +224,40 @@ fn check_quota(times: &[DateTime<Utc>], per_day: u32, now: DateTime<Utc>) -> Dom
     )
 }
 
-/// Takes an upload: any signed-in person may, within the daily quota.
+/// Takes an upload: any signed-in person may, within the daily quota. With an
+/// `idempotency_key`, a retry of the same file answers with the first upload: on a weak
+/// network the answer to a 5 MB upload is easily lost, and the retry must not count twice.
 pub async fn upload(
     db: &DatabaseConnection,
     clock: &SharedClock,
     uploads: &Uploads,
     actor: &Actor,
     bytes: Vec<u8>,
+    idempotency_key: Option<&str>,
 ) -> DomainResult<MediaView> {
+    let (bytes, claim) = match idempotency_key {
+        None => (bytes, None),
+        Some(key) => {
+            // The file's digest is the request's fingerprint; hashing 15 MB takes a while, so
+            // off the async workers.
+            let (bytes, digest) = tokio::task::spawn_blocking(move || {
+                let digest = format!("{:x}", Sha256::digest(&bytes));
+                (bytes, digest)
+            })
+            .await
+            .map_err(|e| DomainError::Internal(format!("hashing the upload stopped: {e}")))?;
+            let claim = idempotency::Claim::new(
+                format!("user:{}", actor.user_id),
+                key,
+                "uploadMedia",
+                &digest,
+            )?;
+            if let Some(first) = idempotency::peek(db, clock, &claim).await? {
+                return first_upload(db, actor, first).await;
+            }
+            (bytes, Some(claim))
+        }
+    };
     // Cheap refusals first: no CPU is spent on a photo that could not be kept.
     check_quota(
         &uploads_today(db, actor.user_id, clock.now()).await?,
@@ -279,6 +306,13 @@ pub async fn upload(
     .map_err(storage)?;
     let inserted = async {
         let txn = db::begin_write(db).await?;
+        if let Some(claim) = &claim
+            && let Some(first) = idempotency::claim(&txn, clock, claim).await?
+        {
+            // The same retry ran alongside and finished first: its upload stands.
+            txn.commit().await?;
+            return Ok(Stored::Earlier(first));
+        }
         crate::quotas::lock(&txn, &format!("media:{}", actor.user_id)).await?;
         let now = clock.now();
         // Counted again under the lock: parallel uploads of one person cannot pass the quota.
@@ -300,20 +334,45 @@ pub async fn upload(
         }
         .insert(&txn)
         .await?;
+        if let Some(claim) = &claim {
+            let answer = idempotency::StoredAnswer {
+                status: 201,
+                body: String::new(),
+                resource_id: Some(item.id),
+            };
+            idempotency::complete(&txn, claim, &answer).await?;
+        }
         txn.commit().await?;
-        Ok::<_, DomainError>(item)
+        Ok::<_, DomainError>(Stored::New(item))
     }
     .await;
-    match inserted {
-        Ok(item) => Ok(MediaView::new(item)),
-        Err(err) => {
-            // No row will ever name these files: take them away again.
-            if let Err(cleanup) = uploads.store.delete(&key, &widths).await {
-                tracing::warn!(media_id = %id, error = %cleanup, "renditions of a refused upload left behind");
-            }
-            Err(err)
-        }
+    let earlier = match inserted {
+        Ok(Stored::New(item)) => return Ok(MediaView::new(item)),
+        Ok(Stored::Earlier(first)) => Ok(first),
+        Err(err) => Err(err),
+    };
+    // No row will ever name these files: take them away again.
+    if let Err(cleanup) = uploads.store.delete(&key, &widths).await {
+        tracing::warn!(media_id = %id, error = %cleanup, "renditions of a refused upload left behind");
     }
+    first_upload(db, actor, earlier?).await
+}
+
+/// What the insert of an upload came to.
+enum Stored {
+    New(media_row::Model),
+    /// A retry under the same `Idempotency-Key` was first.
+    Earlier(idempotency::StoredAnswer),
+}
+
+/// The upload a first request under the same `Idempotency-Key` made.
+async fn first_upload(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    first: idempotency::StoredAnswer,
+) -> DomainResult<MediaView> {
+    // Gone when nothing showed it for a day and it was purged: like any missing photo.
+    get(db, actor, first.resource_id.ok_or_else(not_found)?).await
 }
 
 /// The `media` crate knows no database; its recognised type is stored as the vocabulary's.

@@ -87,6 +87,16 @@ async fn upload_photo(app: &TestApp, who: &Session) -> Value {
     reply.json()
 }
 
+/// Every role a signed-in person can have (`TestApp::login_as`).
+const SIGNED_IN_ROLES: [&str; 6] = [
+    "admin",
+    "resident",
+    "dispatcher",
+    "driver",
+    "district_leader",
+    "shop_operator",
+];
+
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
@@ -294,14 +304,7 @@ async fn every_signed_in_role_may_upload_and_nobody_else() {
     let app = spawn_with_admin().await;
     let reply = upload_as(&app, None, "image/jpeg", ::media::fixtures::phone_photo()).await;
     assert_eq!(reply.status, 401);
-    for role in [
-        "admin",
-        "resident",
-        "dispatcher",
-        "driver",
-        "district_leader",
-        "shop_operator",
-    ] {
+    for role in SIGNED_IN_ROLES {
         let who = app.login_as(role).await;
         let reply = upload_as(
             &app,
@@ -848,4 +851,104 @@ async fn a_news_item_with_a_photo_takes_the_etag_it_was_read_with() {
     )
     .await;
     assert_eq!(deleted.status, 204, "{}", deleted.text);
+}
+
+#[tokio::test]
+async fn a_retried_upload_with_its_idempotency_key_gives_the_first_photo_and_counts_once() {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let app = spawn_with_admin().await;
+    let resident = app.login_as("resident").await;
+    const KEY: &[(&str, &str)] = &[
+        ("Content-Type", "image/jpeg"),
+        ("Idempotency-Key", "foto-7f3a"),
+    ];
+    let photo = ::media::fixtures::phone_photo();
+    let post = |headers: &'static [(&'static str, &'static str)], bytes: Vec<u8>| {
+        let app = &app;
+        let token = resident.access.clone();
+        async move {
+            raw(
+                app,
+                Method::POST,
+                "/api/v1/media",
+                Some(&token),
+                headers,
+                Some(bytes),
+            )
+            .await
+        }
+    };
+    let first = post(KEY, photo.clone()).await;
+    assert_eq!(
+        first.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&first.bytes)
+    );
+    let retry = post(KEY, photo.clone()).await;
+    assert_eq!(
+        retry.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&retry.bytes)
+    );
+    assert_eq!(
+        retry.json()["id"],
+        first.json()["id"],
+        "the first upload, again"
+    );
+    assert_eq!(
+        entity::media::Entity::find()
+            .count(&app.state.db)
+            .await
+            .unwrap(),
+        1,
+        "one upload kept"
+    );
+
+    // The same key with another file is a mistake of the app, said as such.
+    let other = post(KEY, small_jpeg()).await;
+    let problem = problem(&other, 422, "validation_failed");
+    assert_eq!(problem["errors"][0]["field"], "Idempotency-Key");
+
+    // Without a key, the same file is a second upload.
+    const NO_KEY: &[(&str, &str)] = &[("Content-Type", "image/jpeg")];
+    let again = post(NO_KEY, photo).await;
+    assert_eq!(again.status, 201);
+    assert_ne!(again.json()["id"], first.json()["id"]);
+}
+
+#[tokio::test]
+async fn an_uploads_description_and_its_unshown_files_are_for_its_uploader_and_admins_only() {
+    let app = spawn_with_admin().await;
+    let uploader = app.login_as("resident").await;
+    let uploaded = upload_photo(&app, &uploader).await;
+    let id = uploaded["id"].as_str().unwrap();
+    let describe = format!("/api/v1/media/{id}");
+    let status = |who: Option<String>| {
+        let app = &app;
+        let describe = describe.clone();
+        async move {
+            raw(app, Method::GET, &describe, who.as_deref(), &[], None)
+                .await
+                .status
+        }
+    };
+    assert_eq!(status(None).await, 401);
+    assert_eq!(status(Some(uploader.access.clone())).await, 200);
+    assert_eq!(
+        rendition_status(&app, &uploaded, Some(&uploader)).await,
+        200
+    );
+    for role in SIGNED_IN_ROLES {
+        let who = app.login_as(role).await;
+        let expected = if role == "admin" { 200 } else { 404 };
+        assert_eq!(status(Some(who.access.clone())).await, expected, "{role}");
+        assert_eq!(
+            rendition_status(&app, &uploaded, Some(&who)).await,
+            expected,
+            "{role}: a rendition nothing shows yet"
+        );
+    }
+    assert_eq!(rendition_status(&app, &uploaded, None).await, 404);
 }
