@@ -32,10 +32,12 @@ async fn parallel_wrong_passwords_cannot_slip_past_the_limit() {
 
 #[tokio::test]
 async fn a_throttled_login_waits_before_its_refusal_and_a_good_one_does_not() {
-    let delay = std::time::Duration::from_millis(400);
+    // Long enough that a password check on a loaded CI machine (the suite hashes in parallel
+    // on two cores) stays well below it: at 400 ms a slow good login read as held back.
+    let delay = std::time::Duration::from_millis(2000);
     let app = spawn_with_admin_and(|s| {
         s.login_max_failures = 2;
-        s.login_throttle_delay_ms = 400;
+        s.login_throttle_delay_ms = 2000;
     })
     .await;
     let email = unique_email("geduld");
