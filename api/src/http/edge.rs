@@ -197,8 +197,13 @@ fn allowed_methods(path: &str) -> Option<String> {
 
 /// `Vary: Accept-Encoding` on every answer: the body may come gzip-compressed or not
 /// depending on that header, and a shared cache must not hand the compressed form to a client
-/// that did not ask for it.
-pub async fn vary_on_encoding<E: Endpoint>(inner: E, req: Request) -> Result<Response> {
+/// that did not ask for it. A photo's file is sent as it is: WebP and JPEG are compressed
+/// already, so gzip would cost CPU for nothing and drop its `Content-Length`.
+pub async fn vary_on_encoding<E: Endpoint>(inner: E, mut req: Request) -> Result<Response> {
+    if super::media::is_rendition_path(req.uri().path()) {
+        req.headers_mut().remove(header::ACCEPT_ENCODING);
+        return Ok(inner.call(req).await?.into_response());
+    }
     let mut response = inner.call(req).await?.into_response();
     let headers = response.headers_mut();
     let varies = headers

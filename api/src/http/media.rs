@@ -85,6 +85,14 @@ impl From<ImageInput> for rules::ImageRef {
     }
 }
 
+/// Whether `path` names a rendition's file (`/api/v1/media/{id}/{file}`).
+pub(crate) fn is_rendition_path(path: &str) -> bool {
+    path.strip_prefix(UPLOAD_PATH)
+        .and_then(|rest| rest.strip_prefix('/'))
+        .and_then(|rest| rest.split_once('/'))
+        .is_some_and(|(id, file)| !id.is_empty() && !file.is_empty() && !file.contains('/'))
+}
+
 fn url(id: Uuid, width: u32, encoding: Encoding) -> String {
     format!("{UPLOAD_PATH}/{id}/{width}.{}", encoding.extension())
 }

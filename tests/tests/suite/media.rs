@@ -759,9 +759,31 @@ async fn a_shop_and_its_notices_show_the_operators_photos_to_everyone() {
         .unwrap();
     assert_eq!(listed["images"][0]["media"]["id"], front["id"]);
     let (url, _, _) = urls(&front).remove(0);
-    let file = raw(&app, Method::GET, &url, None, &[], None).await;
+    let file = raw(
+        &app,
+        Method::GET,
+        &url,
+        None,
+        &[("Accept-Encoding", "gzip")],
+        None,
+    )
+    .await;
     assert_eq!(file.status, 200);
     assert!(file.header("cache-control").unwrap().starts_with("public"));
+    // Sent as it is: an image does not shrink by gzip, and its length stays known.
+    assert_eq!(file.header("content-encoding"), None);
+    assert!(image::load_from_memory(&file.bytes).is_ok());
+    // JSON still comes compressed to those who ask.
+    let page = raw(
+        &app,
+        Method::GET,
+        "/api/v1/shops",
+        None,
+        &[("Accept-Encoding", "gzip")],
+        None,
+    )
+    .await;
+    assert_eq!(page.header("content-encoding"), Some("gzip"));
 
     // A notice with a photo: public once valid; before, only for the shop's people.
     let offer = upload_photo(&app, &operator).await;
