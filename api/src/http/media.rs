@@ -258,9 +258,10 @@ impl MediaApi {
     ///
     /// Any signed-in person. Send the file itself as the body (JPEG, PNG or WebP, up to 15 MB
     /// by default; HEIC is refused with 415 and a hint). The type is recognised from the bytes.
-    /// The photo is turned upright, every metadata block (EXIF with the GPS position, XMP, ICC)
-    /// is removed, and it is rendered at 320, 800 and 1600 px on the long side as WebP and JPEG.
-    /// Then name its `id` in `images` of a news item; an upload that nothing shows is deleted
+    /// The photo is turned upright, converted to sRGB when it carries a colour profile, every
+    /// metadata block (EXIF with the GPS position, XMP, ICC) is removed, and it is rendered at
+    /// 320, 800 and 1600 px on the long side as WebP and JPEG. Then name its `id` in `images`
+    /// of a news item, a shop or a shop notice; an upload that nothing shows is deleted
     /// after a day. At most 30 uploads per person and day (429 with `Retry-After`). Send an
     /// `Idempotency-Key`: a retry after a lost answer (same key, same file, within 24 h) gets
     /// the first upload back and counts once.
