@@ -187,14 +187,7 @@ pub(crate) const CONSTRAINTS: super::spec::SchemaConstraints = {
             "display_name",
             &[Text(accounts::DISPLAY_NAME_MAX)],
         ),
-        (
-            "Register",
-            "phone",
-            &[
-                MaxLength(contact::PHONE_MAX),
-                Pattern(contact::PHONE_PATTERN),
-            ],
-        ),
+        ("Register", "phone", super::spec::PHONE),
     ]
 };
 

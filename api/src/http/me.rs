@@ -134,7 +134,7 @@ pub(crate) const ERRORS: super::spec::OperationErrors = &[
 /// the rules' own constants, so the two cannot drift.
 pub(crate) const CONSTRAINTS: super::spec::SchemaConstraints = {
     use super::spec::Constraint::*;
-    use domain::{accounts, auth::passwords, contact};
+    use domain::{accounts, auth::passwords};
     &[
         (
             "ChangePassword",
@@ -146,14 +146,7 @@ pub(crate) const CONSTRAINTS: super::spec::SchemaConstraints = {
             "display_name",
             &[Text(accounts::DISPLAY_NAME_MAX)],
         ),
-        (
-            "UpdateMe",
-            "phone",
-            &[
-                MaxLength(contact::PHONE_MAX),
-                Pattern(contact::PHONE_PATTERN),
-            ],
-        ),
+        ("UpdateMe", "phone", super::spec::PHONE),
     ]
 };
 

@@ -346,20 +346,13 @@ pub(crate) const ERRORS: super::spec::OperationErrors = &[
 /// the rules' own constants, so the two cannot drift.
 pub(crate) const CONSTRAINTS: super::spec::SchemaConstraints = {
     use super::spec::Constraint::*;
-    use domain::{contact, rides};
+    use domain::rides;
     &[
         ("CreateRide", "pickup_address", &[Text(rides::ADDRESS_MAX)]),
         ("CreateRide", "destination", &[Text(rides::ADDRESS_MAX)]),
         ("CreateRide", "notes", &[MaxLength(rides::NOTES_MAX)]),
         ("CreateRide", "rider_name", &[MaxLength(rides::NAME_MAX)]),
-        (
-            "CreateRide",
-            "contact_phone",
-            &[
-                MaxLength(contact::PHONE_MAX),
-                Pattern(contact::PHONE_PATTERN),
-            ],
-        ),
+        ("CreateRide", "contact_phone", super::spec::PHONE),
         (
             "CreateRide",
             "passengers",

@@ -432,14 +432,7 @@ pub(crate) const CONSTRAINTS: super::spec::SchemaConstraints = {
             "description",
             &[MaxLength(shops::DESCRIPTION_MAX)],
         ),
-        (
-            "CreateShop",
-            "phone",
-            &[
-                MaxLength(contact::PHONE_MAX),
-                Pattern(contact::PHONE_PATTERN),
-            ],
-        ),
+        ("CreateShop", "phone", super::spec::PHONE),
         ("CreateShop", "email", &[MaxLength(contact::EMAIL_MAX)]),
         ("CreateShop", "website", &[Pattern(shops::WEBSITE_PATTERN)]),
         ("UpdateShop", "name", &[Text(shops::NAME_MAX)]),
@@ -449,14 +442,7 @@ pub(crate) const CONSTRAINTS: super::spec::SchemaConstraints = {
             "description",
             &[MaxLength(shops::DESCRIPTION_MAX)],
         ),
-        (
-            "UpdateShop",
-            "phone",
-            &[
-                MaxLength(contact::PHONE_MAX),
-                Pattern(contact::PHONE_PATTERN),
-            ],
-        ),
+        ("UpdateShop", "phone", super::spec::PHONE),
         ("UpdateShop", "email", &[MaxLength(contact::EMAIL_MAX)]),
         ("UpdateShop", "website", &[Pattern(shops::WEBSITE_PATTERN)]),
         (

@@ -50,6 +50,12 @@ pub enum Constraint {
     Format(&'static str),
 }
 
+/// A phone number's rules, the same wherever one is asked for (`domain::contact`).
+pub const PHONE: &[Constraint] = &[
+    Constraint::MaxLength(domain::contact::PHONE_MAX),
+    Constraint::Pattern(domain::contact::PHONE_PATTERN),
+];
+
 /// Per schema and property, the rules a client can check before sending.
 pub type SchemaConstraints = &'static [(&'static str, &'static str, &'static [Constraint])];
 
