@@ -16,6 +16,7 @@ pub mod keys;
 pub mod media;
 pub mod news;
 pub mod notices;
+pub mod photo_access;
 pub mod push_prefs;
 pub mod quotas;
 pub mod rides;

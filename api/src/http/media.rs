@@ -345,7 +345,7 @@ impl MediaApi {
                 "No such size: `{width}.webp` or `{width}.jpg` from `renditions`.",
             ))
         })?;
-        let served = rules::open(
+        let served = domain::photo_access::open(
             &state.db,
             &state.clock,
             &state.uploads.store,

@@ -118,13 +118,24 @@ pub enum Thing {
 }
 
 impl Thing {
-    fn filter(self) -> sea_orm::Condition {
-        let condition = sea_orm::Condition::all();
+    fn kind(self) -> (ThingKind, Uuid) {
         match self {
-            Thing::News(id) => condition.add(media_use::Column::NewsId.eq(id)),
-            Thing::Shop(id) => condition.add(media_use::Column::ShopId.eq(id)),
-            Thing::ShopNotice(id) => condition.add(media_use::Column::ShopNoticeId.eq(id)),
+            Thing::News(id) => (ThingKind::News, id),
+            Thing::Shop(id) => (ThingKind::Shop, id),
+            Thing::ShopNotice(id) => (ThingKind::ShopNotice, id),
         }
+    }
+
+    /// The thing a `media_use` row names (exactly one of its columns is set).
+    fn of(used: &media_use::Model) -> Option<Thing> {
+        (used.news_id.map(Thing::News))
+            .or(used.shop_id.map(Thing::Shop))
+            .or(used.shop_notice_id.map(Thing::ShopNotice))
+    }
+
+    fn filter(self) -> sea_orm::Condition {
+        let (kind, id) = self.kind();
+        sea_orm::Condition::all().add(kind.column().eq(id))
     }
 
     fn set(self, model: &mut media_use::ActiveModel) {
@@ -284,7 +295,19 @@ pub async fn upload(
         let limits = uploads.limits;
         tokio::task::spawn_blocking(move || media::process(&bytes, &limits))
             .await
-            .map_err(|e| DomainError::Internal(format!("photo processing stopped: {e}")))?
+            .map_err(|e| {
+                if e.is_panic() {
+                    // A decoder or the colour engine gave up on this file in a way it did not
+                    // foresee: the file's doing, answered like any damaged file, not a 500.
+                    tracing::warn!(error = %e, "photo processing panicked; refused as damaged");
+                    refused(
+                        MediaError::Damaged("the decoder could not read it".into()),
+                        &uploads.limits,
+                    )
+                } else {
+                    DomainError::Internal(format!("photo processing stopped: {e}"))
+                }
+            })?
             .map_err(|e| refused(e, &uploads.limits))?
     };
     let id = Uuid::now_v7();
@@ -395,10 +418,6 @@ pub async fn get(conn: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> Domain
     } else {
         Err(not_found())
     }
-}
-
-fn not_found() -> DomainError {
-    DomainError::NotFound(Text::new("Foto nicht gefunden.", "Photo not found."))
 }
 
 /// Checks the photos a thing is to show; call [`attach`] with the result inside the thing's
@@ -569,11 +588,10 @@ impl ThingKind {
     }
 
     fn id_of(self, used: &media_use::Model) -> Option<Uuid> {
-        match self {
-            ThingKind::News => used.news_id,
-            ThingKind::Shop => used.shop_id,
-            ThingKind::ShopNotice => used.shop_notice_id,
-        }
+        Thing::of(used)
+            .map(Thing::kind)
+            .filter(|(kind, _)| *kind == self)
+            .map(|(_, id)| id)
     }
 }
 
@@ -626,25 +644,25 @@ pub async fn shown_by_one(
         .unwrap_or_default())
 }
 
-/// A rendition as served: the bytes, and whether everyone may see them (so caches may keep
-/// them) or only this caller.
-#[derive(Clone, Debug)]
-pub struct Served {
-    pub bytes: bytes::Bytes,
-    pub public: bool,
+/// Who may see a photo, as a thing that shows it says (ordered: the widest counts).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Sight {
+    /// Not this caller.
+    Nobody,
+    /// This caller, and not everyone: the answer must not be kept by shared caches.
+    Caller,
+    /// Everyone.
+    Everyone,
 }
 
-/// One rendition for a reader; 404 for a size that was not rendered and for a photo the
-/// caller may not see.
-pub async fn open(
+/// A rendition asked for, and what shows its photo: [`crate::photo_access::open`] asks each
+/// of those things who may see it. 404 for an unknown photo and a size that was not rendered.
+pub async fn rendition_of(
     conn: &impl ConnectionTrait,
-    clock: &SharedClock,
-    store: &MediaStore,
     actor: Option<&Actor>,
     id: Uuid,
     width: u32,
-    encoding: Encoding,
-) -> DomainResult<Served> {
+) -> DomainResult<(Sight, Vec<Thing>)> {
     let item = media_row::Entity::find_by_id(id)
         .one(conn)
         .await?
@@ -653,48 +671,35 @@ pub async fn open(
     if !view.widths().contains(&width) {
         return Err(not_found());
     }
-    let uses = media_use::Entity::find()
+    let things = media_use::Entity::find()
         .filter(media_use::Column::MediaId.eq(id))
         .all(conn)
-        .await?;
-    let mut public = false;
-    let mut visible_to_caller =
-        actor.is_some_and(|a| view.item.owner_id == Some(a.user_id) || a.is_admin());
-    for used in &uses {
-        if used.shop_id.is_some() {
-            // A shop's page is public.
-            public = true;
-        } else if let Some(notice_id) = used.shop_notice_id {
-            // A notice is public from its start; before, only its shop's people see it.
-            match crate::shops::notice_visible_from(conn, notice_id).await? {
-                Some((_, from)) if from.is_none_or(|from| from <= clock.now()) => public = true,
-                Some((shop_id, _)) => {
-                    visible_to_caller |= actor.is_some_and(|a| a.is_admin() || a.operates(shop_id))
-                }
-                None => {}
-            }
-        } else if let Some(news_id) = used.news_id {
-            // The item's own rule says who may see it, published or not.
-            match crate::news::visible(conn, clock, actor, news_id).await {
-                Ok(item) if item.is_public() => public = true,
-                Ok(_) => visible_to_caller = true,
-                Err(DomainError::NotFound(_)) => {}
-                Err(other) => return Err(other),
-            }
-        }
-        if public {
-            break;
-        }
-    }
-    if !public && !visible_to_caller {
-        return Err(not_found());
-    }
-    let bytes = store
+        .await?
+        .iter()
+        .filter_map(Thing::of)
+        .collect();
+    // Its uploader and admins see an upload whatever shows it.
+    let own = actor.is_some_and(|a| view.item.owner_id == Some(a.user_id) || a.is_admin());
+    Ok((if own { Sight::Caller } else { Sight::Nobody }, things))
+}
+
+/// A rendition's bytes, once [`rendition_of`] and the things' rules have let the caller see it.
+pub async fn read(
+    store: &MediaStore,
+    id: Uuid,
+    width: u32,
+    encoding: Encoding,
+) -> DomainResult<bytes::Bytes> {
+    store
         .get(&id.to_string(), width, encoding)
         .await
         .map_err(storage)?
-        .ok_or_else(|| DomainError::Unavailable(format!("rendition {id}/{width} missing")))?;
-    Ok(Served { bytes, public })
+        .ok_or_else(|| DomainError::Unavailable(format!("rendition {id}/{width} missing")))
+}
+
+/// What a caller may not see is not there.
+pub fn not_found() -> DomainError {
+    DomainError::NotFound(Text::new("Foto nicht gefunden.", "Photo not found."))
 }
 
 /// Uploads that no thing shows.

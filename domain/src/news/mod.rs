@@ -617,8 +617,25 @@ pub async fn get(
     Ok(with_images_one(conn, view).await?)
 }
 
-/// [`get`] without the photos: the item if the caller may see it (a photo's own check).
-pub async fn visible(
+/// Who may see the photos this item shows: everyone once it is public, otherwise those who
+/// may see the item.
+pub(crate) async fn photo_sight(
+    conn: &impl ConnectionTrait,
+    clock: &SharedClock,
+    actor: Option<&Actor>,
+    id: Uuid,
+) -> DomainResult<crate::media::Sight> {
+    use crate::media::Sight;
+    match visible(conn, clock, actor, id).await {
+        Ok(item) if item.is_public() => Ok(Sight::Everyone),
+        Ok(_) => Ok(Sight::Caller),
+        Err(DomainError::NotFound(_)) => Ok(Sight::Nobody),
+        Err(other) => Err(other),
+    }
+}
+
+/// [`get`] without the photos: the item if the caller may see it.
+async fn visible(
     conn: &impl ConnectionTrait,
     clock: &SharedClock,
     actor: Option<&Actor>,

@@ -94,19 +94,29 @@ async fn notice_view(
     Ok(NoticeView { notice, images })
 }
 
-/// Whose a notice is and from when the public sees it (`None` for no such notice): who may
-/// see the photos of a notice not yet shown.
-pub(crate) async fn notice_visible_from(
+/// Who may see the photos a notice shows: everyone from its `valid_from` (as the notice
+/// lists show it), before that those who may edit the shop.
+pub(crate) async fn notice_photo_sight(
     conn: &impl ConnectionTrait,
+    clock: &SharedClock,
+    actor: Option<&Actor>,
     notice_id: Uuid,
-) -> DomainResult<Option<(Uuid, Option<DateTime<Utc>>)>> {
-    Ok(shop_notice::Entity::find_by_id(notice_id)
+) -> DomainResult<media::Sight> {
+    let found: Option<(Uuid, Option<DateTime<Utc>>)> = shop_notice::Entity::find_by_id(notice_id)
         .select_only()
         .column(shop_notice::Column::ShopId)
         .column(shop_notice::Column::ValidFrom)
         .into_tuple()
         .one(conn)
-        .await?)
+        .await?;
+    Ok(match found {
+        None => media::Sight::Nobody,
+        Some((_, from)) if from.is_none_or(|from| from <= clock.now()) => media::Sight::Everyone,
+        Some((shop_id, _)) if actor.is_some_and(|a| may_edit(a, shop_id).is_ok()) => {
+            media::Sight::Caller
+        }
+        Some(_) => media::Sight::Nobody,
+    })
 }
 
 /// A new shop, as asked for; its serialisation is the `Idempotency-Key` fingerprint.

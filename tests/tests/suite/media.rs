@@ -668,6 +668,30 @@ async fn the_export_lists_ones_uploads_and_erasure_takes_those_nothing_public_sh
     );
 }
 
+/// `PATCH path` as `who`, based on the version with this `ETag` (`If-Match`).
+async fn patch_if_match(
+    app: &TestApp,
+    path: &str,
+    who: &Session,
+    etag: &str,
+    body: Value,
+) -> Reply {
+    let if_match = [("If-Match", etag)];
+    send(
+        app,
+        Method::PATCH,
+        path,
+        Some(&who.access),
+        &if_match,
+        Some(&body),
+    )
+    .await
+}
+
+fn etag_of(reply: &Reply) -> String {
+    reply.headers["etag"].to_str().unwrap().to_owned()
+}
+
 /// Where a rendition's bytes come from for `who` (`None`: anonymous): the status only.
 async fn rendition_status(app: &TestApp, media: &Value, who: Option<&Session>) -> u16 {
     let (url, _, _) = urls(media).remove(0);
@@ -717,27 +741,25 @@ async fn a_shop_and_its_notices_show_the_operators_photos_to_everyone() {
     // The operator shows it, with the ETag read before (the version includes the photos).
     let shop_path = format!("/api/v1/shops/{shop_id}");
     let read = get_anonymous(&app, &shop_path).await;
-    let etag = read.headers["etag"].to_str().unwrap().to_owned();
+    let etag = etag_of(&read);
     let alt = "Der Dorfladen von außen, mit der Bank vor der Tür";
-    let changed = send(
+    let changed = patch_if_match(
         &app,
-        Method::PATCH,
         &shop_path,
-        Some(&operator.access),
-        &[("If-Match", &etag)],
-        Some(&json!({ "images": [{ "id": front["id"], "alt": alt }] })),
+        &operator,
+        &etag,
+        json!({ "images": [{ "id": front["id"], "alt": alt }] }),
     )
     .await;
     assert_eq!(changed.status, 200, "{}", changed.text);
     assert_eq!(changed.json()["images"][0]["alt"], alt);
-    let etag = changed.headers["etag"].to_str().unwrap().to_owned();
-    let again = send(
+    let etag = etag_of(&changed);
+    let again = patch_if_match(
         &app,
-        Method::PATCH,
         &shop_path,
-        Some(&operator.access),
-        &[("If-Match", &etag)],
-        Some(&json!({ "description": "Brötchen, Milch, Post." })),
+        &operator,
+        &etag,
+        json!({ "description": "Brötchen, Milch, Post." }),
     )
     .await;
     assert_eq!(
@@ -851,18 +873,17 @@ async fn a_news_item_with_a_photo_takes_the_etag_it_was_read_with() {
     let news = publish(&app, &leader, body).await;
     let path = path_of(news["id"].as_str().unwrap());
     let read = get_anonymous(&app, &path).await;
-    let etag = read.headers["etag"].to_str().unwrap().to_owned();
-    let changed = send(
+    let etag = etag_of(&read);
+    let changed = patch_if_match(
         &app,
-        Method::PATCH,
         &path,
-        Some(&leader.access),
-        &[("If-Match", &etag)],
-        Some(&json!({ "title": "Mit Foto, berichtigt" })),
+        &leader,
+        &etag,
+        json!({ "title": "Mit Foto, berichtigt" }),
     )
     .await;
     assert_eq!(changed.status, 200, "{}", changed.text);
-    let etag = changed.headers["etag"].to_str().unwrap().to_owned();
+    let etag = etag_of(&changed);
     let deleted = send(
         &app,
         Method::DELETE,
