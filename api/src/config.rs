@@ -70,6 +70,10 @@ pub struct Settings {
     pub quota_registrations_per_address_per_hour: u32,
     /// News items per author and hour.
     pub quota_news_per_author_per_hour: u32,
+    /// Anliegen one person files in a day.
+    pub quota_anliegen_per_person_per_day: u32,
+    /// "Ich auch" per person and hour.
+    pub quota_anliegen_supports_per_hour: u32,
     /// Failed logins per account within 15 minutes before 429.
     pub login_max_failures: u32,
     /// Failed logins per client address within 15 minutes before 429: much higher, since many
@@ -138,6 +142,10 @@ impl Default for Settings {
                 .registrations_per_address_per_hour,
             quota_news_per_author_per_hour: domain::quotas::Quotas::default()
                 .news_per_author_per_hour,
+            quota_anliegen_per_person_per_day: domain::quotas::Quotas::default()
+                .anliegen_per_person_per_day,
+            quota_anliegen_supports_per_hour: domain::quotas::Quotas::default()
+                .anliegen_supports_per_hour,
             login_max_failures: 5,
             login_max_failures_per_address: 100,
             login_throttle_delay_ms: 1000,
@@ -181,6 +189,8 @@ impl Settings {
             test_pushes_per_hour: self.quota_test_pushes_per_hour,
             registrations_per_address_per_hour: self.quota_registrations_per_address_per_hour,
             news_per_author_per_hour: self.quota_news_per_author_per_hour,
+            anliegen_per_person_per_day: self.quota_anliegen_per_person_per_day,
+            anliegen_supports_per_hour: self.quota_anliegen_supports_per_hour,
         }
     }
 

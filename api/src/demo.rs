@@ -70,15 +70,21 @@ pub async fn seed(state: &AppState) -> DomainResult<String> {
             }
         };
         if let Some(role) = role {
-            let (district, shop_id) = match role.scope() {
-                crate::auth::Scope::Global => (None, None),
-                crate::auth::Scope::District => (first, None),
-                crate::auth::Scope::Shop => (None, shop),
+            let scope = match role.scope() {
+                crate::auth::Scope::Global | crate::auth::Scope::GlobalOrTopic => {
+                    users::RoleScope::default()
+                }
+                crate::auth::Scope::District => users::RoleScope {
+                    district_id: first,
+                    ..Default::default()
+                },
+                crate::auth::Scope::Shop => users::RoleScope {
+                    shop_id: shop,
+                    ..Default::default()
+                },
             };
             // Already granted on an earlier run: fine.
-            let _ =
-                users::insert_assignment(&state.db, &state.clock, user.id, role, district, shop_id)
-                    .await;
+            let _ = users::insert_assignment(&state.db, &state.clock, user.id, role, scope).await;
         }
         report.push(format!(
             "  {email:<45} {}",

@@ -22,8 +22,9 @@ use poem_openapi::OpenApiService;
 
 use crate::config::Settings;
 use crate::http::{
-    auth::AuthApi, districts::DistrictsApi, edge, me::MeApi, media::MediaApi, news::NewsApi,
-    operations::OperationsApi, push::PushApi, rides::RidesApi, shops::ShopsApi, users::UsersApi,
+    anliegen::AnliegenApi, auth::AuthApi, districts::DistrictsApi, edge, me::MeApi,
+    media::MediaApi, news::NewsApi, operations::OperationsApi, push::PushApi, rides::RidesApi,
+    shops::ShopsApi, users::UsersApi,
 };
 pub use crate::state::AppState;
 
@@ -36,6 +37,7 @@ pub type Apis = (
     NewsApi,
     RidesApi,
     ShopsApi,
+    AnliegenApi,
     MediaApi,
     PushApi,
     OperationsApi,
@@ -54,6 +56,7 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
             NewsApi,
             RidesApi,
             ShopsApi,
+            AnliegenApi,
             MediaApi,
             PushApi,
             OperationsApi,

@@ -16,6 +16,18 @@ pub const BALLENSTEDT: &str = include_str!("../seed/ballenstedt.toml");
 pub struct SeedFile {
     pub municipality: Option<Municipality>,
     pub districts: Vec<SeedDistrict>,
+    /// The town's topics (Fachbereiche) that Anliegen are forwarded to; created when there
+    /// are none yet (also on an installation that predates them).
+    #[serde(default)]
+    pub topics: Vec<SeedTopic>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedTopic {
+    pub slug: String,
+    pub name: String,
+    pub description: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -79,6 +91,23 @@ pub async fn apply_on_first_start(
     clock: &SharedClock,
     seed: &SeedFile,
 ) -> Result<usize, SeedError> {
+    if entity::anliegen_topic::Entity::find().count(txn).await? == 0 {
+        let topics: Vec<domain::anliegen::NewTopic> = seed
+            .topics
+            .iter()
+            .map(|t| domain::anliegen::NewTopic {
+                slug: t.slug.clone(),
+                name: t.name.clone(),
+                description: t.description.clone(),
+            })
+            .collect();
+        domain::anliegen::create_topics(txn, clock, &topics)
+            .await
+            .map_err(|err| SeedError::Invalid {
+                slug: "topics".into(),
+                reason: format!("{err:?}"),
+            })?;
+    }
     if entity::district::Entity::find().count(txn).await? > 0 {
         return Ok(0);
     }

@@ -4,6 +4,7 @@
 //! keeps HTTP out of the rules, and the server (`api`) is the only crate that knows both.
 
 pub mod accounts;
+pub mod anliegen;
 pub mod auth;
 pub mod clock;
 pub mod contact;

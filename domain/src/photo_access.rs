@@ -8,7 +8,7 @@ use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 use crate::{
-    DomainResult,
+    DomainResult, anliegen,
     auth::Actor,
     clock::SharedClock,
     media::{self, Sight, Thing},
@@ -47,6 +47,7 @@ pub async fn open(
                 shops::notice_photo_sight(conn, clock, actor, notice).await?
             }
             Thing::News(item) => news::photo_sight(conn, clock, actor, item).await?,
+            Thing::Anliegen(id) => anliegen::photo_sight(conn, actor, id).await?,
         };
         sight = sight.max(said);
     }

@@ -27,6 +27,11 @@ pub struct Quotas {
     pub registrations_per_address_per_hour: u32,
     /// News items per author and hour.
     pub news_per_author_per_hour: u32,
+    /// Anliegen one person files in a day (what the ride desk files for callers is not
+    /// counted against the desk).
+    pub anliegen_per_person_per_day: u32,
+    /// "Ich auch" per person and hour.
+    pub anliegen_supports_per_hour: u32,
 }
 
 impl Default for Quotas {
@@ -36,6 +41,8 @@ impl Default for Quotas {
             test_pushes_per_hour: 10,
             registrations_per_address_per_hour: 30,
             news_per_author_per_hour: 30,
+            anliegen_per_person_per_day: 10,
+            anliegen_supports_per_hour: 60,
         }
     }
 }

@@ -1,6 +1,10 @@
 //! sea-orm entities, one file per table. No logic lives here: rules are in the `domain` crate. The closed sets of values
 //! (roles, ride status, purposes …) are declared once, in [`vocab`].
 
+pub mod anliegen;
+pub mod anliegen_event;
+pub mod anliegen_follower;
+pub mod anliegen_topic;
 pub mod app_user;
 pub mod district;
 pub mod idempotency_record;

@@ -12,6 +12,7 @@ pub struct Model {
     pub news_id: Option<Uuid>,
     pub shop_id: Option<Uuid>,
     pub shop_notice_id: Option<Uuid>,
+    pub anliegen_id: Option<Uuid>,
     pub position: i16,
     pub alt: String,
 }

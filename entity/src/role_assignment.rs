@@ -1,4 +1,5 @@
-//! A role held by a user, with its scope (a district or a shop, or none for global roles).
+//! A role held by a user, with its scope (a district, a shop or an Anliegen topic, or none for
+//! global roles).
 
 use sea_orm::entity::prelude::*;
 
@@ -11,7 +12,10 @@ pub struct Model {
     pub role: crate::vocab::Role,
     pub district_id: Option<Uuid>,
     pub shop_id: Option<Uuid>,
-    /// `user|role|district|shop`, unique: no assignment twice.
+    /// For `town_staff`: the topic they handle, or null for the whole town.
+    pub topic_id: Option<Uuid>,
+    /// `user|role|district|shop` (and `|t:topic` when a topic is set), unique: no assignment
+    /// twice.
     #[sea_orm(unique)]
     pub scope_key: String,
     pub created_at: DateTimeUtc,

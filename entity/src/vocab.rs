@@ -58,6 +58,9 @@ vocabulary! {
         Driver = "driver",
         /// Operator of one village shop.
         ShopOperator = "shop_operator",
+        /// Town staff (Verwaltung): handles the Anliegen forwarded to the town, for the whole
+        /// town or for one topic (Fachbereich).
+        TownStaff = "town_staff",
     }
 }
 
@@ -67,6 +70,8 @@ pub enum Scope {
     Global,
     District,
     Shop,
+    /// The whole town, or one Anliegen topic.
+    GlobalOrTopic,
 }
 
 impl Role {
@@ -76,6 +81,7 @@ impl Role {
             Role::Admin | Role::Dispatcher => Scope::Global,
             Role::DistrictLeader | Role::Driver => Scope::District,
             Role::ShopOperator => Scope::Shop,
+            Role::TownStaff => Scope::GlobalOrTopic,
         }
     }
 }
@@ -218,6 +224,12 @@ vocabulary! {
         RideUpdate = "ride_update",
         /// `POST /push/test`: passes quiet hours, since the person asked just now.
         Test = "test",
+        /// An Anliegen one wrote or supports changed or was answered. Sent whatever the
+        /// categories chosen; only muting that one Anliegen stops its pushes (the inbox keeps
+        /// every answer).
+        AnliegenUpdate = "anliegen_update",
+        /// Handlers: a new Anliegen, or an author's addition, waits in their queue.
+        AnliegenQueue = "anliegen_queue",
     }
 }
 
@@ -230,6 +242,8 @@ vocabulary! {
         ShopNotice = "shop_notice",
         /// A ride (`id`).
         Ride = "ride",
+        /// An Anliegen (`id`).
+        Anliegen = "anliegen",
         /// Nothing: a test notification.
         Test = "test",
     }
@@ -259,6 +273,12 @@ vocabulary! {
         DistrictDrivers = "district_drivers",
         /// One person.
         User = "user",
+        /// The author and supporters of one Anliegen (and of those merged into it).
+        AnliegenFollowers = "anliegen_followers",
+        /// The district leaders of one district.
+        DistrictLeaders = "district_leaders",
+        /// Town staff: town-wide, and those of one topic.
+        TownStaff = "town_staff",
     }
 }
 
@@ -302,6 +322,8 @@ vocabulary! {
     QuotaKind {
         /// A registration, keyed by the client address.
         Registration = "registration",
+        /// An "Ich auch" for an Anliegen, keyed by the person.
+        AnliegenSupport = "anliegen_support",
     }
 }
 
@@ -311,5 +333,112 @@ vocabulary! {
         Pending = "pending",
         /// Out of attempts; kept for an operator to look at.
         Dead = "dead",
+    }
+}
+
+vocabulary! {
+    /// What an Anliegen is.
+    AnliegenKind {
+        /// Something is broken or dangerous (Mangel): a pothole, a dark street lamp.
+        Defect = "defect",
+        /// A proposal (Idee).
+        Idea = "idea",
+        /// A question to the district or the town (Frage).
+        Question = "question",
+    }
+}
+
+vocabulary! {
+    /// Where an Anliegen stands.
+    ///
+    /// `received` → `in_review` (the district looks at it) → `forwarded` (to the town, with a
+    /// topic) → `in_progress` → `done` | `declined` | `duplicate` (merged into another). The
+    /// district may also start or close what it handles itself; every step carries a public
+    /// answer.
+    AnliegenStatus {
+        Received = "received",
+        InReview = "in_review",
+        Forwarded = "forwarded",
+        InProgress = "in_progress",
+        Done = "done",
+        Declined = "declined",
+        Duplicate = "duplicate",
+    }
+}
+
+impl AnliegenStatus {
+    /// Still waiting for an end (`received`, `in_review`, `forwarded`, `in_progress`).
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            Self::Received | Self::InReview | Self::Forwarded | Self::InProgress
+        )
+    }
+}
+
+vocabulary! {
+    /// Who can read an Anliegen beyond its author and handlers.
+    AnliegenPublication {
+        /// Only the author and the handlers (the default).
+        Private = "private",
+        /// Public (its public text, never the author's name).
+        Published = "published",
+        /// Was public; taken down by the district with a reason the author is told.
+        Hidden = "hidden",
+    }
+}
+
+vocabulary! {
+    /// Who acted on an Anliegen, as its history shows it.
+    AnliegenActorRole {
+        /// The author (or whoever filed it for someone without an account).
+        Author = "author",
+        /// The district's leader.
+        DistrictLeader = "district_leader",
+        /// Town staff.
+        TownStaff = "town_staff",
+        /// The ride desk, filing on someone's behalf.
+        Dispatcher = "dispatcher",
+        /// An administrator.
+        Admin = "admin",
+    }
+}
+
+vocabulary! {
+    /// What an entry of an Anliegen's history records.
+    AnliegenEventKind {
+        /// A change of status, with its public answer.
+        Transition = "transition",
+        /// A public answer without a change of status.
+        Answer = "answer",
+        /// An addition by the author, for the handlers only.
+        AuthorUpdate = "author_update",
+        /// Made public.
+        Published = "published",
+        /// Taken down, with a reason.
+        Hidden = "hidden",
+        /// Public again.
+        Unhidden = "unhidden",
+    }
+}
+
+vocabulary! {
+    /// How an Anliegen reached the district (stored; shown to handlers).
+    AnliegenSource {
+        /// Filed by the author in an app.
+        App = "app",
+        /// Filed by the ride desk or an administrator during a call.
+        Phone = "phone",
+    }
+}
+
+vocabulary! {
+    /// Why someone follows an Anliegen (stored).
+    AnliegenFollowerRelation {
+        Author = "author",
+        /// Said "Ich auch".
+        Supporter = "supporter",
+        /// Followed an Anliegen that was merged into this one.
+        Merged = "merged",
     }
 }

@@ -12,6 +12,7 @@ mod m20261122_000006_rides;
 mod m20261122_000007_push;
 mod m20261202_000008_quota_use;
 mod m20261203_000009_media;
+mod m20261204_000010_anliegen;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000007_push::Migration),
             Box::new(m20261202_000008_quota_use::Migration),
             Box::new(m20261203_000009_media::Migration),
+            Box::new(m20261204_000010_anliegen::Migration),
         ]
     }
 }

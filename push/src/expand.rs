@@ -7,8 +7,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entity::{
-    app_user, inbox_entry, notice, notification_district, notification_preference, push_delivery,
-    push_subscription, role_assignment, shop_follower,
+    anliegen_follower, app_user, inbox_entry, notice, notification_district,
+    notification_preference, push_delivery, push_subscription, role_assignment, shop_follower,
     vocab::{NewsCategory, Role},
 };
 use sea_orm::{
@@ -43,6 +43,8 @@ struct Recipient {
     ride_updates: Option<bool>,
     quiet_start: Option<String>,
     quiet_end: Option<String>,
+    /// Followers of an Anliegen: whether they muted it (null for every other audience).
+    muted: Option<bool>,
 }
 
 /// What one recipient gets of a notice.
@@ -76,6 +78,13 @@ fn reach(kind: NoticeKind, audience: &Audience, recipient: &Recipient) -> Reach 
             inbox: true,
             push: recipient.ride_updates.unwrap_or(true),
         },
+        // The answer to one's own Anliegen must not be missed (Decidim #15829: authors who
+        // had turned notifications off never saw it): no category or toggle stops it, only
+        // muting that one Anliegen, and even then the inbox keeps it.
+        (NoticeKind::AnliegenUpdate, _) => Reach {
+            inbox: true,
+            push: !recipient.muted.unwrap_or(false),
+        },
         _ => Reach {
             inbox: true,
             push: true,
@@ -98,12 +107,25 @@ fn recipients_query(audience: &Audience, cursor: Uuid) -> SelectStatement {
             query.from(shop_follower::Entity);
             Expr::col((shop_follower::Entity, shop_follower::Column::UserId))
         }
-        Audience::DistrictDrivers(_) => {
-            // Someone driving in a district holds one assignment there; DISTINCT all the same.
+        Audience::DistrictDrivers(_) | Audience::DistrictLeaders(_) | Audience::TownStaff(_) => {
+            // Someone driving in a district holds one assignment there; DISTINCT all the same
+            // (town-wide and topic staff may be the same person twice).
             query.from(role_assignment::Entity).distinct();
             Expr::col((role_assignment::Entity, role_assignment::Column::UserId))
         }
+        Audience::AnliegenFollowers(_) => {
+            query.from(anliegen_follower::Entity);
+            Expr::col((anliegen_follower::Entity, anliegen_follower::Column::UserId))
+        }
     };
+    if let Audience::AnliegenFollowers(_) = audience {
+        query.expr_as(
+            Expr::col((anliegen_follower::Entity, anliegen_follower::Column::Muted)),
+            "muted",
+        );
+    } else {
+        query.expr_as(Expr::val(Option::<bool>::None), "muted");
+    }
     query
         .expr_as(recipient.clone(), "user_id")
         .columns([
@@ -175,6 +197,40 @@ fn recipients_query(audience: &Audience, cursor: Uuid) -> SelectStatement {
         }
         Audience::User(user) => {
             query.and_where(recipient.eq(*user));
+        }
+        Audience::AnliegenFollowers(id) => {
+            query.and_where(
+                Expr::col((
+                    anliegen_follower::Entity,
+                    anliegen_follower::Column::AnliegenId,
+                ))
+                .eq(*id),
+            );
+        }
+        Audience::DistrictLeaders(district) => {
+            query
+                .and_where(
+                    Expr::col((role_assignment::Entity, role_assignment::Column::Role))
+                        .eq(Role::DistrictLeader.as_str()),
+                )
+                .and_where(
+                    Expr::col((role_assignment::Entity, role_assignment::Column::DistrictId))
+                        .eq(*district),
+                );
+        }
+        Audience::TownStaff(topic) => {
+            let topic_column =
+                Expr::col((role_assignment::Entity, role_assignment::Column::TopicId));
+            let mut scope = Cond::any().add(topic_column.clone().is_null());
+            if let Some(topic) = topic {
+                scope = scope.add(topic_column.eq(*topic));
+            }
+            query
+                .and_where(
+                    Expr::col((role_assignment::Entity, role_assignment::Column::Role))
+                        .eq(Role::TownStaff.as_str()),
+                )
+                .cond_where(scope);
         }
     }
     query

@@ -105,6 +105,24 @@ pub struct AccountExport {
     pub rides: Vec<super::rides::Ride>,
     /// The shops the caller follows.
     pub followed_shops: Vec<FollowedShop>,
+    /// Every Anliegen the caller wrote or filed for someone, in full with its history,
+    /// oldest first.
+    pub anliegen: Vec<super::anliegen::Anliegen>,
+    /// The Anliegen the caller follows (as author, supporter, or through a merge).
+    pub followed_anliegen: Vec<FollowedAnliegen>,
+}
+
+/// An Anliegen the person follows.
+#[derive(Object, Clone, Debug)]
+pub struct FollowedAnliegen {
+    /// The Anliegen.
+    pub anliegen_id: Uuid,
+    /// Why: `author`, `supporter` ("Ich auch") or `merged` (followed one merged into it).
+    pub relation: entity::vocab::AnliegenFollowerRelation,
+    /// Whether its pushes are muted.
+    pub muted: bool,
+    /// Since when.
+    pub since: Timestamp,
 }
 
 /// A shop the person follows.
@@ -257,6 +275,7 @@ impl MeApi {
                 break;
             }
         }
+        let (anliegen, followed_anliegen) = domain::anliegen::of_person(&state.db, &actor).await?;
         let user: User = data.profile.into();
         Ok(Json(AccountExport {
             exported_at: data.exported_at.into(),
@@ -299,6 +318,16 @@ impl MeApi {
                     shop_id: shop.id,
                     name: shop.name,
                     since: since.into(),
+                })
+                .collect(),
+            anliegen: anliegen.into_iter().map(Into::into).collect(),
+            followed_anliegen: followed_anliegen
+                .into_iter()
+                .map(|f| FollowedAnliegen {
+                    anliegen_id: f.anliegen_id,
+                    relation: f.relation,
+                    muted: f.muted,
+                    since: f.created_at.into(),
                 })
                 .collect(),
         }))

@@ -4,6 +4,7 @@
 
 use poem_openapi::Tags;
 
+pub mod anliegen;
 pub mod auth;
 pub mod body;
 pub mod districts;
@@ -39,6 +40,9 @@ pub enum ApiTags {
     Rides,
     /// Village shops (Dorfläden): opening hours, notices, followers.
     Shops,
+    /// Anliegen: residents' concerns, ideas and questions to their district, and the answers
+    /// they can see; support ("Ich auch"), publication, the handlers' queue.
+    Anliegen,
     /// Photos: upload once, show on news items, served in three sizes as WebP and JPEG.
     Media,
     /// Push notifications (Web Push with VAPID): devices, preferences, quiet hours, the inbox.

@@ -60,6 +60,7 @@ pub const PHONE: &[Constraint] = &[
 pub type SchemaConstraints = &'static [(&'static str, &'static str, &'static [Constraint])];
 
 const CONSTRAINT_TABLES: &[SchemaConstraints] = &[
+    super::anliegen::CONSTRAINTS,
     super::auth::CONSTRAINTS,
     super::districts::CONSTRAINTS,
     super::me::CONSTRAINTS,
@@ -148,6 +149,7 @@ fn document_constraints(document: &mut Value) -> Vec<String> {
 
 /// Every module's table; a test checks that they cover exactly the document's operations.
 const ERROR_TABLES: &[OperationErrors] = &[
+    super::anliegen::ERRORS,
     super::auth::ERRORS,
     super::districts::ERRORS,
     super::me::ERRORS,

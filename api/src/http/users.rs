@@ -31,6 +31,10 @@ pub struct RoleAssignment {
     /// The shop, for `shop_operator`; otherwise null.
     #[oai(nullable)]
     pub shop_id: Option<Uuid>,
+    /// The Anliegen topic (Fachbereich) a `town_staff` assignment is limited to; null for the
+    /// whole town and for every other role.
+    #[oai(nullable)]
+    pub topic_id: Option<Uuid>,
     /// When it was granted.
     pub created_at: Timestamp,
 }
@@ -42,6 +46,7 @@ impl RoleAssignment {
             role: m.role,
             district_id: m.district_id,
             shop_id: m.shop_id,
+            topic_id: m.topic_id,
             created_at: m.created_at.into(),
         })
     }
@@ -103,6 +108,10 @@ pub struct GrantRole {
     /// Required for `shop_operator`; must be absent otherwise.
     #[oai(nullable)]
     pub shop_id: Option<Uuid>,
+    /// For `town_staff` only: limits the role to one Anliegen topic (Fachbereich); absent, the
+    /// person handles what is forwarded to the town in every topic.
+    #[oai(nullable)]
+    pub topic_id: Option<Uuid>,
 }
 
 #[derive(ApiResponse)]
@@ -213,17 +222,15 @@ impl UsersApi {
             role,
             district_id,
             shop_id,
+            topic_id,
         } = body.0;
-        let assignment = users::grant_role(
-            &state.db,
-            &state.clock,
-            &actor,
-            id.0,
-            role,
+        let scope = users::RoleScope {
             district_id,
             shop_id,
-        )
-        .await?;
+            topic_id,
+        };
+        let assignment =
+            users::grant_role(&state.db, &state.clock, &actor, id.0, role, scope).await?;
         let view = RoleAssignment::from_model(assignment)
             .ok_or_else(|| crate::error::ApiError::internal("unknown role stored"))?;
         Ok(GrantResponse::Created(Json(view)))

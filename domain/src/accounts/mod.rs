@@ -762,6 +762,7 @@ pub async fn delete_account(
         return Err(only_admin());
     }
     crate::rides::forget_person(db, clock, rides, actor).await?;
+    crate::anliegen::forget_person(db, clock, actor).await?;
     let txn = db::begin_write(db).await?;
     db::enter(&txn, db::Section::Administrators).await?;
     if actor.is_admin() && users::other_admins(&txn, user.id).await? == 0 {
@@ -811,7 +812,7 @@ pub async fn create_admin(
     let hash = hash_password(password).await?;
     let txn = db::begin_write(db).await?;
     let user = register_in(&txn, clock, &input, hash).await?;
-    users::insert_assignment(&txn, clock, user.id, Role::Admin, None, None).await?;
+    users::insert_assignment(&txn, clock, user.id, Role::Admin, Default::default()).await?;
     txn.commit().await?;
     Ok(user)
 }
@@ -854,6 +855,6 @@ pub async fn ensure_admin_in(
         return Ok(false);
     }
     let user = register_in(txn, clock, &input, password_hash).await?;
-    users::insert_assignment(txn, clock, user.id, Role::Admin, None, None).await?;
+    users::insert_assignment(txn, clock, user.id, Role::Admin, Default::default()).await?;
     Ok(true)
 }

@@ -17,6 +17,8 @@ pub struct Assignment {
     pub role: Role,
     pub district_id: Option<Uuid>,
     pub shop_id: Option<Uuid>,
+    /// For `town_staff`: the one Anliegen topic, or `None` for the whole town.
+    pub topic_id: Option<Uuid>,
 }
 
 impl Assignment {
@@ -27,6 +29,7 @@ impl Assignment {
             role: m.role,
             district_id: m.district_id,
             shop_id: m.shop_id,
+            topic_id: m.topic_id,
         })
     }
 }
@@ -76,6 +79,15 @@ impl Actor {
         self.assignments
             .iter()
             .any(|a| a.role == Role::ShopOperator && a.shop_id == Some(shop))
+    }
+
+    /// Whether the caller is town staff for Anliegen of `topic`: town-wide staff handle every
+    /// topic (and those without one), topic staff only their own.
+    pub fn staffs_topic(&self, topic: Option<Uuid>) -> bool {
+        self.assignments.iter().any(|a| {
+            a.role == Role::TownStaff
+                && (a.topic_id.is_none() || a.topic_id == topic && topic.is_some())
+        })
     }
 
     /// Guard: administrators only.

@@ -115,6 +115,7 @@ pub enum Thing {
     News(Uuid),
     Shop(Uuid),
     ShopNotice(Uuid),
+    Anliegen(Uuid),
 }
 
 impl Thing {
@@ -123,6 +124,7 @@ impl Thing {
             Thing::News(id) => (ThingKind::News, id),
             Thing::Shop(id) => (ThingKind::Shop, id),
             Thing::ShopNotice(id) => (ThingKind::ShopNotice, id),
+            Thing::Anliegen(id) => (ThingKind::Anliegen, id),
         }
     }
 
@@ -131,6 +133,7 @@ impl Thing {
         (used.news_id.map(Thing::News))
             .or(used.shop_id.map(Thing::Shop))
             .or(used.shop_notice_id.map(Thing::ShopNotice))
+            .or(used.anliegen_id.map(Thing::Anliegen))
     }
 
     fn filter(self) -> sea_orm::Condition {
@@ -142,10 +145,12 @@ impl Thing {
         model.news_id = Set(None);
         model.shop_id = Set(None);
         model.shop_notice_id = Set(None);
+        model.anliegen_id = Set(None);
         match self {
             Thing::News(id) => model.news_id = Set(Some(id)),
             Thing::Shop(id) => model.shop_id = Set(Some(id)),
             Thing::ShopNotice(id) => model.shop_notice_id = Set(Some(id)),
+            Thing::Anliegen(id) => model.anliegen_id = Set(Some(id)),
         }
     }
 }
@@ -576,6 +581,7 @@ pub enum ThingKind {
     News,
     Shop,
     ShopNotice,
+    Anliegen,
 }
 
 impl ThingKind {
@@ -584,6 +590,7 @@ impl ThingKind {
             ThingKind::News => media_use::Column::NewsId,
             ThingKind::Shop => media_use::Column::ShopId,
             ThingKind::ShopNotice => media_use::Column::ShopNoticeId,
+            ThingKind::Anliegen => media_use::Column::AnliegenId,
         }
     }
 

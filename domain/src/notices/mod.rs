@@ -36,6 +36,14 @@ pub enum Audience {
     DistrictDrivers(Uuid),
     /// One person.
     User(Uuid),
+    /// The author and the supporters of an Anliegen (and the followers of those merged into
+    /// it). Told of every step whatever categories they chose; muting the Anliegen stops the
+    /// pushes, never the inbox.
+    AnliegenFollowers(Uuid),
+    /// The leaders of a district (Ortsbürgermeister:innen).
+    DistrictLeaders(Uuid),
+    /// Town staff for a topic: the town-wide staff, and those of the topic if one is named.
+    TownStaff(Option<Uuid>),
 }
 
 /// How an audience is stored: kind, the one id it names, the district list, the category.
@@ -64,6 +72,13 @@ impl Audience {
                 (AudienceKind::DistrictDrivers, Some(*district), None, None)
             }
             Audience::User(user) => (AudienceKind::User, Some(*user), None, None),
+            Audience::AnliegenFollowers(id) => {
+                (AudienceKind::AnliegenFollowers, Some(*id), None, None)
+            }
+            Audience::DistrictLeaders(district) => {
+                (AudienceKind::DistrictLeaders, Some(*district), None, None)
+            }
+            Audience::TownStaff(topic) => (AudienceKind::TownStaff, *topic, None, None),
         }
     }
 
@@ -95,6 +110,10 @@ impl Audience {
             AudienceKind::ShopFollowers => Audience::ShopFollowers(reference()?),
             AudienceKind::DistrictDrivers => Audience::DistrictDrivers(reference()?),
             AudienceKind::User => Audience::User(reference()?),
+            AudienceKind::AnliegenFollowers => Audience::AnliegenFollowers(reference()?),
+            AudienceKind::DistrictLeaders => Audience::DistrictLeaders(reference()?),
+            // No reference: the town-wide staff only.
+            AudienceKind::TownStaff => Audience::TownStaff(notice.audience_ref),
         })
     }
 }
@@ -107,6 +126,7 @@ pub enum Target {
     News { id: Uuid },
     ShopNotice { id: Uuid, shop_id: Uuid },
     Ride { id: Uuid },
+    Anliegen { id: Uuid },
     Test,
 }
 
@@ -116,6 +136,7 @@ impl Target {
             Target::News { .. } => TargetType::News,
             Target::ShopNotice { .. } => TargetType::ShopNotice,
             Target::Ride { .. } => TargetType::Ride,
+            Target::Anliegen { .. } => TargetType::Anliegen,
             Target::Test => TargetType::Test,
         }
     }
@@ -123,7 +144,10 @@ impl Target {
     /// The news item, shop notice or ride.
     pub fn id(self) -> Option<Uuid> {
         match self {
-            Target::News { id } | Target::ShopNotice { id, .. } | Target::Ride { id } => Some(id),
+            Target::News { id }
+            | Target::ShopNotice { id, .. }
+            | Target::Ride { id }
+            | Target::Anliegen { id } => Some(id),
             Target::Test => None,
         }
     }
@@ -375,11 +399,16 @@ mod tests {
             Audience::ShopFollowers(id),
             Audience::DistrictDrivers(id),
             Audience::User(id),
+            Audience::AnliegenFollowers(id),
+            Audience::DistrictLeaders(id),
+            Audience::TownStaff(Some(id)),
+            Audience::TownStaff(None),
         ];
         let targets = [
             Target::News { id },
             Target::ShopNotice { id, shop_id: id },
             Target::Ride { id },
+            Target::Anliegen { id },
             Target::Test,
         ];
         for (audience, target) in audiences.iter().zip(targets.iter().cycle()) {

@@ -168,15 +168,46 @@ pub async fn get(conn: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> Domain
     profile(conn, id).await
 }
 
-fn scope_key(user: Uuid, role: Role, district: Option<Uuid>, shop: Option<Uuid>) -> String {
+fn scope_key(user: Uuid, role: Role, scope: RoleScope) -> String {
     let part = |id: Option<Uuid>| id.map_or_else(|| "-".to_owned(), |id| id.simple().to_string());
-    format!(
+    let mut key = format!(
         "{}|{}|{}|{}",
         user.simple(),
         role.as_str(),
-        part(district),
-        part(shop)
-    )
+        part(scope.district_id),
+        part(scope.shop_id)
+    );
+    // A fifth part only when a topic is set, so the keys of assignments made before topics
+    // existed stay what they were (and keep colliding with a second grant of the same).
+    if let Some(topic) = scope.topic_id {
+        key.push_str(&format!("|t:{}", topic.simple()));
+    }
+    key
+}
+
+/// What an assignment holds for: a district, a shop, an Anliegen topic, or nothing (the whole
+/// municipality).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RoleScope {
+    pub district_id: Option<Uuid>,
+    pub shop_id: Option<Uuid>,
+    pub topic_id: Option<Uuid>,
+}
+
+impl RoleScope {
+    pub fn district(id: Uuid) -> Self {
+        Self {
+            district_id: Some(id),
+            ..Self::default()
+        }
+    }
+
+    pub fn shop(id: Uuid) -> Self {
+        Self {
+            shop_id: Some(id),
+            ..Self::default()
+        }
+    }
 }
 
 /// Inserts an assignment whose scope has been checked.
@@ -185,16 +216,16 @@ pub async fn insert_assignment(
     clock: &SharedClock,
     user_id: Uuid,
     role: Role,
-    district_id: Option<Uuid>,
-    shop_id: Option<Uuid>,
+    scope: RoleScope,
 ) -> DomainResult<role_assignment::Model> {
     role_assignment::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(user_id),
         role: Set(role),
-        district_id: Set(district_id),
-        shop_id: Set(shop_id),
-        scope_key: Set(scope_key(user_id, role, district_id, shop_id)),
+        district_id: Set(scope.district_id),
+        shop_id: Set(scope.shop_id),
+        topic_id: Set(scope.topic_id),
+        scope_key: Set(scope_key(user_id, role, scope)),
         created_at: Set(clock.now()),
     }
     .insert(conn)
@@ -218,16 +249,27 @@ pub async fn grant_role(
     actor: &Actor,
     user_id: Uuid,
     role: Role,
-    district_id: Option<Uuid>,
-    shop_id: Option<Uuid>,
+    scope: RoleScope,
 ) -> DomainResult<role_assignment::Model> {
     actor.require_admin()?;
+    let RoleScope {
+        district_id,
+        shop_id,
+        topic_id,
+    } = scope;
     let mut errors = Vec::new();
     let (needs_district, needs_shop) = match role.scope() {
-        Scope::Global => (false, false),
+        Scope::Global | Scope::GlobalOrTopic => (false, false),
         Scope::District => (true, false),
         Scope::Shop => (false, true),
     };
+    if topic_id.is_some() && role.scope() != Scope::GlobalOrTopic {
+        errors.push(field(
+            "topic_id",
+            "Diese Rolle gilt nicht für einen Fachbereich.",
+            "This role takes no topic_id.",
+        ));
+    }
     match (needs_district, district_id) {
         (true, None) => errors.push(field(
             "district_id",
@@ -280,7 +322,18 @@ pub async fn grant_role(
             "No such shop.",
         )));
     }
-    insert_assignment(conn, clock, user_id, role, district_id, shop_id).await
+    if let Some(topic) = topic_id
+        && entity::anliegen_topic::Entity::find_by_id(topic)
+            .one(conn)
+            .await?
+            .is_none()
+    {
+        return Err(DomainError::NotFound(Text::new(
+            "Diesen Fachbereich gibt es nicht.",
+            "No such topic.",
+        )));
+    }
+    insert_assignment(conn, clock, user_id, role, scope).await
 }
 
 /// Revokes an assignment; takes effect with the holder's next request.

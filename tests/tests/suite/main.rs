@@ -7,6 +7,7 @@ mod support;
 mod abuse;
 mod account_hardening;
 mod accounts;
+mod anliegen;
 mod districts;
 mod edge;
 mod erasure;

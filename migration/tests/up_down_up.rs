@@ -1,0 +1,259 @@
+//! The latest migration runs up, down and up again, with data in the tables, on SQLite (in
+//! memory) and, when `DORFAPP_TEST_DATABASE_URL` names a PostgreSQL server (e.g.
+//! `postgres://postgres@127.0.0.1:5432/postgres`), on a fresh database there, dropped at the end.
+//! Run with `cargo test -p migration` (the crate is not a default member).
+
+use migration::{Migrator, MigratorTrait, SchemaManager};
+use sea_orm_migration::sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbErr};
+
+const TEST_DATABASE_ENV: &str = "DORFAPP_TEST_DATABASE_URL";
+
+const DISTRICT: &str = "00000000-0000-7000-8000-000000000001";
+const TOPIC: &str = "00000000-0000-7000-8000-000000000002";
+const ANLIEGEN: &str = "00000000-0000-7000-8000-000000000003";
+const MEDIA: &str = "00000000-0000-7000-8000-000000000004";
+const MEDIA_USE: &str = "00000000-0000-7000-8000-000000000005";
+const EVENT: &str = "00000000-0000-7000-8000-000000000006";
+const MISSING: &str = "00000000-0000-7000-8000-0000000000ff";
+const AT: &str = "2026-12-04T10:00:00Z";
+
+#[tokio::test]
+async fn up_down_up_on_sqlite() {
+    let db = Database::connect("sqlite::memory:")
+        .await
+        .expect("open SQLite in memory");
+    // sqlx turns foreign keys on for SQLite; the app relies on it, and so does this test.
+    up_down_up(&db).await.expect("up, down, up on SQLite");
+    db.close().await.ok();
+}
+
+#[tokio::test]
+async fn up_down_up_on_postgres() {
+    let Some(admin_url) = std::env::var(TEST_DATABASE_ENV)
+        .ok()
+        .filter(|v| !v.is_empty())
+    else {
+        eprintln!("{TEST_DATABASE_ENV} not set: skipped");
+        return;
+    };
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_nanos();
+    let name = format!("dorfapp_mig_{}_{nanos}", std::process::id());
+    let admin = Database::connect(&admin_url)
+        .await
+        .expect("connect to DORFAPP_TEST_DATABASE_URL");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+        .await
+        .expect("create test database");
+
+    // Run the scenario, then drop the database whatever its outcome, then report.
+    let outcome = match Database::connect(replace_database(&admin_url, &name)).await {
+        Ok(db) => {
+            let outcome = up_down_up(&db).await;
+            db.close().await.ok();
+            outcome
+        }
+        Err(err) => Err(err),
+    };
+    let dropped = admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+        .await;
+    admin.close().await.ok();
+    outcome.expect("up, down, up on PostgreSQL");
+    dropped.expect("drop test database");
+}
+
+/// All migrations up, the latest down (with rows in its tables and columns), then up again.
+async fn up_down_up(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await?;
+    expect_schema(db, true).await?;
+    expect_foreign_keys(db).await?;
+
+    // Leave rows behind for `down`: an Anliegen with its history and a photo.
+    insert_anliegen(db).await?;
+    Migrator::down(db, Some(1)).await?;
+    expect_schema(db, false).await?;
+    // The photo's use outlives the column it lost.
+    expect_count(db, "SELECT COUNT(*) AS n FROM media_use", 1).await?;
+    for table in ["media_use", "media", "district"] {
+        db.execute_unprepared(&format!("DELETE FROM {table}"))
+            .await?;
+    }
+
+    Migrator::up(db, None).await?;
+    expect_schema(db, true).await?;
+    expect_foreign_keys(db).await?;
+    let pending = Migrator::get_pending_migrations(db).await?;
+    check(
+        pending.is_empty(),
+        "no migration pending after the second up",
+    )
+}
+
+/// The tables, columns and index of the Anliegen migration are there (`present`) or gone.
+async fn expect_schema(db: &DatabaseConnection, present: bool) -> Result<(), DbErr> {
+    let manager = SchemaManager::new(db);
+    for table in [
+        "anliegen_topic",
+        "anliegen",
+        "anliegen_event",
+        "anliegen_follower",
+    ] {
+        check(
+            manager.has_table(table).await? == present,
+            &format!("table {table} present: {present}"),
+        )?;
+    }
+    for (table, column) in [
+        ("media_use", "anliegen_id"),
+        ("role_assignment", "topic_id"),
+    ] {
+        check(
+            manager.has_column(table, column).await? == present,
+            &format!("column {table}.{column} present: {present}"),
+        )?;
+    }
+    check(
+        manager
+            .has_index("media_use", "idx_media_use_anliegen")
+            .await?
+            == present,
+        &format!("index idx_media_use_anliegen present: {present}"),
+    )?;
+    if present {
+        for column in ["lat_e6", "lon_e6", "author_user_id", "duplicate_of"] {
+            check(
+                manager.has_column("anliegen", column).await?,
+                &format!("column anliegen.{column}"),
+            )?;
+        }
+        for index in [
+            "idx_anliegen_queue",
+            "idx_anliegen_public_district",
+            "idx_anliegen_public",
+            "idx_anliegen_topic",
+            "idx_anliegen_author",
+            "idx_anliegen_filed_by",
+            "idx_anliegen_closed",
+            "idx_anliegen_duplicate_of",
+        ] {
+            check(
+                manager.has_index("anliegen", index).await?,
+                &format!("index {index}"),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The foreign key added inline with `media_use.anliegen_id` holds and cascades; the topic of
+/// an Anliegen cannot be deleted.
+async fn expect_foreign_keys(db: &DatabaseConnection) -> Result<(), DbErr> {
+    insert_anliegen(db).await?;
+    let dangling = db
+        .execute_unprepared(&format!(
+            "INSERT INTO media_use (id, media_id, anliegen_id, position, alt) \
+             VALUES ('{MISSING}', '{MEDIA}', '{MISSING}', 1, 'x')"
+        ))
+        .await;
+    check(
+        dangling.is_err(),
+        "media_use.anliegen_id must name an Anliegen",
+    )?;
+    let topic_in_use = db
+        .execute_unprepared(&format!("DELETE FROM anliegen_topic WHERE id = '{TOPIC}'"))
+        .await;
+    check(topic_in_use.is_err(), "a topic in use cannot be deleted")?;
+
+    db.execute_unprepared(&format!("DELETE FROM anliegen WHERE id = '{ANLIEGEN}'"))
+        .await?;
+    expect_count(db, "SELECT COUNT(*) AS n FROM media_use", 0).await?;
+    expect_count(db, "SELECT COUNT(*) AS n FROM anliegen_event", 0).await?;
+    for table in ["media", "anliegen_topic", "district"] {
+        db.execute_unprepared(&format!("DELETE FROM {table}"))
+            .await?;
+    }
+    Ok(())
+}
+
+/// A district, a topic, an Anliegen forwarded to it with one event, and a photo of it.
+async fn insert_anliegen(db: &DatabaseConnection) -> Result<(), DbErr> {
+    for sql in [
+        format!(
+            "INSERT INTO district (id, slug, name, created_at, updated_at) \
+             VALUES ('{DISTRICT}', 'test', 'Test', '{AT}', '{AT}')"
+        ),
+        format!(
+            "INSERT INTO anliegen_topic (id, slug, name, active, created_at, updated_at) \
+             VALUES ('{TOPIC}', 'strassen', 'Straßen und Wege', true, '{AT}', '{AT}')"
+        ),
+        format!(
+            "INSERT INTO anliegen (id, kind, status, publication, source, district_id, \
+             topic_id, title, description, lat_e6, lon_e6, show_location, forwarded_at, \
+             created_at, updated_at) \
+             VALUES ('{ANLIEGEN}', 'defect', 'forwarded', 'private', 'app', '{DISTRICT}', \
+             '{TOPIC}', 'Schlagloch', 'Vor Haus 3', 51719000, 11234000, false, '{AT}', \
+             '{AT}', '{AT}')"
+        ),
+        format!(
+            "INSERT INTO anliegen_event (id, anliegen_id, kind, from_status, to_status, \
+             actor_role, topic_id, at) \
+             VALUES ('{EVENT}', '{ANLIEGEN}', 'transition', 'in_review', 'forwarded', \
+             'district_leader', '{TOPIC}', '{AT}')"
+        ),
+        format!(
+            "INSERT INTO media (id, source_type, width, height, renditions, dominant_color, \
+             upload_bytes, created_at) \
+             VALUES ('{MEDIA}', 'jpeg', 640, 480, '[[640,480]]', '#808080', 1000, '{AT}')"
+        ),
+        format!(
+            "INSERT INTO media_use (id, media_id, anliegen_id, position, alt) \
+             VALUES ('{MEDIA_USE}', '{MEDIA}', '{ANLIEGEN}', 0, 'Das Schlagloch')"
+        ),
+    ] {
+        db.execute_unprepared(&sql).await?;
+    }
+    Ok(())
+}
+
+async fn expect_count(db: &DatabaseConnection, sql: &str, expected: i64) -> Result<(), DbErr> {
+    let row = db
+        .query_one_raw(sea_orm_migration::sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            sql,
+        ))
+        .await?
+        .ok_or_else(|| DbErr::Custom(format!("{sql}: no row")))?;
+    let count: i64 = row.try_get("", "n")?;
+    check(
+        count == expected,
+        &format!("{sql}: {count}, expected {expected}"),
+    )
+}
+
+fn check(ok: bool, what: &str) -> Result<(), DbErr> {
+    if ok {
+        Ok(())
+    } else {
+        Err(DbErr::Custom(format!("failed: {what}")))
+    }
+}
+
+/// `postgres://u@h:5432/postgres?x=y` → `postgres://u@h:5432/<name>?x=y`
+fn replace_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let root = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{root}/{name}?{q}"),
+        None => format!("{root}/{name}"),
+    }
+}
