@@ -215,6 +215,7 @@ impl From<DomainError> for ApiError {
             DomainError::Validation(errors) => ApiError::validation(errors),
             DomainError::Conflict(text) => ApiError::conflict(text),
             DomainError::Forbidden => ApiError::forbidden(),
+            DomainError::ForbiddenBecause(text) => ApiError::new(ErrorCode::Forbidden, text),
             DomainError::Unauthenticated(text) => ApiError::new(ErrorCode::Unauthorized, text),
             DomainError::RateLimited { retry_after_seconds } => ApiError::new(
                 ErrorCode::RateLimited,

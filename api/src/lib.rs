@@ -23,8 +23,8 @@ use poem_openapi::OpenApiService;
 use crate::config::Settings;
 use crate::http::{
     anliegen::AnliegenApi, auth::AuthApi, districts::DistrictsApi, edge, me::MeApi,
-    media::MediaApi, news::NewsApi, operations::OperationsApi, push::PushApi, rides::RidesApi,
-    shops::ShopsApi, users::UsersApi,
+    media::MediaApi, news::NewsApi, operations::OperationsApi, polls::PollsApi, push::PushApi,
+    rides::RidesApi, shops::ShopsApi, users::UsersApi,
 };
 pub use crate::state::AppState;
 
@@ -38,6 +38,7 @@ pub type Apis = (
     RidesApi,
     ShopsApi,
     AnliegenApi,
+    PollsApi,
     MediaApi,
     PushApi,
     OperationsApi,
@@ -57,6 +58,7 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
             RidesApi,
             ShopsApi,
             AnliegenApi,
+            PollsApi,
             MediaApi,
             PushApi,
             OperationsApi,

@@ -16,6 +16,10 @@ pub enum DomainError {
     Conflict(Text),
     #[error("forbidden")]
     Forbidden,
+    /// Forbidden, with the reason a person can act on (not a role they lack, but a condition
+    /// of theirs, e.g. the home district a poll asks for).
+    #[error("forbidden: {0:?}")]
+    ForbiddenBecause(Text),
     #[error("not authenticated")]
     Unauthenticated(Text),
     #[error("too many attempts")]

@@ -18,6 +18,7 @@ pub mod media;
 pub mod news;
 pub mod notices;
 pub mod photo_access;
+pub mod polls;
 pub mod push_prefs;
 pub mod quotas;
 pub mod rides;

@@ -230,6 +230,8 @@ vocabulary! {
         AnliegenUpdate = "anliegen_update",
         /// Handlers: a new Anliegen, or an author's addition, waits in their queue.
         AnliegenQueue = "anliegen_queue",
+        /// A poll one voted in says what came of it.
+        PollOutcome = "poll_outcome",
     }
 }
 
@@ -244,6 +246,8 @@ vocabulary! {
         Ride = "ride",
         /// An Anliegen (`id`).
         Anliegen = "anliegen",
+        /// A poll (`id`).
+        Poll = "poll",
         /// Nothing: a test notification.
         Test = "test",
     }
@@ -279,6 +283,8 @@ vocabulary! {
         DistrictLeaders = "district_leaders",
         /// Town staff: town-wide, and those of one topic.
         TownStaff = "town_staff",
+        /// Everyone who voted in one poll.
+        PollVoters = "poll_voters",
     }
 }
 
@@ -440,5 +446,38 @@ vocabulary! {
         Supporter = "supporter",
         /// Followed an Anliegen that was merged into this one.
         Merged = "merged",
+    }
+}
+
+vocabulary! {
+    /// Who may vote in a poll.
+    PollElectorate {
+        /// People whose home district (`home_district_id`) is the poll's.
+        DistrictResidents = "district_residents",
+        /// Everyone with an account.
+        Everyone = "everyone",
+    }
+}
+
+vocabulary! {
+    /// When a poll's results show.
+    PollResults {
+        /// Only after the close, so early counts sway nobody.
+        AfterClose = "after_close",
+        /// While it runs.
+        Live = "live",
+    }
+}
+
+// Not stored; a closed set of the API all the same.
+vocabulary! {
+    /// Where a poll stands in time.
+    PollState {
+        /// Not open yet.
+        Upcoming = "upcoming",
+        /// Taking votes.
+        Open = "open",
+        /// Closed.
+        Closed = "closed",
     }
 }

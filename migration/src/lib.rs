@@ -13,6 +13,7 @@ mod m20261122_000007_push;
 mod m20261202_000008_quota_use;
 mod m20261203_000009_media;
 mod m20261204_000010_anliegen;
+mod m20261204_000011_polls;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000008_quota_use::Migration),
             Box::new(m20261203_000009_media::Migration),
             Box::new(m20261204_000010_anliegen::Migration),
+            Box::new(m20261204_000011_polls::Migration),
         ]
     }
 }

@@ -1,7 +1,7 @@
-//! The latest migration runs up, down and up again, with data in the tables, on SQLite (in
-//! memory) and, when `DORFAPP_TEST_DATABASE_URL` names a PostgreSQL server (e.g.
-//! `postgres://postgres@127.0.0.1:5432/postgres`), on a fresh database there, dropped at the end.
-//! Run with `cargo test -p migration` (the crate is not a default member).
+//! The migrations since Anliegen (000010 and after: Anliegen, polls) run up, down and up again,
+//! with data in the tables, on SQLite (in memory) and, when `DORFAPP_TEST_DATABASE_URL` names a
+//! PostgreSQL server (e.g. `postgres://postgres@127.0.0.1:5432/postgres`), on a fresh database
+//! there, dropped at the end. Part of the README's `cargo test` (a default member).
 
 use migration::{Migrator, MigratorTrait, SchemaManager};
 use sea_orm_migration::sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbErr};
@@ -66,7 +66,11 @@ async fn up_down_up_on_postgres() {
     dropped.expect("drop test database");
 }
 
-/// All migrations up, the latest down (with rows in its tables and columns), then up again.
+/// The first migration this test rolls back, and every one after it.
+const FIRST_ROLLED_BACK: &str = "m20261204_000010_anliegen";
+
+/// All migrations up, those since [`FIRST_ROLLED_BACK`] down (with rows in their tables and
+/// columns), then up again.
 async fn up_down_up(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await?;
     expect_schema(db, true).await?;
@@ -74,7 +78,13 @@ async fn up_down_up(db: &DatabaseConnection) -> Result<(), DbErr> {
 
     // Leave rows behind for `down`: an Anliegen with its history and a photo.
     insert_anliegen(db).await?;
-    Migrator::down(db, Some(1)).await?;
+    let migrations = Migrator::migrations();
+    let first = migrations
+        .iter()
+        .position(|m| m.name() == FIRST_ROLLED_BACK)
+        .ok_or_else(|| DbErr::Custom(format!("{FIRST_ROLLED_BACK} is not a migration")))?;
+    let steps = u32::try_from(migrations.len() - first).unwrap_or(u32::MAX);
+    Migrator::down(db, Some(steps)).await?;
     expect_schema(db, false).await?;
     // The photo's use outlives the column it lost.
     expect_count(db, "SELECT COUNT(*) AS n FROM media_use", 1).await?;
@@ -101,6 +111,9 @@ async fn expect_schema(db: &DatabaseConnection, present: bool) -> Result<(), DbE
         "anliegen",
         "anliegen_event",
         "anliegen_follower",
+        "poll",
+        "poll_option",
+        "poll_vote",
     ] {
         check(
             manager.has_table(table).await? == present,

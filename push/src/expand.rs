@@ -8,7 +8,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use entity::{
     anliegen_follower, app_user, inbox_entry, notice, notification_district,
-    notification_preference, push_delivery, push_subscription, role_assignment, shop_follower,
+    notification_preference, poll_vote, push_delivery, push_subscription, role_assignment,
+    shop_follower,
     vocab::{NewsCategory, Role},
 };
 use sea_orm::{
@@ -117,6 +118,10 @@ fn recipients_query(audience: &Audience, cursor: Uuid) -> SelectStatement {
             query.from(anliegen_follower::Entity);
             Expr::col((anliegen_follower::Entity, anliegen_follower::Column::UserId))
         }
+        Audience::PollVoters(_) => {
+            query.from(poll_vote::Entity);
+            Expr::col((poll_vote::Entity, poll_vote::Column::UserId))
+        }
     };
     if let Audience::AnliegenFollowers(_) = audience {
         query.expr_as(
@@ -217,6 +222,11 @@ fn recipients_query(audience: &Audience, cursor: Uuid) -> SelectStatement {
                     Expr::col((role_assignment::Entity, role_assignment::Column::DistrictId))
                         .eq(*district),
                 );
+        }
+        Audience::PollVoters(poll) => {
+            // One vote per person and poll (unique), so no DISTINCT; erased voters are null
+            // and never greater than the cursor.
+            query.and_where(Expr::col((poll_vote::Entity, poll_vote::Column::PollId)).eq(*poll));
         }
         Audience::TownStaff(topic) => {
             let topic_column =

@@ -2,7 +2,7 @@
 
 use poem::web::Data;
 use poem_openapi::{
-    ApiResponse, Object, OpenApi,
+    ApiResponse, Enum, Object, OpenApi,
     param::{Header, Path, Query},
     payload::Json,
 };
@@ -266,6 +266,123 @@ super::pagination::page! {
     AnliegenPage of Anliegen
 }
 
+/// The GeoJSON type of a collection.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GeoJsonCollectionType {
+    #[oai(rename = "FeatureCollection")]
+    FeatureCollection,
+}
+
+/// The GeoJSON type of a feature.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GeoJsonFeatureType {
+    #[oai(rename = "Feature")]
+    Feature,
+}
+
+/// The GeoJSON type of a point.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GeoJsonPointType {
+    #[oai(rename = "Point")]
+    Point,
+}
+
+/// A GeoJSON point (RFC 7946): longitude first.
+#[derive(Object, Clone, Debug)]
+pub struct GeoJsonPoint {
+    /// Always `Point`.
+    #[oai(rename = "type")]
+    pub kind: GeoJsonPointType,
+    /// `[longitude, latitude]` in WGS84 degrees — longitude first, as RFC 7946 says.
+    #[oai(validator(min_items = 2, max_items = 2))]
+    pub coordinates: Vec<f64>,
+}
+
+/// What a map pin shows of an Anliegen: its public view, no person.
+#[derive(Object, Clone, Debug)]
+pub struct AnliegenMapProperties {
+    /// `defect`, `idea` or `question`.
+    pub kind: AnliegenKind,
+    /// Where it stands.
+    pub status: AnliegenStatus,
+    /// The public title.
+    pub title: String,
+    /// The public place description.
+    #[oai(nullable)]
+    pub place: Option<String>,
+    /// People who said "Ich auch".
+    pub supporter_count: u64,
+    /// The district it concerns.
+    pub district_id: Uuid,
+    /// When it last changed.
+    pub updated_at: Timestamp,
+    /// Where the whole Anliegen is read: `/api/v1/anliegen/{id}`.
+    pub url: String,
+}
+
+/// One pin.
+#[derive(Object, Clone, Debug)]
+pub struct AnliegenMapFeature {
+    /// Always `Feature`.
+    #[oai(rename = "type")]
+    pub kind: GeoJsonFeatureType,
+    /// The Anliegen's id.
+    pub id: Uuid,
+    /// Where.
+    pub geometry: GeoJsonPoint,
+    /// What.
+    pub properties: AnliegenMapProperties,
+}
+
+/// Published Anliegen with a point the district chose to show, as a GeoJSON FeatureCollection
+/// (RFC 7946) that map libraries (Leaflet, MapLibre, OpenLayers) read as it is.
+#[derive(Object, Clone, Debug)]
+pub struct AnliegenMap {
+    /// Always `FeatureCollection`.
+    #[oai(rename = "type")]
+    pub kind: GeoJsonCollectionType,
+    /// The pins, newest publication first; at most 2000.
+    pub features: Vec<AnliegenMapFeature>,
+}
+
+/// A district's Anliegen in figures over a period: counts, medians and one date, no person.
+#[derive(Object, Clone, Debug)]
+pub struct AnliegenFigures {
+    /// The district.
+    pub district_id: Uuid,
+    /// The period's start: the start of the local day of `from` asked for (default: a year
+    /// before `to`).
+    pub from: Timestamp,
+    /// The period's end (excluded): the start of the local day after `to` asked for (default:
+    /// today).
+    pub to: Timestamp,
+    /// Filed in the period.
+    pub received: u64,
+    /// Ended `done` in the period.
+    pub done: u64,
+    /// Ended `declined` in the period.
+    pub declined: u64,
+    /// Merged into another in the period.
+    pub duplicate: u64,
+    /// Open now, whenever filed.
+    pub open_now: u64,
+    /// Filed in the period and not answered yet.
+    pub unanswered: u64,
+    /// Of those filed in the period and answered: the median of the days to the first answer
+    /// (one decimal), or null.
+    #[oai(nullable)]
+    pub median_days_to_first_answer: Option<f64>,
+    /// Of those done in the period: the median of the days from filing to done, or null.
+    #[oai(nullable)]
+    pub median_days_to_done: Option<f64>,
+    /// When the oldest open one was filed, or null.
+    #[oai(nullable)]
+    pub oldest_open_received_at: Option<Timestamp>,
+    /// How many days it has waited, or null.
+    #[oai(nullable)]
+    pub oldest_open_days: Option<f64>,
+}
+
 /// An Anliegen to file.
 #[derive(Object, Clone, Debug)]
 #[oai(example)]
@@ -415,6 +532,8 @@ pub(crate) const ERRORS: super::spec::OperationErrors = &[
     ("muteAnliegen", &[400, 401, 404]),
     ("unmuteAnliegen", &[400, 401, 404]),
     ("listAnliegenTopics", &[]),
+    ("getAnliegenMap", &[400]),
+    ("getAnliegenFigures", &[400, 404, 422]),
 ];
 
 /// The limits of this module's request fields, as the spec publishes them.
@@ -918,6 +1037,111 @@ impl AnliegenApi {
     ) -> ApiResult<NoContent> {
         anliegen::set_muted(&state.db, &actor, id.0, false).await?;
         Ok(NoContent::Done)
+    }
+
+    /// The public map
+    ///
+    /// Published Anliegen whose point the district chose to show (`show_location`), as a
+    /// GeoJSON FeatureCollection (RFC 7946; coordinates longitude first): the open ones and
+    /// those ended in the last 90 days, or only those of `status`; newest publication first,
+    /// at most 2000. No person is named.
+    #[oai(
+        path = "/anliegen/map",
+        method = "get",
+        operation_id = "getAnliegenMap"
+    )]
+    async fn map(
+        &self,
+        state: Data<&AppState>,
+        /// Only this district's.
+        district_id: Query<Option<Uuid>>,
+        /// Only in this status.
+        status: Query<Option<AnliegenStatus>>,
+        /// Only of this kind.
+        kind: Query<Option<AnliegenKind>>,
+    ) -> ApiResult<Json<AnliegenMap>> {
+        let query = ListQuery {
+            district_id: district_id.0,
+            status: status.0,
+            kind: kind.0,
+            ..ListQuery::default()
+        };
+        let points = anliegen::map(&state.db, &state.clock, &query).await?;
+        Ok(Json(AnliegenMap {
+            kind: GeoJsonCollectionType::FeatureCollection,
+            features: points
+                .into_iter()
+                .map(|point| {
+                    let a = point.anliegen;
+                    AnliegenMapFeature {
+                        kind: GeoJsonFeatureType::Feature,
+                        id: a.id,
+                        geometry: GeoJsonPoint {
+                            kind: GeoJsonPointType::Point,
+                            coordinates: vec![point.location.lon, point.location.lat],
+                        },
+                        properties: AnliegenMapProperties {
+                            kind: a.kind,
+                            status: a.status,
+                            title: a.public_title.unwrap_or_default(),
+                            place: a.public_place,
+                            supporter_count: point.supporter_count,
+                            district_id: a.district_id,
+                            updated_at: a.updated_at.into(),
+                            url: format!("/api/v1/anliegen/{}", a.id),
+                        },
+                    }
+                })
+                .collect(),
+        }))
+    }
+
+    /// A district's Anliegen in figures
+    ///
+    /// Public, for the district mayor to show the town council what is waiting: over a
+    /// period (default: the last year up to today; at most five years; both ends widened to
+    /// whole days in the municipality's time zone), how many were filed, done, declined and
+    /// merged, how many are open now and unanswered, the median days to the first answer and
+    /// to done, and the oldest open one's age. Counts and medians only, no person.
+    #[oai(
+        path = "/districts/:id/anliegen-figures",
+        method = "get",
+        operation_id = "getAnliegenFigures"
+    )]
+    async fn figures(
+        &self,
+        state: Data<&AppState>,
+        /// The district's id.
+        id: Path<Uuid>,
+        /// The period's first day.
+        from: Query<Option<Timestamp>>,
+        /// The period's last day (included).
+        to: Query<Option<Timestamp>>,
+    ) -> ApiResult<Json<AnliegenFigures>> {
+        let f = anliegen::figures::of_district(
+            &state.db,
+            &state.clock,
+            state.time_zone,
+            id.0,
+            from.0.map(|t| t.0),
+            to.0.map(|t| t.0),
+        )
+        .await?;
+        Ok(Json(AnliegenFigures {
+            district_id: f.district_id,
+            from: f.from.into(),
+            to: f.to.into(),
+            received: f.received,
+            done: f.done,
+            declined: f.declined,
+            duplicate: f.duplicate,
+            open_now: f.open_now,
+            unanswered: f.unanswered,
+            median_days_to_first_answer: f.median_days_to_first_answer,
+            median_days_to_done: f.median_days_to_done,
+            oldest_open_received_at: f.oldest_open_received_at.map(Timestamp),
+            oldest_open_days: f.oldest_open_days,
+        }))
     }
 
     /// List the town's topics

@@ -110,6 +110,21 @@ pub struct AccountExport {
     pub anliegen: Vec<super::anliegen::Anliegen>,
     /// The Anliegen the caller follows (as author, supporter, or through a merge).
     pub followed_anliegen: Vec<FollowedAnliegen>,
+    /// The caller's own votes (nobody else's vote is ever shown).
+    pub poll_votes: Vec<ExportedVote>,
+}
+
+/// One's own vote in a poll.
+#[derive(Object, Clone, Debug)]
+pub struct ExportedVote {
+    /// The poll.
+    pub poll_id: Uuid,
+    /// Its question.
+    pub question: String,
+    /// The answer chosen.
+    pub option: String,
+    /// When (the last change).
+    pub voted_at: Timestamp,
 }
 
 /// An Anliegen the person follows.
@@ -321,6 +336,16 @@ impl MeApi {
                 })
                 .collect(),
             anliegen: anliegen.into_iter().map(Into::into).collect(),
+            poll_votes: domain::polls::votes_of(&state.db, actor.user_id)
+                .await?
+                .into_iter()
+                .map(|(poll, option, voted_at)| ExportedVote {
+                    poll_id: poll.id,
+                    question: poll.question,
+                    option: option.label,
+                    voted_at: voted_at.into(),
+                })
+                .collect(),
             followed_anliegen: followed_anliegen
                 .into_iter()
                 .map(|f| FollowedAnliegen {

@@ -16,6 +16,7 @@ pub mod media;
 pub mod news;
 pub mod operations;
 pub mod pagination;
+pub mod polls;
 pub mod push;
 pub mod rides;
 pub mod shops;
@@ -41,8 +42,12 @@ pub enum ApiTags {
     /// Village shops (Dorfläden): opening hours, notices, followers.
     Shops,
     /// Anliegen: residents' concerns, ideas and questions to their district, and the answers
-    /// they can see; support ("Ich auch"), publication, the handlers' queue.
+    /// they can see; support ("Ich auch"), publication, the handlers' queue, the map, the
+    /// district's figures.
     Anliegen,
+    /// Polls (Umfragen) of a district: one secret vote per person, results, and what came of
+    /// it.
+    Polls,
     /// Photos: upload once, show on news items, served in three sizes as WebP and JPEG.
     Media,
     /// Push notifications (Web Push with VAPID): devices, preferences, quiet hours, the inbox.

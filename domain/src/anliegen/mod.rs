@@ -31,6 +31,7 @@ use sea_orm::{
 use serde::Serialize;
 use uuid::Uuid;
 
+pub mod figures;
 pub mod messages;
 pub mod rules;
 
@@ -358,6 +359,29 @@ struct SupporterCount {
     supporters: i64,
 }
 
+/// The supporters of many Anliegen at once (one grouped count).
+async fn supporter_counts(
+    conn: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, u64>, DbErr> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(anliegen_follower::Entity::find()
+        .select_only()
+        .column(anliegen_follower::Column::AnliegenId)
+        .column_as(anliegen_follower::Column::UserId.count(), "supporters")
+        .filter(anliegen_follower::Column::AnliegenId.is_in(ids.to_vec()))
+        .filter(anliegen_follower::Column::Relation.ne(AnliegenFollowerRelation::Author.as_str()))
+        .group_by(anliegen_follower::Column::AnliegenId)
+        .into_model::<SupporterCount>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|row| (row.anliegen_id, u64::try_from(row.supporters).unwrap_or(0)))
+        .collect())
+}
+
 /// Views of several Anliegen with a fixed number of queries for the whole page.
 async fn views(
     conn: &impl ConnectionTrait,
@@ -378,19 +402,7 @@ async fn views(
     {
         histories.entry(event.anliegen_id).or_default().push(event);
     }
-    let counts: HashMap<Uuid, u64> = anliegen_follower::Entity::find()
-        .select_only()
-        .column(anliegen_follower::Column::AnliegenId)
-        .column_as(anliegen_follower::Column::UserId.count(), "supporters")
-        .filter(anliegen_follower::Column::AnliegenId.is_in(ids.clone()))
-        .filter(anliegen_follower::Column::Relation.ne(AnliegenFollowerRelation::Author.as_str()))
-        .group_by(anliegen_follower::Column::AnliegenId)
-        .into_model::<SupporterCount>()
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|row| (row.anliegen_id, u64::try_from(row.supporters).unwrap_or(0)))
-        .collect();
+    let counts = supporter_counts(conn, &ids).await?;
     let mut images = media::shown_by(conn, ThingKind::Anliegen, &ids).await?;
     let topic_ids: Vec<Uuid> = items.iter().filter_map(|(item, _)| item.topic_id).collect();
     let topics: HashMap<Uuid, anliegen_topic::Model> = if topic_ids.is_empty() {
@@ -1374,6 +1386,61 @@ pub async fn mine(
     let (items, more) = page_of(conn, select, C::CreatedAt, true, query).await?;
     let items = items.into_iter().map(|i| (i, Visibility::Full)).collect();
     Ok((views(conn, Some(actor), items).await?, more))
+}
+
+/// How far back the map shows what has ended.
+pub const MAP_CLOSED_WITHIN: Duration = Duration::days(90);
+/// The most points one map answer carries.
+pub const MAP_MAX: u64 = 2000;
+
+/// A point on the public map.
+#[derive(Clone, Debug)]
+pub struct MapPoint {
+    pub anliegen: anliegen::Model,
+    pub location: Location,
+    pub supporter_count: u64,
+}
+
+/// Published Anliegen whose point the district chose to show: the open ones, and those ended
+/// in the last 90 days (or only those of `status`), newest publication first, at most
+/// [`MAP_MAX`].
+pub async fn map(
+    conn: &impl ConnectionTrait,
+    clock: &SharedClock,
+    query: &ListQuery,
+) -> DomainResult<Vec<MapPoint>> {
+    use anliegen::Column as C;
+    let mut select = anliegen::Entity::find()
+        .filter(C::Publication.eq(AnliegenPublication::Published.as_str()))
+        .filter(C::ShowLocation.eq(true))
+        .filter(C::LatE6.is_not_null())
+        .filter(C::LonE6.is_not_null());
+    if query.status.is_none() {
+        select = select.filter(
+            Condition::any()
+                .add(C::ClosedAt.is_null())
+                .add(C::ClosedAt.gte(clock.now() - MAP_CLOSED_WITHIN)),
+        );
+    }
+    let page = ListQuery {
+        limit: MAP_MAX,
+        after: None,
+        ..query.clone()
+    };
+    let (items, _) = page_of(conn, select, C::PublishedAt, true, &page).await?;
+    let ids: Vec<Uuid> = items.iter().map(|item| item.id).collect();
+    let counts = supporter_counts(conn, &ids).await?;
+    Ok(items
+        .into_iter()
+        .filter_map(|item| {
+            let location = location_of(&item)?;
+            Some(MapPoint {
+                supporter_count: counts.get(&item.id).copied().unwrap_or(0),
+                location,
+                anliegen: item,
+            })
+        })
+        .collect())
 }
 
 /// Who may see the photos an Anliegen shows: everyone once it is published, its author and

@@ -44,6 +44,8 @@ pub enum Audience {
     DistrictLeaders(Uuid),
     /// Town staff for a topic: the town-wide staff, and those of the topic if one is named.
     TownStaff(Option<Uuid>),
+    /// Everyone who voted in a poll (erased voters no longer count as anyone).
+    PollVoters(Uuid),
 }
 
 /// How an audience is stored: kind, the one id it names, the district list, the category.
@@ -79,6 +81,7 @@ impl Audience {
                 (AudienceKind::DistrictLeaders, Some(*district), None, None)
             }
             Audience::TownStaff(topic) => (AudienceKind::TownStaff, *topic, None, None),
+            Audience::PollVoters(poll) => (AudienceKind::PollVoters, Some(*poll), None, None),
         }
     }
 
@@ -114,6 +117,7 @@ impl Audience {
             AudienceKind::DistrictLeaders => Audience::DistrictLeaders(reference()?),
             // No reference: the town-wide staff only.
             AudienceKind::TownStaff => Audience::TownStaff(notice.audience_ref),
+            AudienceKind::PollVoters => Audience::PollVoters(reference()?),
         })
     }
 }
@@ -127,6 +131,7 @@ pub enum Target {
     ShopNotice { id: Uuid, shop_id: Uuid },
     Ride { id: Uuid },
     Anliegen { id: Uuid },
+    Poll { id: Uuid },
     Test,
 }
 
@@ -137,6 +142,7 @@ impl Target {
             Target::ShopNotice { .. } => TargetType::ShopNotice,
             Target::Ride { .. } => TargetType::Ride,
             Target::Anliegen { .. } => TargetType::Anliegen,
+            Target::Poll { .. } => TargetType::Poll,
             Target::Test => TargetType::Test,
         }
     }
@@ -147,7 +153,8 @@ impl Target {
             Target::News { id }
             | Target::ShopNotice { id, .. }
             | Target::Ride { id }
-            | Target::Anliegen { id } => Some(id),
+            | Target::Anliegen { id }
+            | Target::Poll { id } => Some(id),
             Target::Test => None,
         }
     }
@@ -403,12 +410,14 @@ mod tests {
             Audience::DistrictLeaders(id),
             Audience::TownStaff(Some(id)),
             Audience::TownStaff(None),
+            Audience::PollVoters(id),
         ];
         let targets = [
             Target::News { id },
             Target::ShopNotice { id, shop_id: id },
             Target::Ride { id },
             Target::Anliegen { id },
+            Target::Poll { id },
             Target::Test,
         ];
         for (audience, target) in audiences.iter().zip(targets.iter().cycle()) {

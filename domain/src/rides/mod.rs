@@ -221,7 +221,7 @@ pub const MIN_STATS_WINDOW: Duration = Duration::days(7);
 pub const SMALL_COUNT: u64 = 3;
 
 /// The start of the day `at` falls on, in the municipality's time zone.
-fn start_of_day(at: DateTime<Utc>, tz: Tz) -> DateTime<Utc> {
+pub(crate) fn start_of_day(at: DateTime<Utc>, tz: Tz) -> DateTime<Utc> {
     let local = at.with_timezone(&tz).date_naive();
     local
         .and_hms_opt(0, 0, 0)

@@ -1330,3 +1330,142 @@ async fn lists_page_without_skipping_or_repeating() {
         newest_first
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The map and the figures.
+
+#[tokio::test]
+async fn the_map_shows_the_published_points_the_district_chose_and_no_person() {
+    let (app, crew) = spawn_cast().await;
+    let shown = file(&app, &crew.resident, &crew.rieder).await;
+    publish(&app, &crew.leader, &shown).await;
+    let unshown = file(&app, &crew.resident, &crew.rieder).await;
+    let reply = post_json(
+        &app,
+        &format!("{}/publish", path(&unshown)),
+        Some(&crew.leader.access),
+        json!({"title": "Ohne Punkt", "description": "Nur als Text.", "show_location": false}),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let _private = file(&app, &crew.resident, &crew.rieder).await;
+    let map = get_anonymous(&app, "/api/v1/anliegen/map").await;
+    assert_eq!(map.status, 200, "{}", map.text);
+    let map = map.json();
+    assert_eq!(map["type"], "FeatureCollection");
+    let features = map["features"].as_array().expect("features");
+    assert_eq!(features.len(), 1, "{map}");
+    let pin = &features[0];
+    assert_eq!(pin["type"], "Feature");
+    assert_eq!(pin["id"], shown.as_str());
+    assert_eq!(pin["geometry"]["type"], "Point");
+    assert_eq!(
+        pin["geometry"]["coordinates"],
+        json!([11.232156, 51.718923])
+    );
+    assert_eq!(pin["properties"]["title"], "Schlagloch in der Lindenstraße");
+    assert_eq!(pin["properties"]["url"], path(&shown).as_str());
+    assert!(!map.to_string().contains(&crew.resident.user_id), "{map}");
+    assert!(!map.to_string().contains("Krause"), "{map}");
+    let elsewhere = get_anonymous(
+        &app,
+        &format!("/api/v1/anliegen/map?district_id={}", crew.badeborn),
+    )
+    .await;
+    assert_eq!(elsewhere.json()["features"], json!([]));
+    // Done long ago: off the default map, still there when asked for `done`.
+    step(&app, &crew.leader, &shown, "done", "Repariert.").await;
+    app.clock.advance(chrono::Duration::days(91));
+    let later = get_anonymous(&app, "/api/v1/anliegen/map").await.json();
+    assert_eq!(later["features"], json!([]), "{later}");
+    let done = get_anonymous(&app, "/api/v1/anliegen/map?status=done")
+        .await
+        .json();
+    assert_eq!(done["features"].as_array().map(Vec::len), Some(1), "{done}");
+}
+
+#[tokio::test]
+async fn a_districts_figures_show_what_came_in_what_was_settled_and_how_fast() {
+    let (app, mut crew) = spawn_cast().await;
+    let figures_path = format!("/api/v1/districts/{}/anliegen-figures", crew.rieder);
+    let empty = get_anonymous(&app, &figures_path).await;
+    assert_eq!(empty.status, 200, "{}", empty.text);
+    let empty = empty.json();
+    assert_eq!(empty["received"], 0);
+    assert!(empty["median_days_to_done"].is_null(), "{empty}");
+
+    // Day 0: three filed. A is answered on day 2 and done on day 4; B answered and declined
+    // on day 1; C waits. In Badeborn one more, which Rieder's figures do not count.
+    let a = file(&app, &crew.resident, &crew.rieder).await;
+    let b = file(&app, &crew.resident, &crew.rieder).await;
+    let c = file(&app, &crew.neighbour, &crew.rieder).await;
+    file(&app, &crew.rider, &crew.badeborn).await;
+    let day = chrono::Duration::days(1);
+    app.clock.advance(day);
+    crew.renew(&app).await;
+    step(
+        &app,
+        &crew.leader,
+        &b,
+        "declined",
+        "Dafür ist der Landkreis zuständig.",
+    )
+    .await;
+    app.clock.advance(day);
+    crew.renew(&app).await;
+    step(&app, &crew.leader, &a, "in_progress", "Der Bauhof kommt.").await;
+    app.clock.advance(day * 2);
+    crew.renew(&app).await;
+    step(&app, &crew.leader, &a, "done", "Erledigt.").await;
+    app.clock.advance(day * 6);
+
+    let figures = get_anonymous(&app, &figures_path).await.json();
+    assert_eq!(figures["received"], 3, "{figures}");
+    assert_eq!(figures["done"], 1);
+    assert_eq!(figures["declined"], 1);
+    assert_eq!(figures["duplicate"], 0);
+    assert_eq!(figures["open_now"], 1);
+    assert_eq!(figures["unanswered"], 1);
+    // First answers after 2 and 1 days; done after 4.
+    assert_eq!(figures["median_days_to_first_answer"], 1.5);
+    assert_eq!(figures["median_days_to_done"], 4.0);
+    assert_eq!(figures["oldest_open_days"], 10.0);
+    let text = figures.to_string();
+    for person in [&crew.resident.user_id, &crew.neighbour.user_id, &c] {
+        assert!(!text.contains(person.as_str()), "{text}");
+    }
+    // A period that ends before anything was filed counts nothing filed or settled.
+    let before = get_anonymous(
+        &app,
+        &format!("{figures_path}?from=2020-01-01T00:00:00Z&to=2020-12-31T00:00:00Z"),
+    )
+    .await
+    .json();
+    assert_eq!(before["received"], 0, "{before}");
+    assert_eq!(before["open_now"], 1, "open now is now");
+    assert_invalid_field(
+        &get_anonymous(
+            &app,
+            &format!("{figures_path}?from=2026-06-01T00:00:00Z&to=2026-05-01T00:00:00Z"),
+        )
+        .await,
+        "to",
+    );
+    assert_invalid_field(
+        &get_anonymous(
+            &app,
+            &format!("{figures_path}?from=2010-01-01T00:00:00Z&to=2026-05-01T00:00:00Z"),
+        )
+        .await,
+        "from",
+    );
+    get_anonymous(
+        &app,
+        &format!(
+            "/api/v1/districts/{}/anliegen-figures",
+            uuid::Uuid::now_v7()
+        ),
+    )
+    .await
+    .assert_problem(404, "not_found");
+}

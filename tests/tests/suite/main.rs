@@ -21,6 +21,7 @@ mod openapi;
 mod opening_hours;
 mod operations;
 mod patches;
+mod polls;
 mod push;
 mod push_service;
 mod quotas;
