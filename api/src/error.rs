@@ -365,6 +365,37 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// The error as Open311 GeoReport v2 answers it (`/open311/…`): a JSON list with one
+    /// `{code, description}`. Open311 knows 400 for every bad argument (so 422 becomes 400,
+    /// naming the fields in the description) and 403 for a missing or wrong key.
+    pub fn render_open311(&self, lang: Lang) -> Response {
+        let status = match self.code {
+            ErrorCode::ValidationFailed => StatusCode::BAD_REQUEST,
+            ErrorCode::Unauthorized => StatusCode::FORBIDDEN,
+            code => code.status(),
+        };
+        let description = if self.errors.is_empty() {
+            self.detail.get(lang).to_owned()
+        } else {
+            self.errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message.get(lang)))
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        let body = serde_json::json!([{"code": status.as_u16(), "description": description}]);
+        let mut builder = Response::builder()
+            .status(status)
+            .content_type("application/json; charset=utf-8")
+            .header("Content-Language", lang.tag());
+        if let Some(seconds) = self.retry_after {
+            builder = builder.header("Retry-After", seconds.to_string());
+        }
+        builder.body(body.to_string())
+    }
+}
+
 /// Whether a database error means the connection is gone (not that the statement was wrong):
 /// the pool had none to give, the socket broke, or PostgreSQL is shutting the session down.
 fn connection_lost(err: &sea_orm::DbErr) -> bool {

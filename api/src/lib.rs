@@ -22,9 +22,10 @@ use poem_openapi::OpenApiService;
 
 use crate::config::Settings;
 use crate::http::{
-    anliegen::AnliegenApi, auth::AuthApi, districts::DistrictsApi, edge, me::MeApi,
-    media::MediaApi, news::NewsApi, operations::OperationsApi, polls::PollsApi, push::PushApi,
-    rides::RidesApi, shops::ShopsApi, users::UsersApi,
+    anliegen::AnliegenApi, api_clients::ApiClientsApi, auth::AuthApi, districts::DistrictsApi,
+    edge, me::MeApi, media::MediaApi, news::NewsApi, open311::Open311Api,
+    operations::OperationsApi, polls::PollsApi, push::PushApi, rides::RidesApi, shops::ShopsApi,
+    users::UsersApi,
 };
 pub use crate::state::AppState;
 
@@ -39,9 +40,11 @@ pub type Apis = (
     ShopsApi,
     AnliegenApi,
     PollsApi,
+    ApiClientsApi,
     MediaApi,
     PushApi,
     OperationsApi,
+    Open311Api,
 );
 
 const API_DESCRIPTION: &str = include_str!("../openapi-description.md");
@@ -59,9 +62,11 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
             ShopsApi,
             AnliegenApi,
             PollsApi,
+            ApiClientsApi,
             MediaApi,
             PushApi,
             OperationsApi,
+            Open311Api,
         ),
         "Dorf-App API",
         env!("CARGO_PKG_VERSION"),

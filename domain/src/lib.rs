@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod anliegen;
+pub mod api_clients;
 pub mod auth;
 pub mod clock;
 pub mod contact;

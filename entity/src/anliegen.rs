@@ -50,6 +50,10 @@ pub struct Model {
     pub closed_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The integrator's key that filed it through Open311, if any.
+    pub api_client_id: Option<Uuid>,
+    /// A photo address an Open311 client sent: shown to the handlers, never fetched.
+    pub external_media_url: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

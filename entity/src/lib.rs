@@ -5,6 +5,7 @@ pub mod anliegen;
 pub mod anliegen_event;
 pub mod anliegen_follower;
 pub mod anliegen_topic;
+pub mod api_client;
 pub mod app_user;
 pub mod district;
 pub mod idempotency_record;

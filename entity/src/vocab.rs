@@ -435,6 +435,8 @@ vocabulary! {
         App = "app",
         /// Filed by the ride desk or an administrator during a call.
         Phone = "phone",
+        /// Filed by an integrator through Open311 (`/open311/v2`).
+        Open311 = "open311",
     }
 }
 

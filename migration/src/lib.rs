@@ -14,6 +14,7 @@ mod m20261202_000008_quota_use;
 mod m20261203_000009_media;
 mod m20261204_000010_anliegen;
 mod m20261204_000011_polls;
+mod m20261204_000012_open311;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000009_media::Migration),
             Box::new(m20261204_000010_anliegen::Migration),
             Box::new(m20261204_000011_polls::Migration),
+            Box::new(m20261204_000012_open311::Migration),
         ]
     }
 }

@@ -246,11 +246,13 @@ pub async fn problems<E: Endpoint>(inner: E, req: Request) -> Result<Response> {
     {
         response.headers_mut().insert(header::ALLOW, value);
     }
-    Ok(finish(response, lang, request_id.as_deref()))
+    let open311 = path.starts_with("/open311/");
+    Ok(finish(response, lang, request_id.as_deref(), open311))
 }
 
 /// Renders the final problem body; leaves successful answers untouched.
-fn finish(mut response: Response, lang: Lang, request_id: Option<&str>) -> Response {
+/// `open311`: the answer of a path under `/open311/`, rendered in Open311's error shape.
+fn finish(mut response: Response, lang: Lang, request_id: Option<&str>, open311: bool) -> Response {
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
@@ -267,7 +269,11 @@ fn finish(mut response: Response, lang: Lang, request_id: Option<&str>) -> Respo
             "request failed"
         );
     }
-    let mut rendered = error.render(lang, request_id);
+    let mut rendered = if open311 {
+        error.render_open311(lang)
+    } else {
+        error.render(lang, request_id)
+    };
     // Keep what outer layers rely on (route template for metrics, `Allow`, CORS headers).
     if let Some(pattern) = response.data::<PathPattern>().cloned() {
         rendered.set_data(pattern);
@@ -282,7 +288,7 @@ fn finish(mut response: Response, lang: Lang, request_id: Option<&str>) -> Respo
         }
     }
     // A status the code does not imply (e.g. 411 from a client) keeps its status.
-    if rendered.status() != status && error.code == ErrorCode::from_status(status) {
+    if !open311 && rendered.status() != status && error.code == ErrorCode::from_status(status) {
         rendered.set_status(status);
     }
     response = rendered;

@@ -5,6 +5,7 @@
 use poem_openapi::Tags;
 
 pub mod anliegen;
+pub mod api_clients;
 pub mod auth;
 pub mod body;
 pub mod districts;
@@ -14,6 +15,7 @@ pub mod feed_cache;
 pub mod me;
 pub mod media;
 pub mod news;
+pub mod open311;
 pub mod operations;
 pub mod pagination;
 pub mod polls;
@@ -48,6 +50,10 @@ pub enum ApiTags {
     /// Polls (Umfragen) of a district: one secret vote per person, results, and what came of
     /// it.
     Polls,
+    /// Open311 GeoReport v2 (`/open311/v2`, JSON): services, service requests filed with an
+    /// `api_key`, for existing Open311 apps and municipal back offices. Errors follow Open311
+    /// (`[{code, description}]`), not problem+json.
+    Open311,
     /// Photos: upload once, show on news items, served in three sizes as WebP and JPEG.
     Media,
     /// Push notifications (Web Push with VAPID): devices, preferences, quiet hours, the inbox.

@@ -61,6 +61,7 @@ pub type SchemaConstraints = &'static [(&'static str, &'static str, &'static [Co
 
 const CONSTRAINT_TABLES: &[SchemaConstraints] = &[
     super::anliegen::CONSTRAINTS,
+    super::api_clients::CONSTRAINTS,
     super::auth::CONSTRAINTS,
     super::districts::CONSTRAINTS,
     super::me::CONSTRAINTS,
@@ -151,11 +152,13 @@ fn document_constraints(document: &mut Value) -> Vec<String> {
 /// Every module's table; a test checks that they cover exactly the document's operations.
 const ERROR_TABLES: &[OperationErrors] = &[
     super::anliegen::ERRORS,
+    super::api_clients::ERRORS,
     super::auth::ERRORS,
     super::districts::ERRORS,
     super::me::ERRORS,
     super::media::ERRORS,
     super::news::ERRORS,
+    super::open311::ERRORS,
     super::operations::ERRORS,
     super::polls::ERRORS,
     super::push::ERRORS,
@@ -189,6 +192,7 @@ pub fn document() -> Value {
 fn add_message_schemas(document: &mut Value) {
     let mut registry = poem_openapi::registry::Registry::new();
     <super::push::PushPayload as poem_openapi::types::Type>::register(&mut registry);
+    <super::open311::Open311Error as poem_openapi::types::Type>::register(&mut registry);
     let Some(schemas) = document
         .pointer_mut("/components/schemas")
         .and_then(Value::as_object_mut)
@@ -257,6 +261,7 @@ pub fn yaml() -> String {
 fn transform(document: &mut Value) {
     simplify_all_of(document);
     document_errors_and_headers(document);
+    name_open311_paths(document);
     if let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) {
         for operations in paths.values_mut() {
             for operation in operations
@@ -281,6 +286,96 @@ fn transform(document: &mut Value) {
             json!([{"url": "/", "description": "The server that serves this document."}]),
         );
     }
+}
+
+/// Open311's paths end in `.json` after a variable (`requests/{service_request_id}.json`),
+/// which poem-openapi's paths cannot say; the routes take the whole segment (`{file}`) and
+/// the handlers cut the suffix. The document names them as Open311 does.
+const OPEN311_PATHS: &[(&str, &str, &str, &str)] = &[
+    (
+        "/open311/v2/services/{file}",
+        "/open311/v2/services/{service_code}.json",
+        "service_code",
+        "The service's `service_code`.",
+    ),
+    (
+        "/open311/v2/requests/{file}",
+        "/open311/v2/requests/{service_request_id}.json",
+        "service_request_id",
+        "The request's `service_request_id`.",
+    ),
+];
+
+fn name_open311_paths(document: &mut Value) {
+    let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (route, published, name, description) in OPEN311_PATHS {
+        let Some(mut item) = paths.remove(*route) else {
+            continue;
+        };
+        for operation in item
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|o| o.values_mut())
+        {
+            let parameters = operation
+                .get_mut("parameters")
+                .and_then(Value::as_array_mut);
+            for parameter in parameters.into_iter().flatten() {
+                if parameter.get("name") == Some(&json!("file")) {
+                    parameter["name"] = json!(name);
+                    parameter["description"] = json!(description);
+                }
+            }
+        }
+        paths.insert((*published).to_owned(), item);
+    }
+}
+
+/// An error answer of an Open311 operation: Open311's list of `{code, description}`, with
+/// what the status means there.
+fn open311_error(code: u16, response: &mut Map<String, Value>) {
+    let (meaning, example) = match code {
+        400 => (
+            "A bad or missing argument; the description names it.",
+            "attribute[district]: Diesen Ortsteil gibt es nicht.",
+        ),
+        403 => (
+            "`api_key` missing, unknown or revoked.",
+            "api_key fehlt oder ist ungültig; einen Schlüssel vergibt die Verwaltung.",
+        ),
+        404 => (
+            "No such service, or no such (published) request.",
+            "Diese Meldung gibt es nicht.",
+        ),
+        429 => (
+            "This key filed 100 requests in the last hour; `Retry-After` says when it may again.",
+            "Höchstens 100 Meldungen pro Stunde und api_key.",
+        ),
+        413 => ("The body is too large.", "Die Anfrage ist zu groß."),
+        415 => (
+            "Not `application/x-www-form-urlencoded`.",
+            "Dieses Format wird nicht angenommen.",
+        ),
+        _ => (
+            "The server could not answer; try again shortly.",
+            "Der Dienst ist gerade nicht erreichbar.",
+        ),
+    };
+    response.insert("description".into(), json!(meaning));
+    response.insert(
+        "content".into(),
+        json!({
+            "application/json": {
+                "schema": {
+                    "type": "array",
+                    "items": {"$ref": "#/components/schemas/Open311Error"}
+                },
+                "example": [{"code": code, "description": example}]
+            }
+        }),
+    );
 }
 
 const REQUEST_ID_HEADER: &str = "#/components/headers/RequestId";
@@ -426,6 +521,10 @@ fn document_operation(path: &str, operation: &mut Map<String, Value>) -> Vec<u16
                 "WWW-Authenticate".into(),
                 json!({"$ref": WWW_AUTHENTICATE_HEADER}),
             );
+        }
+        if path.starts_with("/open311/") {
+            open311_error(code, response);
+            continue;
         }
         if let Some(media) = response
             .get_mut("content")

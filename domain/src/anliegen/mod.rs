@@ -33,6 +33,7 @@ use uuid::Uuid;
 
 pub mod figures;
 pub mod messages;
+pub mod open311;
 pub mod rules;
 
 use messages::Message;
@@ -504,6 +505,100 @@ pub fn location_of(item: &anliegen::Model) -> Option<Location> {
     }
 }
 
+/// A new Anliegen as it is received, whichever way it came in (app, phone, Open311).
+pub(crate) struct Received {
+    pub kind: AnliegenKind,
+    pub source: AnliegenSource,
+    pub district_id: Uuid,
+    pub topic_id: Option<Uuid>,
+    pub title: String,
+    pub description: String,
+    pub place: Option<String>,
+    pub location: Option<Location>,
+    pub author_user_id: Option<Uuid>,
+    pub filed_by: Option<Uuid>,
+    pub author_name: Option<String>,
+    pub contact_phone: Option<String>,
+    pub contact_email: Option<String>,
+    pub api_client_id: Option<Uuid>,
+    pub external_media_url: Option<String>,
+    /// Who filed it, for the history.
+    pub role: AnliegenActorRole,
+}
+
+/// Writes a received Anliegen with its first history entry, the author's follow (when they
+/// have an account) and the notice to the district's leaders, in the caller's transaction.
+pub(crate) async fn insert_received(
+    txn: &impl ConnectionTrait,
+    clock: &SharedClock,
+    new: Received,
+) -> Result<anliegen::Model, DbErr> {
+    let now = clock.now();
+    let id = Uuid::now_v7();
+    let item = anliegen::ActiveModel {
+        id: Set(id),
+        kind: Set(new.kind),
+        status: Set(AnliegenStatus::Received),
+        publication: Set(AnliegenPublication::Private),
+        source: Set(new.source),
+        district_id: Set(new.district_id),
+        topic_id: Set(new.topic_id),
+        title: Set(new.title),
+        description: Set(new.description),
+        place: Set(new.place),
+        lat_e6: Set(new.location.map(|l| to_e6(l.lat))),
+        lon_e6: Set(new.location.map(|l| to_e6(l.lon))),
+        author_user_id: Set(new.author_user_id),
+        filed_by: Set(new.filed_by),
+        author_name: Set(new.author_name),
+        contact_phone: Set(new.contact_phone),
+        contact_email: Set(new.contact_email),
+        public_title: Set(None),
+        public_description: Set(None),
+        public_place: Set(None),
+        show_location: Set(false),
+        published_at: Set(None),
+        hidden_at: Set(None),
+        hidden_reason: Set(None),
+        duplicate_of: Set(None),
+        forwarded_at: Set(None),
+        first_answer_at: Set(None),
+        last_answer_at: Set(None),
+        closed_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        api_client_id: Set(new.api_client_id),
+        external_media_url: Set(new.external_media_url),
+    }
+    .insert(txn)
+    .await?;
+    if let Some(author) = new.author_user_id {
+        anliegen_follower::ActiveModel {
+            anliegen_id: Set(id),
+            user_id: Set(author),
+            relation: Set(AnliegenFollowerRelation::Author),
+            muted: Set(false),
+            created_at: Set(now),
+        }
+        .insert(txn)
+        .await?;
+    }
+    let mut event = Event::new(AnliegenEventKind::Transition, new.role, Uuid::nil());
+    event.actor = new.filed_by;
+    event.to = Some(AnliegenStatus::Received);
+    record(txn, id, now, event).await?;
+    tell(
+        txn,
+        clock,
+        NoticeKind::AnliegenQueue,
+        Audience::DistrictLeaders(item.district_id),
+        id,
+        messages::filed(&item.title),
+    )
+    .await?;
+    Ok(item)
+}
+
 /// Files an Anliegen. Residents file their own; the ride desk and admins also for someone
 /// during a phone call (`author_user_id`, or `author_name` with `contact_phone`).
 pub async fn create(
@@ -624,66 +719,31 @@ pub async fn create(
     } else {
         (AnliegenActorRole::Admin, AnliegenSource::Phone)
     };
-    let id = Uuid::now_v7();
-    let item = anliegen::ActiveModel {
-        id: Set(id),
-        kind: Set(input.kind),
-        status: Set(AnliegenStatus::Received),
-        publication: Set(AnliegenPublication::Private),
-        source: Set(source),
-        district_id: Set(input.district_id),
-        topic_id: Set(None),
-        title: Set(input.title.trim().to_owned()),
-        description: Set(input.description.trim().to_owned()),
-        place: Set(normalize_optional(input.place.clone())),
-        lat_e6: Set(input.location.map(|l| to_e6(l.lat))),
-        lon_e6: Set(input.location.map(|l| to_e6(l.lon))),
-        author_user_id: Set(author_user_id),
-        filed_by: Set(Some(actor.user_id)),
-        author_name: Set(author_name),
-        contact_phone: Set(phone),
-        contact_email: Set(None),
-        public_title: Set(None),
-        public_description: Set(None),
-        public_place: Set(None),
-        show_location: Set(false),
-        published_at: Set(None),
-        hidden_at: Set(None),
-        hidden_reason: Set(None),
-        duplicate_of: Set(None),
-        forwarded_at: Set(None),
-        first_answer_at: Set(None),
-        last_answer_at: Set(None),
-        closed_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&txn)
-    .await?;
-    media::attach(&txn, clock, Thing::Anliegen(id), &input.images).await?;
-    if let Some(author) = author_user_id {
-        anliegen_follower::ActiveModel {
-            anliegen_id: Set(id),
-            user_id: Set(author),
-            relation: Set(AnliegenFollowerRelation::Author),
-            muted: Set(false),
-            created_at: Set(now),
-        }
-        .insert(&txn)
-        .await?;
-    }
-    let mut event = Event::new(AnliegenEventKind::Transition, role, actor.user_id);
-    event.to = Some(AnliegenStatus::Received);
-    record(&txn, id, now, event).await?;
-    tell(
+    let item = insert_received(
         &txn,
         clock,
-        NoticeKind::AnliegenQueue,
-        Audience::DistrictLeaders(item.district_id),
-        id,
-        messages::filed(&item.title),
+        Received {
+            kind: input.kind,
+            source,
+            district_id: input.district_id,
+            topic_id: None,
+            title: input.title.trim().to_owned(),
+            description: input.description.trim().to_owned(),
+            place: normalize_optional(input.place.clone()),
+            location: input.location,
+            author_user_id,
+            filed_by: Some(actor.user_id),
+            author_name,
+            contact_phone: phone,
+            contact_email: None,
+            api_client_id: None,
+            external_media_url: None,
+            role,
+        },
     )
     .await?;
+    let id = item.id;
+    media::attach(&txn, clock, Thing::Anliegen(id), &input.images).await?;
     if let Some(claim) = claim {
         let answer = idempotency::StoredAnswer {
             status: 201,
@@ -1681,6 +1741,8 @@ mod tests {
             closed_at: None,
             created_at: now,
             updated_at: now,
+            api_client_id: None,
+            external_media_url: None,
         }
     }
 

@@ -858,6 +858,8 @@ async fn hostile_input_gets_a_clear_answer_naming_the_field() {
 enum Role {
     Anonymous,
     Resident,
+    /// Said "Ich auch" to the published one.
+    Supporter,
     Author,
     Leader,
     FarLeader,
@@ -867,9 +869,10 @@ enum Role {
     Admin,
 }
 
-const ROLES: [Role; 9] = [
+const ROLES: [Role; 10] = [
     Role::Anonymous,
     Role::Resident,
+    Role::Supporter,
     Role::Author,
     Role::Leader,
     Role::FarLeader,
@@ -883,6 +886,7 @@ fn session<'a>(crew: &'a Cast, town: &'a Town, role: Role) -> Option<&'a Session
     match role {
         Role::Anonymous => None,
         Role::Resident => Some(&crew.neighbour),
+        Role::Supporter => Some(&crew.rider),
         Role::Author => Some(&crew.resident),
         Role::Leader => Some(&crew.leader),
         Role::FarLeader => Some(&crew.far_leader),
@@ -925,6 +929,13 @@ async fn every_anliegen_operation_answers_each_role_as_the_rules_say() {
     forward(&app, &crew.leader, &forwarded, &town.roads_topic).await;
     let public = file(&app, &crew.resident, &crew.rieder).await;
     publish(&app, &crew.leader, &public).await;
+    assert_eq!(
+        put(&app, &crew.rider, &format!("{}/support", path(&public)))
+            .await
+            .status,
+        204
+    );
+    let figures = format!("/api/v1/districts/{}/anliegen-figures", crew.rieder);
     for role in ROLES {
         let who = session(&crew, &town, role);
         let private_status = as_role(&app, who, Method::GET, &path(&private), None).await;
@@ -957,11 +968,13 @@ async fn every_anliegen_operation_answers_each_role_as_the_rules_say() {
             if role == Anonymous { 401 } else { 200 },
             "mine as {role:?}"
         );
-        assert_eq!(
-            as_role(&app, who, Method::GET, "/api/v1/anliegen", None).await,
-            200,
-            "list as {role:?}"
-        );
+        for public_path in ["/api/v1/anliegen", "/api/v1/anliegen/map", figures.as_str()] {
+            assert_eq!(
+                as_role(&app, who, Method::GET, public_path, None).await,
+                200,
+                "{public_path} as {role:?}"
+            );
+        }
         let filed = as_role(
             &app,
             who,
@@ -1037,6 +1050,43 @@ async fn every_anliegen_operation_answers_each_role_as_the_rules_say() {
             _ => 403,
         };
         assert_eq!(status, expected, "hide as {role:?}");
+        // Put back up: the same people (after a leader took it down where this role could not).
+        if !matches!(role, Leader | Admin) {
+            let hidden = post_json(
+                &app,
+                &format!("{}/hide", path(&id)),
+                Some(&crew.leader.access),
+                json!({"reason": "Grund."}),
+            )
+            .await;
+            assert_eq!(hidden.status, 200, "{}", hidden.text);
+        }
+        let status = as_role(
+            &app,
+            who,
+            Method::POST,
+            &format!("{}/unhide", path(&id)),
+            None,
+        )
+        .await;
+        let expected = match role {
+            Anonymous => 401,
+            Leader | Admin => 200,
+            Author => 403,
+            // Hidden: gone for everyone but the author and the handlers.
+            _ => 404,
+        };
+        assert_eq!(status, expected, "unhide as {role:?}");
+        if !matches!(role, Leader | Admin) {
+            let back = post_json(
+                &app,
+                &format!("{}/unhide", path(&id)),
+                Some(&crew.leader.access),
+                json!({}),
+            )
+            .await;
+            assert_eq!(back.status, 200, "{}", back.text);
+        }
         // An addition: the author only.
         let status = as_role(
             &app,
@@ -1095,32 +1145,23 @@ async fn every_anliegen_operation_answers_each_role_as_the_rules_say() {
             _ => 204,
         };
         assert_eq!(support, expected, "support as {role:?}");
-        let mute = as_role(
-            &app,
-            who,
-            Method::PUT,
-            &format!("{}/mute", path(&public)),
-            None,
-        )
-        .await;
-        assert_eq!(
-            mute,
-            if role == Anonymous { 401 } else { 204 },
-            "mute as {role:?}"
-        );
-        let withdraw = as_role(
-            &app,
-            who,
-            Method::DELETE,
-            &format!("{}/support", path(&public)),
-            None,
-        )
-        .await;
-        assert_eq!(
-            withdraw,
-            if role == Anonymous { 401 } else { 204 },
-            "withdraw as {role:?}"
-        );
+        // Every follower (and anyone signed in who does not) may mute, unmute and withdraw.
+        for (method, op) in [
+            (Method::PUT, "mute"),
+            (Method::DELETE, "mute"),
+            (Method::DELETE, "support"),
+        ] {
+            let status = as_role(
+                &app,
+                who,
+                method.clone(),
+                &format!("{}/{op}", path(&public)),
+                None,
+            )
+            .await;
+            let expected = if role == Anonymous { 401 } else { 204 };
+            assert_eq!(status, expected, "{method} {op} as {role:?}");
+        }
     }
     assert_eq!(
         as_role(&app, None, Method::GET, "/api/v1/anliegen-topics", None).await,
@@ -1468,4 +1509,41 @@ async fn a_districts_figures_show_what_came_in_what_was_settled_and_how_fast() {
     )
     .await
     .assert_problem(404, "not_found");
+}
+
+#[tokio::test]
+async fn the_figures_read_while_the_district_closes_anliegen_are_always_one_snapshot() {
+    let (app, crew) = spawn_cast_with(|s| s.quota_anliegen_per_person_per_day = 100).await;
+    let mut filed = Vec::new();
+    for _ in 0..12 {
+        filed.push(file(&app, &crew.resident, &crew.rieder).await);
+    }
+    let figures_path = format!("/api/v1/districts/{}/anliegen-figures", crew.rieder);
+    let closing = filed.iter().enumerate().map(|(i, id)| {
+        let to = if i % 2 == 0 { "done" } else { "declined" };
+        step_reply(
+            &app,
+            &crew.leader,
+            id,
+            json!({"to": to, "answer": "Erledigt."}),
+        )
+    });
+    let reading = (0..12).map(|_| get_anonymous(&app, &figures_path));
+    let (closed, reads) = futures::join!(join_all(closing), join_all(reading));
+    assert!(closed.iter().all(|r| r.status == 200));
+    for read in reads {
+        let f = read.json();
+        assert_eq!(f["received"], 12, "{f}");
+        let settled = f["open_now"].as_u64().unwrap_or(99)
+            + f["done"].as_u64().unwrap_or(99)
+            + f["declined"].as_u64().unwrap_or(99);
+        assert_eq!(settled, 12, "every one counted once: {f}");
+    }
+    let last = get_anonymous(&app, &figures_path).await.json();
+    assert_eq!(
+        (last["done"].as_u64(), last["declined"].as_u64()),
+        (Some(6), Some(6))
+    );
+    assert_eq!(last["open_now"], 0);
+    assert_eq!(last["median_days_to_done"], 0.0);
 }

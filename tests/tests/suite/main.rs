@@ -17,6 +17,7 @@ mod me;
 mod media;
 mod news;
 mod news_feed;
+mod open311;
 mod openapi;
 mod opening_hours;
 mod operations;
