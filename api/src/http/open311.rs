@@ -159,52 +159,37 @@ pub struct Open311Error {
 #[derive(Object, Deserialize, Clone, Debug, Default)]
 pub struct Open311Report {
     /// The key an administrator issued (`POST /api/v1/api-clients`).
-    #[oai(default)]
     pub api_key: Option<String>,
     /// Ignored: this server serves one jurisdiction.
-    #[oai(default)]
     pub jurisdiction_id: Option<String>,
     /// A service's `service_code`.
-    #[oai(default)]
     pub service_code: Option<String>,
     /// Latitude (WGS84); with `long`, or give `address_string`.
-    #[oai(default)]
     pub lat: Option<String>,
     /// Longitude (WGS84).
-    #[oai(default)]
     pub long: Option<String>,
     /// Where, in words.
-    #[oai(default)]
     pub address_string: Option<String>,
     /// An address id of the client's own.
-    #[oai(default)]
     pub address_id: Option<String>,
     /// For the answer.
-    #[oai(default)]
     pub email: Option<String>,
     /// Ignored.
-    #[oai(default)]
     pub device_id: Option<String>,
     /// Ignored.
-    #[oai(default)]
     pub account_id: Option<String>,
     /// The reporter's first name.
-    #[oai(default)]
     pub first_name: Option<String>,
     /// The reporter's last name.
-    #[oai(default)]
     pub last_name: Option<String>,
     /// For the answer.
-    #[oai(default)]
     pub phone: Option<String>,
     /// What is wrong, 1 to 4000 characters.
-    #[oai(default)]
     pub description: Option<String>,
     /// A photo's address: shown to the handlers, never fetched by the server.
-    #[oai(default)]
     pub media_url: Option<String>,
     /// The district's slug (required; see the service definition).
-    #[oai(default, rename = "attribute[district]")]
+    #[oai(rename = "attribute[district]")]
     #[serde(rename = "attribute[district]")]
     pub attribute_district: Option<String>,
 }
