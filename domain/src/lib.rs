@@ -12,6 +12,7 @@ pub mod contact;
 pub mod db;
 pub mod districts;
 pub mod error;
+pub mod events;
 pub mod idempotency;
 pub mod jobs;
 pub mod keys;
