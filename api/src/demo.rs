@@ -71,9 +71,10 @@ pub async fn seed(state: &AppState) -> DomainResult<String> {
         };
         if let Some(role) = role {
             let scope = match role.scope() {
-                crate::auth::Scope::Global | crate::auth::Scope::GlobalOrTopic => {
-                    users::RoleScope::default()
-                }
+                // A demo organisation editor would need an organisation; none is seeded.
+                crate::auth::Scope::Global
+                | crate::auth::Scope::GlobalOrTopic
+                | crate::auth::Scope::Organisation => users::RoleScope::default(),
                 crate::auth::Scope::District => users::RoleScope {
                     district_id: first,
                     ..Default::default()

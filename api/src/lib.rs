@@ -24,8 +24,8 @@ use crate::config::Settings;
 use crate::http::{
     anliegen::AnliegenApi, api_clients::ApiClientsApi, auth::AuthApi, districts::DistrictsApi,
     edge, me::MeApi, media::MediaApi, news::NewsApi, open311::Open311Api,
-    operations::OperationsApi, polls::PollsApi, push::PushApi, rides::RidesApi, shops::ShopsApi,
-    users::UsersApi,
+    operations::OperationsApi, organisations::OrganisationsApi, polls::PollsApi, push::PushApi,
+    rides::RidesApi, shops::ShopsApi, users::UsersApi,
 };
 pub use crate::state::AppState;
 
@@ -40,6 +40,7 @@ pub type Apis = (
     ShopsApi,
     AnliegenApi,
     PollsApi,
+    OrganisationsApi,
     ApiClientsApi,
     MediaApi,
     PushApi,
@@ -62,6 +63,7 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
             ShopsApi,
             AnliegenApi,
             PollsApi,
+            OrganisationsApi,
             ApiClientsApi,
             MediaApi,
             PushApi,

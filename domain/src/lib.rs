@@ -19,6 +19,7 @@ pub mod keys;
 pub mod media;
 pub mod news;
 pub mod notices;
+pub mod organisations;
 pub mod photo_access;
 pub mod polls;
 pub mod push_prefs;

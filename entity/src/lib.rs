@@ -19,6 +19,7 @@ pub mod news_placement;
 pub mod notice;
 pub mod notification_district;
 pub mod notification_preference;
+pub mod organisation;
 pub mod poll;
 pub mod poll_option;
 pub mod poll_vote;

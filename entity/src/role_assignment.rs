@@ -14,6 +14,8 @@ pub struct Model {
     pub shop_id: Option<Uuid>,
     /// For `town_staff`: the topic they handle, or null for the whole town.
     pub topic_id: Option<Uuid>,
+    /// For `organisation_editor`: the organisation.
+    pub organisation_id: Option<Uuid>,
     /// `user|role|district|shop` (and `|t:topic` when a topic is set), unique: no assignment
     /// twice.
     #[sea_orm(unique)]

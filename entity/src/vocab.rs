@@ -61,6 +61,8 @@ vocabulary! {
         /// Town staff (Verwaltung): handles the Anliegen forwarded to the town, for the whole
         /// town or for one topic (Fachbereich).
         TownStaff = "town_staff",
+        /// Editor of one organisation (Verein, Kirchengemeinde, Feuerwehr, Jugendclub).
+        OrganisationEditor = "organisation_editor",
     }
 }
 
@@ -72,6 +74,8 @@ pub enum Scope {
     Shop,
     /// The whole town, or one Anliegen topic.
     GlobalOrTopic,
+    /// One organisation.
+    Organisation,
 }
 
 impl Role {
@@ -82,6 +86,7 @@ impl Role {
             Role::DistrictLeader | Role::Driver => Scope::District,
             Role::ShopOperator => Scope::Shop,
             Role::TownStaff => Scope::GlobalOrTopic,
+            Role::OrganisationEditor => Scope::Organisation,
         }
     }
 }
@@ -481,5 +486,21 @@ vocabulary! {
         Open = "open",
         /// Closed.
         Closed = "closed",
+    }
+}
+
+vocabulary! {
+    /// What kind of organisation publishes.
+    OrganisationKind {
+        /// A club (Verein).
+        Verein = "verein",
+        /// A parish (Kirchengemeinde).
+        Kirchengemeinde = "kirchengemeinde",
+        /// The volunteer fire brigade (Freiwillige Feuerwehr).
+        Feuerwehr = "feuerwehr",
+        /// A youth club (Jugendclub).
+        Jugendclub = "jugendclub",
+        /// Anything else.
+        Other = "other",
     }
 }

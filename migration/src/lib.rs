@@ -15,6 +15,7 @@ mod m20261203_000009_media;
 mod m20261204_000010_anliegen;
 mod m20261204_000011_polls;
 mod m20261204_000012_open311;
+mod m20261204_000013_organisations;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000010_anliegen::Migration),
             Box::new(m20261204_000011_polls::Migration),
             Box::new(m20261204_000012_open311::Migration),
+            Box::new(m20261204_000013_organisations::Migration),
         ]
     }
 }

@@ -114,6 +114,8 @@ async fn expect_schema(db: &DatabaseConnection, present: bool) -> Result<(), DbE
         "poll",
         "poll_option",
         "poll_vote",
+        "api_client",
+        "organisation",
     ] {
         check(
             manager.has_table(table).await? == present,
@@ -123,6 +125,8 @@ async fn expect_schema(db: &DatabaseConnection, present: bool) -> Result<(), DbE
     for (table, column) in [
         ("media_use", "anliegen_id"),
         ("role_assignment", "topic_id"),
+        ("role_assignment", "organisation_id"),
+        ("anliegen", "api_client_id"),
     ] {
         check(
             manager.has_column(table, column).await? == present,

@@ -17,6 +17,7 @@ pub mod media;
 pub mod news;
 pub mod open311;
 pub mod operations;
+pub mod organisations;
 pub mod pagination;
 pub mod polls;
 pub mod push;
@@ -50,6 +51,9 @@ pub enum ApiTags {
     /// Polls (Umfragen) of a district: one secret vote per person, results, and what came of
     /// it.
     Polls,
+    /// Organisations that publish in a district (Vereine, Kirchengemeinde, Feuerwehr,
+    /// Jugendclub) and their editors.
+    Organisations,
     /// Open311 GeoReport v2 (`/open311/v2`, JSON): services, service requests filed with an
     /// `api_key`, for existing Open311 apps and municipal back offices. Errors follow Open311
     /// (`[{code, description}]`), not problem+json.

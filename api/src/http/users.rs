@@ -35,6 +35,9 @@ pub struct RoleAssignment {
     /// whole town and for every other role.
     #[oai(nullable)]
     pub topic_id: Option<Uuid>,
+    /// The organisation, for `organisation_editor`; otherwise null.
+    #[oai(nullable)]
+    pub organisation_id: Option<Uuid>,
     /// When it was granted.
     pub created_at: Timestamp,
 }
@@ -47,6 +50,7 @@ impl RoleAssignment {
             district_id: m.district_id,
             shop_id: m.shop_id,
             topic_id: m.topic_id,
+            organisation_id: m.organisation_id,
             created_at: m.created_at.into(),
         })
     }
@@ -112,6 +116,10 @@ pub struct GrantRole {
     /// person handles what is forwarded to the town in every topic.
     #[oai(nullable)]
     pub topic_id: Option<Uuid>,
+    /// Required for `organisation_editor`; must be absent otherwise. (District leaders grant
+    /// it too, for their district's organisations: `PUT /organisations/{id}/editors/{user_id}`.)
+    #[oai(nullable)]
+    pub organisation_id: Option<Uuid>,
 }
 
 #[derive(ApiResponse)]
@@ -223,11 +231,13 @@ impl UsersApi {
             district_id,
             shop_id,
             topic_id,
+            organisation_id,
         } = body.0;
         let scope = users::RoleScope {
             district_id,
             shop_id,
             topic_id,
+            organisation_id,
         };
         let assignment =
             users::grant_role(&state.db, &state.clock, &actor, id.0, role, scope).await?;

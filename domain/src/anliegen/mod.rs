@@ -1765,6 +1765,7 @@ mod tests {
             district_id,
             shop_id: None,
             topic_id,
+            organisation_id: None,
         }
     }
 

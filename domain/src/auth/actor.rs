@@ -19,6 +19,8 @@ pub struct Assignment {
     pub shop_id: Option<Uuid>,
     /// For `town_staff`: the one Anliegen topic, or `None` for the whole town.
     pub topic_id: Option<Uuid>,
+    /// For `organisation_editor`: the organisation.
+    pub organisation_id: Option<Uuid>,
 }
 
 impl Assignment {
@@ -30,6 +32,7 @@ impl Assignment {
             district_id: m.district_id,
             shop_id: m.shop_id,
             topic_id: m.topic_id,
+            organisation_id: m.organisation_id,
         })
     }
 }
@@ -88,6 +91,13 @@ impl Actor {
             a.role == Role::TownStaff
                 && (a.topic_id.is_none() || a.topic_id == topic && topic.is_some())
         })
+    }
+
+    /// Whether the caller edits for `organisation`.
+    pub fn edits_for(&self, organisation: Uuid) -> bool {
+        self.assignments
+            .iter()
+            .any(|a| a.role == Role::OrganisationEditor && a.organisation_id == Some(organisation))
     }
 
     /// Guard: administrators only.

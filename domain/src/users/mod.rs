@@ -182,6 +182,9 @@ fn scope_key(user: Uuid, role: Role, scope: RoleScope) -> String {
     if let Some(topic) = scope.topic_id {
         key.push_str(&format!("|t:{}", topic.simple()));
     }
+    if let Some(organisation) = scope.organisation_id {
+        key.push_str(&format!("|o:{}", organisation.simple()));
+    }
     key
 }
 
@@ -192,6 +195,7 @@ pub struct RoleScope {
     pub district_id: Option<Uuid>,
     pub shop_id: Option<Uuid>,
     pub topic_id: Option<Uuid>,
+    pub organisation_id: Option<Uuid>,
 }
 
 impl RoleScope {
@@ -205,6 +209,13 @@ impl RoleScope {
     pub fn shop(id: Uuid) -> Self {
         Self {
             shop_id: Some(id),
+            ..Self::default()
+        }
+    }
+
+    pub fn organisation(id: Uuid) -> Self {
+        Self {
+            organisation_id: Some(id),
             ..Self::default()
         }
     }
@@ -225,6 +236,7 @@ pub async fn insert_assignment(
         district_id: Set(scope.district_id),
         shop_id: Set(scope.shop_id),
         topic_id: Set(scope.topic_id),
+        organisation_id: Set(scope.organisation_id),
         scope_key: Set(scope_key(user_id, role, scope)),
         created_at: Set(clock.now()),
     }
@@ -256,10 +268,11 @@ pub async fn grant_role(
         district_id,
         shop_id,
         topic_id,
+        organisation_id,
     } = scope;
     let mut errors = Vec::new();
     let (needs_district, needs_shop) = match role.scope() {
-        Scope::Global | Scope::GlobalOrTopic => (false, false),
+        Scope::Global | Scope::GlobalOrTopic | Scope::Organisation => (false, false),
         Scope::District => (true, false),
         Scope::Shop => (false, true),
     };
@@ -269,6 +282,19 @@ pub async fn grant_role(
             "Diese Rolle gilt nicht für einen Fachbereich.",
             "This role takes no topic_id.",
         ));
+    }
+    match (role.scope() == Scope::Organisation, organisation_id) {
+        (true, None) => errors.push(field(
+            "organisation_id",
+            "Für diese Rolle bitte eine Organisation angeben.",
+            "This role needs an organisation_id.",
+        )),
+        (false, Some(_)) => errors.push(field(
+            "organisation_id",
+            "Diese Rolle gilt nicht für eine Organisation.",
+            "This role takes no organisation_id.",
+        )),
+        _ => {}
     }
     match (needs_district, district_id) {
         (true, None) => errors.push(field(
@@ -331,6 +357,17 @@ pub async fn grant_role(
         return Err(DomainError::NotFound(Text::new(
             "Diesen Fachbereich gibt es nicht.",
             "No such topic.",
+        )));
+    }
+    if let Some(organisation) = organisation_id
+        && entity::organisation::Entity::find_by_id(organisation)
+            .one(conn)
+            .await?
+            .is_none()
+    {
+        return Err(DomainError::NotFound(Text::new(
+            "Diese Organisation gibt es nicht.",
+            "No such organisation.",
         )));
     }
     insert_assignment(conn, clock, user_id, role, scope).await

@@ -21,6 +21,7 @@ mod open311;
 mod openapi;
 mod opening_hours;
 mod operations;
+mod organisations;
 mod patches;
 mod polls;
 mod push;
