@@ -5,6 +5,16 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 
+/// The start of the day `at` falls on, in the municipality's time zone (whole-day windows of
+/// statistics and figures).
+pub fn start_of_day(at: DateTime<Utc>, tz: chrono_tz::Tz) -> DateTime<Utc> {
+    let local = at.with_timezone(&tz).date_naive();
+    local
+        .and_hms_opt(0, 0, 0)
+        .and_then(|midnight| midnight.and_local_timezone(tz).earliest())
+        .map_or(at, |start| start.with_timezone(&Utc))
+}
+
 /// The source of "now" for everything time-driven.
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> DateTime<Utc>;

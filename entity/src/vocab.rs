@@ -434,7 +434,7 @@ vocabulary! {
 }
 
 vocabulary! {
-    /// How an Anliegen reached the district (stored; shown to handlers).
+    /// How an Anliegen reached the district (shown to its handlers).
     AnliegenSource {
         /// Filed by the author in an app.
         App = "app",
@@ -446,7 +446,7 @@ vocabulary! {
 }
 
 vocabulary! {
-    /// Why someone follows an Anliegen (stored).
+    /// Why someone follows an Anliegen (shown in their export).
     AnliegenFollowerRelation {
         Author = "author",
         /// Said "Ich auch".

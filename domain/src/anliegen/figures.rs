@@ -16,8 +16,7 @@ use uuid::Uuid;
 
 use crate::{
     DomainError, DomainResult,
-    clock::SharedClock,
-    rides::start_of_day,
+    clock::{SharedClock, start_of_day},
     text::{Text, field},
 };
 

@@ -250,14 +250,15 @@ struct Event {
 }
 
 impl Event {
-    fn new(kind: AnliegenEventKind, role: AnliegenActorRole, actor: Uuid) -> Self {
+    /// `actor`: who acted (none for a filing through Open311, which no account makes).
+    fn new(kind: AnliegenEventKind, role: AnliegenActorRole, actor: Option<Uuid>) -> Self {
         Self {
             kind,
             from: None,
             to: None,
             text: None,
             role,
-            actor: Some(actor),
+            actor,
             topic_id: None,
             duplicate_of: None,
         }
@@ -583,8 +584,7 @@ pub(crate) async fn insert_received(
         .insert(txn)
         .await?;
     }
-    let mut event = Event::new(AnliegenEventKind::Transition, new.role, Uuid::nil());
-    event.actor = new.filed_by;
+    let mut event = Event::new(AnliegenEventKind::Transition, new.role, new.filed_by);
     event.to = Some(AnliegenStatus::Received);
     record(txn, id, now, event).await?;
     tell(
@@ -768,10 +768,6 @@ pub async fn get(
     view(conn, actor, item, visibility).await
 }
 
-fn check_answer(v: &mut Validator, name: &str, text: &str, max: usize) {
-    v.text(name, text, max);
-}
-
 /// Moves an Anliegen on, compare-and-set, with a public answer that reaches its followers.
 pub async fn transition(
     db: &DatabaseConnection,
@@ -790,7 +786,7 @@ pub async fn transition(
         return Err(DomainError::Forbidden);
     }
     let mut v = Validator::new();
-    check_answer(&mut v, "answer", &step.answer, ANSWER_MAX);
+    v.text("answer", &step.answer, ANSWER_MAX);
     match (step.to, step.topic_id) {
         (AnliegenStatus::Forwarded, None) => {
             v.check(
@@ -905,7 +901,7 @@ pub async fn transition(
     let mut event = Event::new(
         AnliegenEventKind::Transition,
         actor_role(actor, &item),
-        actor.user_id,
+        Some(actor.user_id),
     );
     event.from = Some(item.status);
     event.to = Some(step.to);
@@ -1000,7 +996,7 @@ pub async fn answer(
         return Err(DomainError::Forbidden);
     }
     let mut v = Validator::new();
-    check_answer(&mut v, "answer", text, ANSWER_MAX);
+    v.text("answer", text, ANSWER_MAX);
     v.finish()?;
     let now = clock.now();
     let text = text.trim().to_owned();
@@ -1014,7 +1010,7 @@ pub async fn answer(
     let mut event = Event::new(
         AnliegenEventKind::Answer,
         actor_role(actor, &item),
-        actor.user_id,
+        Some(actor.user_id),
     );
     event.text = Some(text.clone());
     record(&txn, id, now, event).await?;
@@ -1049,7 +1045,7 @@ pub async fn add_update(
         return Err(DomainError::Forbidden);
     }
     let mut v = Validator::new();
-    check_answer(&mut v, "text", text, DESCRIPTION_MAX);
+    v.text("text", text, DESCRIPTION_MAX);
     v.finish()?;
     let now = clock.now();
     let text = text.trim().to_owned();
@@ -1061,7 +1057,7 @@ pub async fn add_update(
     let mut event = Event::new(
         AnliegenEventKind::AuthorUpdate,
         AnliegenActorRole::Author,
-        actor.user_id,
+        Some(actor.user_id),
     );
     event.text = Some(text.clone());
     record(&txn, id, now, event).await?;
@@ -1136,7 +1132,7 @@ pub async fn publish(
         Event::new(
             AnliegenEventKind::Published,
             actor_role(actor, &item),
-            actor.user_id,
+            Some(actor.user_id),
         ),
     )
     .await?;
@@ -1198,7 +1194,7 @@ pub async fn set_hidden(
     } else {
         AnliegenEventKind::Unhidden
     };
-    let mut event = Event::new(kind, actor_role(actor, &item), actor.user_id);
+    let mut event = Event::new(kind, actor_role(actor, &item), Some(actor.user_id));
     event.text = reason.clone();
     record(&txn, id, now, event).await?;
     let message = match &reason {

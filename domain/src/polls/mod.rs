@@ -114,19 +114,20 @@ struct OptionCount {
     votes: i64,
 }
 
-/// Whether this person may vote in this poll at all (not: now).
-async fn eligible(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    poll: &poll::Model,
-) -> Result<bool, DbErr> {
-    Ok(match poll.electorate {
+/// The caller's home district (`None` without one), read once per request.
+async fn home_district(conn: &impl ConnectionTrait, actor: &Actor) -> Result<Option<Uuid>, DbErr> {
+    Ok(app_user::Entity::find_by_id(actor.user_id)
+        .one(conn)
+        .await?
+        .and_then(|user| user.home_district_id))
+}
+
+/// Whether a person with this home district may vote in this poll at all (not: now).
+fn eligible(home: Option<Uuid>, poll: &poll::Model) -> bool {
+    match poll.electorate {
         PollElectorate::Everyone => true,
-        PollElectorate::DistrictResidents => app_user::Entity::find_by_id(actor.user_id)
-            .one(conn)
-            .await?
-            .is_some_and(|user| user.home_district_id == Some(poll.district_id)),
-    })
+        PollElectorate::DistrictResidents => home == Some(poll.district_id),
+    }
 }
 
 async fn views(
@@ -171,6 +172,10 @@ async fn views(
             .collect(),
         None => HashMap::new(),
     };
+    let home = match actor {
+        Some(actor) => Some(home_district(conn, actor).await?),
+        None => None,
+    };
     let mut result = Vec::with_capacity(polls.len());
     for poll in polls {
         let state = state_at(&poll, now);
@@ -185,10 +190,7 @@ async fn views(
             let total = per_option.iter().map(|(_, n)| n).sum();
             (per_option, total)
         });
-        let can_vote = match actor {
-            Some(actor) if state == PollState::Open => eligible(conn, actor, &poll).await?,
-            _ => false,
-        };
+        let can_vote = state == PollState::Open && home.is_some_and(|home| eligible(home, &poll));
         result.push(PollView {
             my_option_id: mine.get(&poll.id).copied(),
             can_vote,
@@ -395,7 +397,7 @@ pub async fn vote(
         )]));
     }
     check_open(&poll, now)?;
-    if !eligible(&txn, actor, &poll).await? {
+    if !eligible(home_district(&txn, actor).await?, &poll) {
         return Err(DomainError::ForbiddenBecause(Text::new(
             "Abstimmen dürfen hier nur Einwohnerinnen und Einwohner des Ortsteils (Wohnort im Profil).",
             "Only residents of the district may vote here (home district in the profile).",

@@ -220,15 +220,6 @@ pub const MIN_STATS_WINDOW: Duration = Duration::days(7);
 /// Counts below this are reported as 0 to district leaders.
 pub const SMALL_COUNT: u64 = 3;
 
-/// The start of the day `at` falls on, in the municipality's time zone.
-pub(crate) fn start_of_day(at: DateTime<Utc>, tz: Tz) -> DateTime<Utc> {
-    let local = at.with_timezone(&tz).date_naive();
-    local
-        .and_hms_opt(0, 0, 0)
-        .and_then(|midnight| midnight.and_local_timezone(tz).earliest())
-        .map_or(at, |start| start.with_timezone(&Utc))
-}
-
 fn not_found() -> DomainError {
     DomainError::NotFound(Text::new("Diese Fahrt gibt es nicht.", "No such ride."))
 }
@@ -1170,8 +1161,8 @@ pub async fn stats(
     let (from, to) = if exact {
         (from, to)
     } else {
-        let from = from.map(|at| start_of_day(at, time_zone));
-        let to = to.map(|at| start_of_day(at, time_zone));
+        let from = from.map(|at| crate::clock::start_of_day(at, time_zone));
+        let to = to.map(|at| crate::clock::start_of_day(at, time_zone));
         if let (Some(from), Some(to)) = (from, to)
             && to - from < MIN_STATS_WINDOW
         {

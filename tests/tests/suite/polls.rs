@@ -341,6 +341,27 @@ async fn only_the_districts_leaders_and_admins_ask_and_say_what_came_of_it() {
             200
         );
     }
+    // Listing is public; taking one's vote back is for anyone signed in (twice is fine).
+    let vote_path = format!("/api/v1/polls/{id}/vote");
+    for who in [
+        None,
+        Some(&crew.resident),
+        Some(&crew.driver),
+        Some(&crew.admin),
+    ] {
+        let token = who.map(|s| s.access.as_str());
+        let listed = send(&app, Method::GET, "/api/v1/polls", token, &[], None).await;
+        assert_eq!(listed.status, 200, "{}", listed.text);
+        let withdrawn = send_empty(&app, Method::DELETE, &vote_path, token).await;
+        let expected = if who.is_some() { 204 } else { 401 };
+        assert_eq!(withdrawn.status, expected, "{}", withdrawn.text);
+    }
+    assert_eq!(
+        vote_reply(&app, &crew.driver, &id, &option(&poll, 0))
+            .await
+            .status,
+        200
+    );
     app.clock.advance(chrono::Duration::days(8));
     crew.renew(&app).await;
     for (who, expected) in [
