@@ -74,6 +74,8 @@ pub struct Settings {
     pub quota_anliegen_per_person_per_day: u32,
     /// "Ich auch" per person and hour.
     pub quota_anliegen_supports_per_hour: u32,
+    /// Events per author and hour.
+    pub quota_events_per_author_per_hour: u32,
     /// Failed logins per account within 15 minutes before 429.
     pub login_max_failures: u32,
     /// Failed logins per client address within 15 minutes before 429: much higher, since many
@@ -146,6 +148,8 @@ impl Default for Settings {
                 .anliegen_per_person_per_day,
             quota_anliegen_supports_per_hour: domain::quotas::Quotas::default()
                 .anliegen_supports_per_hour,
+            quota_events_per_author_per_hour: domain::quotas::Quotas::default()
+                .events_per_author_per_hour,
             login_max_failures: 5,
             login_max_failures_per_address: 100,
             login_throttle_delay_ms: 1000,
@@ -191,6 +195,7 @@ impl Settings {
             news_per_author_per_hour: self.quota_news_per_author_per_hour,
             anliegen_per_person_per_day: self.quota_anliegen_per_person_per_day,
             anliegen_supports_per_hour: self.quota_anliegen_supports_per_hour,
+            events_per_author_per_hour: self.quota_events_per_author_per_hour,
         }
     }
 

@@ -22,10 +22,10 @@ use poem_openapi::OpenApiService;
 
 use crate::config::Settings;
 use crate::http::{
-    anliegen::AnliegenApi, api_clients::ApiClientsApi, auth::AuthApi, districts::DistrictsApi,
-    edge, me::MeApi, media::MediaApi, news::NewsApi, open311::Open311Api,
-    operations::OperationsApi, organisations::OrganisationsApi, polls::PollsApi, push::PushApi,
-    rides::RidesApi, shops::ShopsApi, users::UsersApi,
+    anliegen::AnliegenApi, api_clients::ApiClientsApi, auth::AuthApi, calendar::CalendarApi,
+    districts::DistrictsApi, edge, events::EventsApi, me::MeApi, media::MediaApi, news::NewsApi,
+    open311::Open311Api, operations::OperationsApi, organisations::OrganisationsApi,
+    polls::PollsApi, push::PushApi, rides::RidesApi, shops::ShopsApi, users::UsersApi,
 };
 pub use crate::state::AppState;
 
@@ -41,6 +41,8 @@ pub type Apis = (
     AnliegenApi,
     PollsApi,
     OrganisationsApi,
+    // poem-openapi implements `OpenApi` for tuples of up to 16: the calendar's two go as one.
+    (EventsApi, CalendarApi),
     ApiClientsApi,
     MediaApi,
     PushApi,
@@ -64,6 +66,7 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
             AnliegenApi,
             PollsApi,
             OrganisationsApi,
+            (EventsApi, CalendarApi),
             ApiClientsApi,
             MediaApi,
             PushApi,

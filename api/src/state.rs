@@ -214,12 +214,18 @@ pub mod maintenance {
             .rows_affected;
         let quota_uses = domain::quotas::purge(&ctx.db, now).await?;
         let photos = domain::media::purge_orphans(&ctx).await?;
+        // Not a purge, but as regular: the calendar of open-ended series keeps reaching two
+        // years ahead.
+        let series = domain::events::extend_calendar(&ctx.db, now)
+            .await
+            .map_err(|err| JobError::Temporary(err.to_string()))?;
         tracing::info!(
             idempotency_records = records,
             login_attempts = attempts,
             sessions,
             quota_uses,
             photos,
+            series,
             "purged expired records"
         );
         // The same row comes back in an hour: a recurring job without a second scheduler.

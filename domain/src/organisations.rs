@@ -158,10 +158,20 @@ pub async fn update(
     actor: &Actor,
     id: Uuid,
     patch: OrganisationPatch,
+    if_match: impl Fn(&organisation::Model) -> bool,
 ) -> DomainResult<organisation::Model> {
-    let current = load(db, id).await?;
+    let txn = crate::db::begin_write(db).await?;
+    // Locked on PostgreSQL until the commit, so that the `If-Match` comparison holds for the
+    // write (SQLite's write lock already serialises writers).
+    let current = crate::db::locked(organisation::Entity::find_by_id(id), &txn)
+        .one(&txn)
+        .await?
+        .ok_or_else(not_found)?;
     if !may_edit(actor, &current) {
         return Err(DomainError::Forbidden);
+    }
+    if !if_match(&current) {
+        return Err(DomainError::PreconditionFailed);
     }
     let mut v = Validator::new();
     if let Some(name) = &patch.name {
@@ -192,13 +202,15 @@ pub async fn update(
     row.contact_phone = Set(contact_phone);
     row.contact_email = Set(contact_email);
     row.updated_at = Set(clock.now());
-    row.update(db).await.map_err(|err| {
+    let updated = row.update(&txn).await.map_err(|err| {
         if is_unique_violation(&err) {
             name_taken()
         } else {
-            err.into()
+            DomainError::from(err)
         }
-    })
+    })?;
+    txn.commit().await?;
+    Ok(updated)
 }
 
 /// Organisations (of a district), in the order they were set up, after the cursor (an id).

@@ -48,6 +48,7 @@ pub async fn open(
             }
             Thing::News(item) => news::photo_sight(conn, clock, actor, item).await?,
             Thing::Anliegen(id) => anliegen::photo_sight(conn, actor, id).await?,
+            Thing::Event(id) => crate::events::photo_sight(conn, actor, id).await?,
         };
         sight = sight.max(said);
     }

@@ -32,6 +32,8 @@ pub struct Quotas {
     pub anliegen_per_person_per_day: u32,
     /// "Ich auch" per person and hour.
     pub anliegen_supports_per_hour: u32,
+    /// Events (single or series) per author and hour.
+    pub events_per_author_per_hour: u32,
 }
 
 impl Default for Quotas {
@@ -43,6 +45,7 @@ impl Default for Quotas {
             news_per_author_per_hour: 30,
             anliegen_per_person_per_day: 10,
             anliegen_supports_per_hour: 60,
+            events_per_author_per_hour: 20,
         }
     }
 }

@@ -13,6 +13,7 @@ pub struct Model {
     pub shop_id: Option<Uuid>,
     pub shop_notice_id: Option<Uuid>,
     pub anliegen_id: Option<Uuid>,
+    pub event_id: Option<Uuid>,
     pub position: i16,
     pub alt: String,
 }

@@ -1,4 +1,5 @@
-//! A district news item (Ortsteil-Nachricht): written by a district leader or an admin.
+//! A district news item (Ortsteil-Nachricht): written by a district leader, an admin, or an
+//! organisation's editor under its name.
 
 use sea_orm::entity::prelude::*;
 
@@ -27,6 +28,8 @@ pub struct Model {
     pub event_ends_at: Option<DateTimeUtc>,
     pub event_location: Option<String>,
     pub author_id: Option<Uuid>,
+    /// The organisation it is published under (its editors may change it), or null.
+    pub organisation_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -237,6 +237,10 @@ vocabulary! {
         AnliegenQueue = "anliegen_queue",
         /// A poll one voted in says what came of it.
         PollOutcome = "poll_outcome",
+        /// A new event in a followed district (category `event`).
+        EventNew = "event_new",
+        /// A followed event was moved or cancelled, or one of its dates changed.
+        EventUpdate = "event_update",
     }
 }
 
@@ -253,6 +257,8 @@ vocabulary! {
         Anliegen = "anliegen",
         /// A poll (`id`).
         Poll = "poll",
+        /// An event (`id`).
+        Event = "event",
         /// Nothing: a test notification.
         Test = "test",
     }
@@ -502,5 +508,65 @@ vocabulary! {
         Jugendclub = "jugendclub",
         /// Anything else.
         Other = "other",
+    }
+}
+
+vocabulary! {
+    /// What an event is.
+    EventCategory {
+        /// A village festival (Dorffest, Schützenfest, Pfingstfest).
+        Festival = "festival",
+        /// A club evening or meeting of a Verein.
+        Club = "club",
+        /// Church: service, concert, parish event.
+        Church = "church",
+        /// Sport.
+        Sport = "sport",
+        /// Culture: concert, reading, exhibition, theatre.
+        Culture = "culture",
+        /// For young people.
+        Youth = "youth",
+        /// For older people (Seniorennachmittag).
+        Seniors = "seniors",
+        /// Market, flea market.
+        Market = "market",
+        /// Council, residents' meeting, consultation hour.
+        Meeting = "meeting",
+        /// Anything else.
+        Other = "other",
+    }
+}
+
+vocabulary! {
+    /// Whether an event (or one occurrence) takes place as planned.
+    EventStatus {
+        /// As planned.
+        Scheduled = "scheduled",
+        /// Moved to a new time; the old one is kept (`moved_from`).
+        Moved = "moved",
+        /// Does not take place.
+        Cancelled = "cancelled",
+    }
+}
+
+vocabulary! {
+    /// Who can see an event.
+    EventPublication {
+        /// Only its organisers, the district's leaders and admins.
+        Draft = "draft",
+        /// Everyone: calendars, feeds.
+        Published = "published",
+        /// Taken down by a district leader or an admin, with a reason the organiser is told.
+        Unpublished = "unpublished",
+    }
+}
+
+vocabulary! {
+    /// What happened to one occurrence of a series.
+    EventExceptionKind {
+        /// It does not take place.
+        Cancelled = "cancelled",
+        /// It takes place at another time.
+        Moved = "moved",
     }
 }

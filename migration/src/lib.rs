@@ -16,6 +16,8 @@ mod m20261204_000010_anliegen;
 mod m20261204_000011_polls;
 mod m20261204_000012_open311;
 mod m20261204_000013_organisations;
+mod m20261205_000014_news_organisation;
+mod m20261205_000015_events;
 
 pub struct Migrator;
 
@@ -36,6 +38,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000011_polls::Migration),
             Box::new(m20261204_000012_open311::Migration),
             Box::new(m20261204_000013_organisations::Migration),
+            Box::new(m20261205_000014_news_organisation::Migration),
+            Box::new(m20261205_000015_events::Migration),
         ]
     }
 }

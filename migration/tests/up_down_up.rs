@@ -116,6 +116,10 @@ async fn expect_schema(db: &DatabaseConnection, present: bool) -> Result<(), DbE
         "poll_vote",
         "api_client",
         "organisation",
+        "event",
+        "event_district",
+        "event_exception",
+        "event_occurrence",
     ] {
         check(
             manager.has_table(table).await? == present,
@@ -126,6 +130,8 @@ async fn expect_schema(db: &DatabaseConnection, present: bool) -> Result<(), DbE
         ("media_use", "anliegen_id"),
         ("role_assignment", "topic_id"),
         ("role_assignment", "organisation_id"),
+        ("news_item", "organisation_id"),
+        ("media_use", "event_id"),
         ("anliegen", "api_client_id"),
     ] {
         check(

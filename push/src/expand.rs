@@ -62,7 +62,8 @@ struct Reach {
 /// inbox and are pushed unless the person turned that off.
 fn reach(kind: NoticeKind, audience: &Audience, recipient: &Recipient) -> Reach {
     match (kind, audience) {
-        (NoticeKind::News, Audience::Districts { category, .. }) => {
+        // A new event is announced like a news item of the category `event`.
+        (NoticeKind::News | NoticeKind::EventNew, Audience::Districts { category, .. }) => {
             let follows = *category == NewsCategory::Warning
                 || stored_categories(recipient.news_categories.as_deref())
                     .is_none_or(|chosen| chosen.iter().any(|c| c == category.as_str()));

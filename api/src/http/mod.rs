@@ -8,10 +8,13 @@ pub mod anliegen;
 pub mod api_clients;
 pub mod auth;
 pub mod body;
+pub mod calendar;
 pub mod districts;
 pub mod edge;
 pub mod etag;
+pub mod events;
 pub mod feed_cache;
+pub mod ical;
 pub mod me;
 pub mod media;
 pub mod news;
@@ -54,6 +57,9 @@ pub enum ApiTags {
     /// Organisations that publish in a district (Vereine, Kirchengemeinde, Feuerwehr,
     /// Jugendclub) and their editors.
     Organisations,
+    /// Events (Veranstaltungen): the village calendar, single events and series, published by
+    /// district leaders, admins and organisations' editors.
+    Events,
     /// Open311 GeoReport v2 (`/open311/v2`, JSON): services, service requests filed with an
     /// `api_key`, for existing Open311 apps and municipal back offices. Errors follow Open311
     /// (`[{code, description}]`), not problem+json.

@@ -112,6 +112,10 @@ pub struct NewsItem {
     pub event: Option<NewsEvent>,
     /// Its photos, in order, each with its alt text and every size (for `srcset`).
     pub images: Vec<super::media::Image>,
+    /// The organisation (Verein, Kirchengemeinde …) it is published under, or null: read its
+    /// name with `GET /api/v1/organisations/{id}`.
+    #[oai(nullable)]
+    pub organisation_id: Option<Uuid>,
     /// When it was written.
     pub created_at: Timestamp,
     /// When it last changed.
@@ -137,6 +141,7 @@ impl poem_openapi::types::Example for NewsItem {
                 alt: "Festzelt und Kuchenbuffet vor dem Dorfgemeinschaftshaus".into(),
                 media: poem_openapi::types::Example::example(),
             }],
+            organisation_id: Some(Uuid::nil()),
             created_at: Timestamp::example("2026-06-20T07:30:00Z"),
             updated_at: Timestamp::example("2026-06-20T07:30:00Z"),
         }
@@ -164,6 +169,7 @@ impl From<NewsView> for NewsItem {
                 location: i.event_location,
             }),
             images: view.images.into_iter().map(Into::into).collect(),
+            organisation_id: i.organisation_id,
             created_at: i.created_at.into(),
             updated_at: i.updated_at.into(),
         }
@@ -244,6 +250,11 @@ pub struct CreateNews {
     /// text. Default none.
     #[oai(default)]
     pub images: Vec<super::media::ImageInput>,
+    /// Publish under this organisation's name. Its editors (`organisation_editor`) may publish
+    /// only so, and only to the organisation's own district (`district_ids` = exactly that
+    /// one); they may then change and delete the item, as may the district's leaders.
+    #[oai(nullable)]
+    pub organisation_id: Option<Uuid>,
 }
 
 impl poem_openapi::types::Example for CreateNews {
@@ -260,6 +271,7 @@ impl poem_openapi::types::Example for CreateNews {
             notify: true,
             draft: false,
             images: Vec::new(),
+            organisation_id: None,
         }
     }
 }
@@ -297,6 +309,10 @@ pub struct UpdateNews {
     /// The photos, in order; replaces the list (`[]` removes them all). A photo the item no
     /// longer shows is deleted unless something else shows it.
     pub images: Option<Vec<super::media::ImageInput>>,
+    /// Another organisation to publish under; `null`: under nobody's name (not for an
+    /// organisation's editors).
+    #[oai(nullable)]
+    pub organisation_id: MaybeUndefined<Uuid>,
 }
 
 impl poem_openapi::types::Example for UpdateNews {
@@ -313,6 +329,7 @@ impl poem_openapi::types::Example for UpdateNews {
             notify: None,
             draft: None,
             images: None,
+            organisation_id: MaybeUndefined::Undefined,
         }
     }
 }
@@ -518,7 +535,8 @@ impl NewsApi {
     /// Publish a news item
     ///
     /// District leaders (Ortsbürgermeister:innen) for the districts they lead; administrators
-    /// for any district and for the whole municipality (`district_ids: []`). With `notify`,
+    /// for any district and for the whole municipality (`district_ids: []`); an organisation's
+    /// editors under its name (`organisation_id`) for its own district. With `notify`,
     /// the residents of those districts are told by push when it goes live (at once, or at
     /// `publish_at`). A retry with the same `Idempotency-Key` creates nothing new.
     #[oai(path = "/news", method = "post", operation_id = "createNews")]
@@ -544,6 +562,7 @@ impl NewsApi {
             notify: b.notify,
             draft: b.draft,
             images: b.images.into_iter().map(Into::into).collect(),
+            organisation_id: b.organisation_id,
         };
         let claim = idempotency_key
             .0
@@ -567,8 +586,8 @@ impl NewsApi {
 
     /// Change a news item
     ///
-    /// Administrators, and district leaders who lead every district of the item (and of its
-    /// new district list). Send the `ETag` you read as `If-Match`: if someone changed the item
+    /// Administrators, district leaders who lead every district of the item (and of its new
+    /// district list), and the editors of the organisation it is published under. Send the `ETag` you read as `If-Match`: if someone changed the item
     /// meanwhile, the answer is 412 and nothing changes; read it again and retry.
     #[oai(path = "/news/:id", method = "patch", operation_id = "updateNews")]
     async fn update(
@@ -597,6 +616,7 @@ impl NewsApi {
             images: b
                 .images
                 .map(|images| images.into_iter().map(Into::into).collect()),
+            organisation_id: patch_field(b.organisation_id),
         };
         let view = news::update(
             &state.db,
@@ -614,8 +634,9 @@ impl NewsApi {
 
     /// Delete a news item
     ///
-    /// Administrators, and district leaders who lead every district of the item. It leaves
-    /// every feed at once; a scheduled item is not published. `If-Match` is honoured.
+    /// Administrators, district leaders who lead every district of the item, and the editors
+    /// of the organisation it is published under. It leaves every feed at once; a scheduled
+    /// item is not published. `If-Match` is honoured.
     #[oai(path = "/news/:id", method = "delete", operation_id = "deleteNews")]
     async fn delete(
         &self,

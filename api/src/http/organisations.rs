@@ -4,7 +4,7 @@
 use poem::web::Data;
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
-    param::{Path, Query},
+    param::{Header, Path, Query},
     payload::Json,
     types::MaybeUndefined,
 };
@@ -14,6 +14,7 @@ use super::{
     ApiTags,
     body::JsonBody,
     edge::no_store,
+    etag::{Cached, Versioned, version_check},
     pagination,
     types::{NoContent, Timestamp, patch_field},
 };
@@ -220,7 +221,8 @@ impl OrganisationsApi {
 
     /// Get an organisation
     ///
-    /// Public, with its public contact.
+    /// Public, with its public contact. Its `ETag` is the version to send as `If-Match` with a
+    /// change.
     #[oai(
         path = "/organisations/:id",
         method = "get",
@@ -231,8 +233,12 @@ impl OrganisationsApi {
         state: Data<&AppState>,
         /// The organisation's id.
         id: Path<Uuid>,
-    ) -> ApiResult<Json<Organisation>> {
-        Ok(Json(organisations::load(&state.db, id.0).await?.into()))
+        /// The `ETag` of a copy the client holds: 304 when it is still current.
+        #[oai(name = "If-None-Match")]
+        if_none_match: Header<Option<String>>,
+    ) -> ApiResult<Cached<Organisation>> {
+        let organisation = Organisation::from(organisations::load(&state.db, id.0).await?);
+        Ok(Cached::respond(organisation, if_none_match.0.as_deref()))
     }
 
     /// Set up an organisation
@@ -266,7 +272,9 @@ impl OrganisationsApi {
 
     /// Change an organisation
     ///
-    /// The district's leaders, admins, and the organisation's own editors.
+    /// The district's leaders, admins, and the organisation's own editors. Send the `ETag` you
+    /// read as `If-Match`: if someone changed it meanwhile, the answer is 412 and nothing
+    /// changes.
     #[oai(
         transform = "no_store",
         path = "/organisations/:id",
@@ -279,8 +287,11 @@ impl OrganisationsApi {
         actor: Caller,
         /// The organisation's id.
         id: Path<Uuid>,
+        /// The `ETag` of the version the change is based on.
+        #[oai(name = "If-Match")]
+        if_match: Header<Option<String>>,
         body: JsonBody<UpdateOrganisation>,
-    ) -> ApiResult<Json<Organisation>> {
+    ) -> ApiResult<Versioned<Organisation>> {
         let b = body.0;
         let patch = OrganisationPatch {
             name: b.name,
@@ -289,8 +300,18 @@ impl OrganisationsApi {
             contact_phone: patch_field(b.contact_phone),
             contact_email: patch_field(b.contact_email),
         };
-        let updated = organisations::update(&state.db, &state.clock, &actor, id.0, patch).await?;
-        Ok(Json(updated.into()))
+        let updated = organisations::update(
+            &state.db,
+            &state.clock,
+            &actor,
+            id.0,
+            patch,
+            version_check(if_match.0, |m: &entity::organisation::Model| {
+                Organisation::from(m.clone())
+            }),
+        )
+        .await?;
+        Ok(Versioned::of(&Organisation::from(updated)))
     }
 
     /// List an organisation's editors

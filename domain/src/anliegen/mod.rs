@@ -466,7 +466,7 @@ async fn view(
         .ok_or_else(not_found)
 }
 
-fn check_location(v: &mut Validator, location: Option<Location>) {
+pub(crate) fn check_location(v: &mut Validator, location: Option<Location>) {
     if let Some(Location { lat, lon }) = location {
         v.check(
             lat.is_finite() && (LATITUDE.0..=LATITUDE.1).contains(&lat),
@@ -490,7 +490,7 @@ fn first_answer_at(now: DateTime<Utc>) -> Expr {
 }
 
 /// Degrees as stored: whole microdegrees (about 11 cm), exact and comparable on both databases.
-fn to_e6(degrees: f64) -> i32 {
+pub(crate) fn to_e6(degrees: f64) -> i32 {
     // Range-checked before: |degrees| ≤ 180, so the product fits an i32.
     (degrees * 1e6).round() as i32
 }

@@ -116,6 +116,7 @@ pub enum Thing {
     Shop(Uuid),
     ShopNotice(Uuid),
     Anliegen(Uuid),
+    Event(Uuid),
 }
 
 impl Thing {
@@ -125,6 +126,7 @@ impl Thing {
             Thing::Shop(id) => (ThingKind::Shop, id),
             Thing::ShopNotice(id) => (ThingKind::ShopNotice, id),
             Thing::Anliegen(id) => (ThingKind::Anliegen, id),
+            Thing::Event(id) => (ThingKind::Event, id),
         }
     }
 
@@ -134,6 +136,7 @@ impl Thing {
             .or(used.shop_id.map(Thing::Shop))
             .or(used.shop_notice_id.map(Thing::ShopNotice))
             .or(used.anliegen_id.map(Thing::Anliegen))
+            .or(used.event_id.map(Thing::Event))
     }
 
     fn filter(self) -> sea_orm::Condition {
@@ -146,11 +149,13 @@ impl Thing {
         model.shop_id = Set(None);
         model.shop_notice_id = Set(None);
         model.anliegen_id = Set(None);
+        model.event_id = Set(None);
         match self {
             Thing::News(id) => model.news_id = Set(Some(id)),
             Thing::Shop(id) => model.shop_id = Set(Some(id)),
             Thing::ShopNotice(id) => model.shop_notice_id = Set(Some(id)),
             Thing::Anliegen(id) => model.anliegen_id = Set(Some(id)),
+            Thing::Event(id) => model.event_id = Set(Some(id)),
         }
     }
 }
@@ -582,6 +587,7 @@ pub enum ThingKind {
     Shop,
     ShopNotice,
     Anliegen,
+    Event,
 }
 
 impl ThingKind {
@@ -591,6 +597,7 @@ impl ThingKind {
             ThingKind::Shop => media_use::Column::ShopId,
             ThingKind::ShopNotice => media_use::Column::ShopNoticeId,
             ThingKind::Anliegen => media_use::Column::AnliegenId,
+            ThingKind::Event => media_use::Column::EventId,
         }
     }
 

@@ -23,7 +23,7 @@ use std::{
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use entity::{
-    district, news_item, news_placement,
+    district, news_item, news_placement, organisation,
     vocab::{NewsCategory, NewsStatus},
 };
 use sea_orm::{
@@ -113,6 +113,8 @@ pub struct NewNews {
     pub draft: bool,
     /// Its photos, in order.
     pub images: Vec<crate::media::ImageRef>,
+    /// Published under this organisation's name (its editors may then write it).
+    pub organisation_id: Option<Uuid>,
 }
 
 /// `None` leaves a field; `Some(None)` clears an optional one.
@@ -130,6 +132,7 @@ pub struct NewsPatch {
     pub draft: Option<bool>,
     /// The photos, in order; replaces the list.
     pub images: Option<Vec<crate::media::ImageRef>>,
+    pub organisation_id: Option<Option<Uuid>>,
 }
 
 /// What the feed is asked for. Equal queries read the same page, so it also keys the cache of
@@ -180,27 +183,47 @@ fn not_found() -> DomainError {
     ))
 }
 
-/// Whether the caller may publish at all: admins and district leaders.
+/// Whether the caller may publish at all: admins, district leaders, and organisations' editors.
 fn is_publisher(actor: &Actor) -> bool {
-    actor.is_admin() || actor.districts_as(Role::DistrictLeader).next().is_some()
+    actor.is_admin()
+        || actor.districts_as(Role::DistrictLeader).next().is_some()
+        || actor.has(Role::OrganisationEditor)
 }
 
 /// Admins publish anywhere; a district leader only to districts they lead, never to the whole
-/// municipality (an empty list).
-fn may_publish_to(actor: &Actor, districts: &[Uuid]) -> bool {
-    actor.is_admin() || (!districts.is_empty() && districts.iter().all(|d| actor.leads(*d)))
+/// municipality (an empty list); an organisation's editor only under its name and only to its
+/// own district.
+fn may_publish_to(
+    actor: &Actor,
+    districts: &[Uuid],
+    organisation: Option<&organisation::Model>,
+) -> bool {
+    actor.is_admin()
+        || (!districts.is_empty() && districts.iter().all(|d| actor.leads(*d)))
+        || organisation.is_some_and(|o| actor.edits_for(o.id) && districts == [o.district_id])
+}
+
+/// Whether the caller may change an existing item: those who may publish to its districts, and
+/// the editors of the organisation it is published under (whose district was checked when it
+/// was written, and is checked again with the change).
+fn may_edit(actor: &Actor, view: &NewsView) -> bool {
+    may_publish_to(actor, &view.district_ids, None)
+        || view
+            .item
+            .organisation_id
+            .is_some_and(|o| actor.edits_for(o))
 }
 
 /// Whether the caller may see an item that is not public: those who may edit it, and its
 /// author.
 fn may_see_unpublished(actor: &Actor, view: &NewsView) -> bool {
-    may_publish_to(actor, &view.district_ids) || view.item.author_id == Some(actor.user_id)
+    may_edit(actor, view) || view.item.author_id == Some(actor.user_id)
 }
 
 /// An editor's check: 404 when the item is not public and the caller may not see it (its
 /// existence is nobody else's business), 403 when they see it but may not change it.
 fn require_editor(actor: &Actor, view: &NewsView) -> DomainResult<()> {
-    if may_publish_to(actor, &view.district_ids) {
+    if may_edit(actor, view) {
         Ok(())
     } else if view.is_public() || may_see_unpublished(actor, view) {
         Err(DomainError::Forbidden)
@@ -227,17 +250,28 @@ struct Draft {
     publish_at: Option<DateTime<Utc>>,
     expires_at: Option<DateTime<Utc>>,
     event: Option<EventInput>,
+    organisation_id: Option<Uuid>,
 }
 
 /// Checks everything at once (every field at fault is named) and returns the district list
-/// without duplicates.
+/// without duplicates, and the organisation it is published under.
 async fn validate(
     conn: &impl ConnectionTrait,
     now: DateTime<Utc>,
     draft: &Draft,
     published_at: Option<DateTime<Utc>>,
-) -> DomainResult<Vec<Uuid>> {
+) -> DomainResult<(Vec<Uuid>, Option<organisation::Model>)> {
     let mut v = Validator::new();
+    let organisation = match draft.organisation_id {
+        Some(id) => organisation::Entity::find_by_id(id).one(conn).await?,
+        None => None,
+    };
+    v.check(
+        draft.organisation_id.is_none() || organisation.is_some(),
+        "organisation_id",
+        "Diese Organisation gibt es nicht.",
+        "No such organisation.",
+    );
     v.text("title", &draft.title, TITLE_MAX);
     v.text("body", &draft.body, BODY_MAX);
     v.check(
@@ -323,7 +357,7 @@ async fn validate(
         (None, _) => {}
     }
     v.finish()?;
-    Ok(districts)
+    Ok((districts, organisation))
 }
 
 /// Rebuilds the item's feed rows from the item: none unless published.
@@ -522,9 +556,10 @@ pub async fn create(
         publish_at: input.publish_at.map(stored),
         expires_at: input.expires_at.map(stored),
         event: input.event,
+        organisation_id: input.organisation_id,
     };
-    let districts = validate(&txn, now, &draft, None).await?;
-    if !may_publish_to(actor, &districts) {
+    let (districts, organisation) = validate(&txn, now, &draft, None).await?;
+    if !may_publish_to(actor, &districts, organisation.as_ref()) {
         return Err(DomainError::Forbidden);
     }
     crate::media::check_refs(&txn, actor, None, &input.images).await?;
@@ -572,6 +607,7 @@ pub async fn create(
             .map(|l| l.trim().to_owned())
             .filter(|l| !l.is_empty())),
         author_id: Set(Some(actor.user_id)),
+        organisation_id: Set(draft.organisation_id),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -734,9 +770,10 @@ pub async fn update(
         publish_at: patch.publish_at.unwrap_or(current.publish_at).map(stored),
         expires_at: patch.expires_at.unwrap_or(current.expires_at).map(stored),
         event,
+        organisation_id: patch.organisation_id.unwrap_or(current.organisation_id),
     };
-    let districts = validate(&txn, now, &draft, current.published_at).await?;
-    if !may_publish_to(actor, &districts) {
+    let (districts, organisation) = validate(&txn, now, &draft, current.published_at).await?;
+    if !may_publish_to(actor, &districts, organisation.as_ref()) {
         return Err(DomainError::Forbidden);
     }
     if let Some(images) = &patch.images {
@@ -749,6 +786,7 @@ pub async fn update(
     model.body = Set(draft.body);
     model.category = Set(draft.category);
     model.district_ids = Set(serde_json::json!(districts).to_string());
+    model.organisation_id = Set(draft.organisation_id);
     model.publish_at = Set(draft.publish_at);
     model.expires_at = Set(draft.expires_at);
     model.event_starts_at = Set(draft.event.as_ref().map(|e| stored(e.starts_at)));

@@ -132,6 +132,7 @@ pub enum Target {
     Ride { id: Uuid },
     Anliegen { id: Uuid },
     Poll { id: Uuid },
+    Event { id: Uuid },
     Test,
 }
 
@@ -143,6 +144,7 @@ impl Target {
             Target::Ride { .. } => TargetType::Ride,
             Target::Anliegen { .. } => TargetType::Anliegen,
             Target::Poll { .. } => TargetType::Poll,
+            Target::Event { .. } => TargetType::Event,
             Target::Test => TargetType::Test,
         }
     }
@@ -154,7 +156,8 @@ impl Target {
             | Target::ShopNotice { id, .. }
             | Target::Ride { id }
             | Target::Anliegen { id }
-            | Target::Poll { id } => Some(id),
+            | Target::Poll { id }
+            | Target::Event { id } => Some(id),
             Target::Test => None,
         }
     }
@@ -418,6 +421,7 @@ mod tests {
             Target::Ride { id },
             Target::Anliegen { id },
             Target::Poll { id },
+            Target::Event { id },
             Target::Test,
         ];
         for (audience, target) in audiences.iter().zip(targets.iter().cycle()) {

@@ -330,6 +330,18 @@ async fn every_organisation_operation_answers_each_role_as_the_rules_say() {
             "grant as {name}"
         );
         assert_eq!(
+            status(
+                &app,
+                who,
+                Method::POST,
+                "/api/v1/news",
+                Some(club_news(&id, &crew.rieder))
+            )
+            .await,
+            expect(edits, 201),
+            "news under the organisation as {name}"
+        );
+        assert_eq!(
             status(&app, who, Method::DELETE, &path, None).await,
             expect(manages, 204),
             "revoke as {name}"
@@ -341,4 +353,167 @@ async fn every_organisation_operation_answers_each_role_as_the_rules_say() {
         status(&app, Some(&crew.admin), Method::GET, &missing, None).await,
         404
     );
+}
+
+fn club_news(organisation: &str, district: &str) -> Value {
+    json!({
+        "title": "Maibaumsetzen am Dorfplatz",
+        "body": "Der Heimatverein lädt ein: Samstag ab 15 Uhr, mit Kaffee und Kuchen.",
+        "category": "announcement",
+        "district_ids": [district],
+        "organisation_id": organisation,
+    })
+}
+
+#[tokio::test]
+async fn an_editor_publishes_news_under_the_club_only_in_its_district_and_the_leader_can_take_it_down()
+ {
+    let (app, crew) = spawn_cast().await;
+    let id = id_of(&create(&app, &crew.leader, &club(&crew.rieder)).await.json());
+    let mut editor = register(&app, &unique_email("schriftfuehrer"), PASSWORD).await;
+    let path = editor_path(&id, &editor);
+    assert_eq!(
+        status(&app, Some(&crew.leader), Method::PUT, &path, None).await,
+        201
+    );
+    crate::support::renew(&app, &mut editor).await;
+
+    let posted = post_json(
+        &app,
+        "/api/v1/news",
+        Some(&editor.access),
+        club_news(&id, &crew.rieder),
+    )
+    .await;
+    assert_eq!(posted.status, 201, "{}", posted.text);
+    let item = posted.json();
+    assert_eq!(item["organisation_id"], id.as_str());
+    let feed = get_anonymous(&app, &format!("/api/v1/news?district_id={}", crew.rieder))
+        .await
+        .json();
+    assert_eq!(feed["items"][0]["organisation_id"], id.as_str(), "{feed}");
+
+    // Not to another district, not to the whole town, not without the club's name, not under
+    // an organisation that does not exist.
+    let mut elsewhere = club_news(&id, &crew.badeborn);
+    post_json(
+        &app,
+        "/api/v1/news",
+        Some(&editor.access),
+        elsewhere.clone(),
+    )
+    .await
+    .assert_problem(403, "forbidden");
+    elsewhere["district_ids"] = json!([crew.rieder, crew.badeborn]);
+    post_json(
+        &app,
+        "/api/v1/news",
+        Some(&editor.access),
+        elsewhere.clone(),
+    )
+    .await
+    .assert_problem(403, "forbidden");
+    elsewhere["district_ids"] = json!([]);
+    post_json(&app, "/api/v1/news", Some(&editor.access), elsewhere)
+        .await
+        .assert_problem(403, "forbidden");
+    let mut unnamed = club_news(&id, &crew.rieder);
+    unnamed["organisation_id"] = Value::Null;
+    post_json(&app, "/api/v1/news", Some(&editor.access), unnamed)
+        .await
+        .assert_problem(403, "forbidden");
+    let mut unknown = club_news(&id, &crew.rieder);
+    unknown["organisation_id"] = json!(uuid::Uuid::now_v7());
+    assert_invalid_field(
+        &post_json(&app, "/api/v1/news", Some(&editor.access), unknown).await,
+        "organisation_id",
+    );
+
+    // The editor corrects the item, but cannot take the club's name off it.
+    let item_path = format!("/api/v1/news/{}", id_of(&item));
+    let corrected = patch_json(
+        &app,
+        &item_path,
+        Some(&editor.access),
+        json!({"title": "Maibaumsetzen am Dorfplatz (bei Regen im Saal)"}),
+    )
+    .await;
+    assert_eq!(corrected.status, 200, "{}", corrected.text);
+    patch_json(
+        &app,
+        &item_path,
+        Some(&editor.access),
+        json!({"organisation_id": null}),
+    )
+    .await
+    .assert_problem(403, "forbidden");
+    // A leader elsewhere may not take it down; Rieder's leader may.
+    let far = send(
+        &app,
+        Method::DELETE,
+        &item_path,
+        Some(&crew.far_leader.access),
+        &[],
+        None,
+    )
+    .await;
+    far.assert_problem(403, "forbidden");
+    let removed = send(
+        &app,
+        Method::DELETE,
+        &item_path,
+        Some(&crew.leader.access),
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(removed.status, 204, "{}", removed.text);
+    get_anonymous(&app, &item_path)
+        .await
+        .assert_problem(404, "not_found");
+}
+
+#[tokio::test]
+async fn a_change_to_an_organisation_based_on_an_old_copy_is_refused() {
+    let (app, crew) = spawn_cast().await;
+    let id = id_of(&create(&app, &crew.leader, &club(&crew.rieder)).await.json());
+    let path = format!("/api/v1/organisations/{id}");
+    let read = get_anonymous(&app, &path).await;
+    let etag = read.header("etag").expect("an ETag").to_owned();
+    let unchanged = send(
+        &app,
+        Method::GET,
+        &path,
+        None,
+        &[("if-none-match", etag.as_str())],
+        None,
+    )
+    .await;
+    assert_eq!(unchanged.status, 304);
+    // Someone else changes the contact meanwhile.
+    let first = send(
+        &app,
+        Method::PATCH,
+        &path,
+        Some(&crew.leader.access),
+        &[("if-match", etag.as_str())],
+        Some(&json!({"contact_name": "Jens Vogel"})),
+    )
+    .await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    let new_etag = first.header("etag").expect("the new ETag").to_owned();
+    assert_ne!(new_etag, etag);
+    send(
+        &app,
+        Method::PATCH,
+        &path,
+        Some(&crew.admin.access),
+        &[("if-match", etag.as_str())],
+        Some(&json!({"contact_name": "Karin Vogel"})),
+    )
+    .await
+    .assert_problem(412, "precondition_failed");
+    let now = get_anonymous(&app, &path).await;
+    assert_eq!(now.json()["contact_name"], "Jens Vogel");
+    assert_eq!(now.header("etag"), Some(new_etag.as_str()));
 }
