@@ -161,6 +161,7 @@ pub fn job_registry() -> JobRegistry {
     registry.register(domain::rides::EXPIRE_JOB, domain::rides::expire_due);
     registry.register(domain::rides::REMIND_JOB, domain::rides::remind_due);
     registry.register(domain::media::RELEASE_JOB, domain::media::release_due);
+    registry.register(domain::events::REMIND_JOB, domain::events::remind_due);
     registry
 }
 
@@ -216,7 +217,7 @@ pub mod maintenance {
         let photos = domain::media::purge_orphans(&ctx).await?;
         // Not a purge, but as regular: the calendar of open-ended series keeps reaching two
         // years ahead.
-        let series = domain::events::extend_calendar(&ctx.db, now)
+        let series = domain::events::extend_calendar(&ctx.db, &ctx.clock)
             .await
             .map_err(|err| JobError::Temporary(err.to_string()))?;
         tracing::info!(

@@ -11,6 +11,7 @@ pub mod district;
 pub mod event;
 pub mod event_district;
 pub mod event_exception;
+pub mod event_follower;
 pub mod event_occurrence;
 pub mod idempotency_record;
 pub mod inbox_entry;

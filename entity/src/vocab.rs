@@ -241,6 +241,8 @@ vocabulary! {
         EventNew = "event_new",
         /// A followed event was moved or cancelled, or one of its dates changed.
         EventUpdate = "event_update",
+        /// A followed event takes place tomorrow, or in an hour.
+        EventReminder = "event_reminder",
     }
 }
 
@@ -296,6 +298,12 @@ vocabulary! {
         TownStaff = "town_staff",
         /// Everyone who voted in one poll.
         PollVoters = "poll_voters",
+        /// Everyone following one event.
+        EventFollowers = "event_followers",
+        /// The followers of one event who want to be reminded a day before.
+        EventRemindDay = "event_remind_day",
+        /// The followers of one event who want to be reminded an hour before.
+        EventRemindHour = "event_remind_hour",
     }
 }
 
@@ -568,5 +576,17 @@ vocabulary! {
         Cancelled = "cancelled",
         /// It takes place at another time.
         Moved = "moved",
+    }
+}
+
+vocabulary! {
+    /// When a follower of an event is reminded of each date.
+    EventReminder {
+        /// Not at all (changes are still told).
+        None = "none",
+        /// An hour before.
+        Hour = "hour",
+        /// A day before.
+        Day = "day",
     }
 }

@@ -10,6 +10,8 @@
 //! - `event_occurrence`: a projection kept by the domain (`events::occurrences`), one row per
 //!   occurrence and placement (district, or null for the whole town), so that a calendar page
 //!   is an index range scan and never an expansion per request.
+//! - `event_follower`: residents who follow an event ("interessiert"): told of every change,
+//!   reminded before each date as they chose (`remind`).
 //! - `media_use.event_id`: an event's photos (inline `REFERENCES`, as SQLite cannot add a
 //!   foreign key to an existing table).
 
@@ -262,6 +264,48 @@ impl MigrationTrait for Migration {
         }
 
         manager
+            .create_table(
+                Table::create()
+                    .table(EventFollower::Table)
+                    .col(uuid(EventFollower::EventId))
+                    .col(uuid(EventFollower::UserId))
+                    // none | hour | day
+                    .col(string_len(EventFollower::Remind, 8))
+                    .col(timestamp_with_time_zone(EventFollower::CreatedAt))
+                    .primary_key(
+                        Index::create()
+                            .col(EventFollower::EventId)
+                            .col(EventFollower::UserId),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_event_follower_event")
+                            .from(EventFollower::Table, EventFollower::EventId)
+                            .to(Event::Table, Event::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_event_follower_user")
+                            .from(EventFollower::Table, EventFollower::UserId)
+                            .to(AppUser::Table, AppUser::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        // "What I follow", and the export.
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_event_follower_user")
+                    .table(EventFollower::Table)
+                    .col(EventFollower::UserId)
+                    .to_owned(),
+            )
+            .await?;
+
+        manager
             .alter_table(
                 Table::alter()
                     .table(MediaUse::Table)
@@ -299,6 +343,9 @@ impl MigrationTrait for Migration {
                     .drop_column(MediaUse::EventId)
                     .to_owned(),
             )
+            .await?;
+        manager
+            .drop_table(Table::drop().table(EventFollower::Table).to_owned())
             .await?;
         manager
             .drop_table(Table::drop().table(EventOccurrence::Table).to_owned())
@@ -402,6 +449,15 @@ enum EventException {
     Reason,
     CreatedAt,
     UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum EventFollower {
+    Table,
+    EventId,
+    UserId,
+    Remind,
+    CreatedAt,
 }
 
 #[derive(DeriveIden)]

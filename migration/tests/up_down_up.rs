@@ -120,6 +120,7 @@ async fn expect_schema(db: &DatabaseConnection, present: bool) -> Result<(), DbE
         "event_district",
         "event_exception",
         "event_occurrence",
+        "event_follower",
     ] {
         check(
             manager.has_table(table).await? == present,

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entity::{
-    anliegen_follower, app_user, inbox_entry, notice, notification_district,
+    anliegen_follower, app_user, event_follower, inbox_entry, notice, notification_district,
     notification_preference, poll_vote, push_delivery, push_subscription, role_assignment,
     shop_follower,
     vocab::{NewsCategory, Role},
@@ -123,6 +123,10 @@ fn recipients_query(audience: &Audience, cursor: Uuid) -> SelectStatement {
             query.from(poll_vote::Entity);
             Expr::col((poll_vote::Entity, poll_vote::Column::UserId))
         }
+        Audience::EventFollowers(_) | Audience::EventReminded { .. } => {
+            query.from(event_follower::Entity);
+            Expr::col((event_follower::Entity, event_follower::Column::UserId))
+        }
     };
     if let Audience::AnliegenFollowers(_) = audience {
         query.expr_as(
@@ -228,6 +232,22 @@ fn recipients_query(audience: &Audience, cursor: Uuid) -> SelectStatement {
             // One vote per person and poll (unique), so no DISTINCT; erased voters are null
             // and never greater than the cursor.
             query.and_where(Expr::col((poll_vote::Entity, poll_vote::Column::PollId)).eq(*poll));
+        }
+        // One row per person and event (primary key), so no DISTINCT.
+        Audience::EventFollowers(event) => {
+            query.and_where(
+                Expr::col((event_follower::Entity, event_follower::Column::EventId)).eq(*event),
+            );
+        }
+        Audience::EventReminded { event, lead } => {
+            query
+                .and_where(
+                    Expr::col((event_follower::Entity, event_follower::Column::EventId)).eq(*event),
+                )
+                .and_where(
+                    Expr::col((event_follower::Entity, event_follower::Column::Remind))
+                        .eq(lead.as_str()),
+                );
         }
         Audience::TownStaff(topic) => {
             let topic_column =

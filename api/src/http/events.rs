@@ -2,7 +2,7 @@
 //! admins and organisations' editors; single dates of a series cancelled or moved; the
 //! calendar query over the occurrences.
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 use poem::web::Data;
 use poem_openapi::{
@@ -32,7 +32,9 @@ use domain::{
     events::{self, EventPatch, EventView, NewEvent, OccurrenceChange, occurrences},
     idempotency::Claim,
 };
-use entity::vocab::{EventCategory, EventExceptionKind, EventPublication, EventStatus};
+use entity::vocab::{
+    EventCategory, EventExceptionKind, EventPublication, EventReminder, EventStatus,
+};
 
 /// One date of a series that does not take place as the rule says.
 #[derive(Object, Clone, Debug)]
@@ -317,7 +319,10 @@ impl poem_openapi::types::Example for CreateEvent {
             end: Some("2027-01-05T21:00".into()),
             recurrence: Some("FREQ=WEEKLY;BYDAY=TU".into()),
             place: Some("Dorfgemeinschaftshaus, Hauptstraße 12".into()),
-            location: None,
+            location: Some(GeoPoint {
+                lat: 51.7201,
+                lon: 11.1822,
+            }),
             images: Vec::new(),
             notify: true,
             draft: false,
@@ -357,7 +362,8 @@ pub struct UpdateEvent {
     /// New place; `null` removes it.
     #[oai(nullable)]
     pub place: MaybeUndefined<String>,
-    /// New point (send `{"location": null}` to remove it).
+    /// New point; `null` removes it.
+    #[oai(nullable)]
     pub location: MaybeUndefined<GeoPoint>,
     /// The photos, in order; replaces the list.
     pub images: Option<Vec<super::media::ImageInput>>,
@@ -385,6 +391,14 @@ pub struct SetEventOccurrence {
     pub end: Option<String>,
     /// Why, shown to residents (at most 500 characters).
     pub reason: Option<String>,
+}
+
+/// Following an event.
+#[derive(Object, Clone, Debug)]
+pub struct FollowEvent {
+    /// A reminder before each date: `day` (the default), `hour`, or `none` (only changes are
+    /// told).
+    pub remind: Option<EventReminder>,
 }
 
 /// One date in the calendar.
@@ -457,6 +471,8 @@ pub(crate) const ERRORS: super::spec::OperationErrors = &[
     ("setEventOccurrence", &[400, 401, 403, 404, 409, 422]),
     ("restoreEventOccurrence", &[400, 401, 403, 404, 409]),
     ("listEventOccurrences", &[400, 422]),
+    ("followEvent", &[400, 401, 404, 422]),
+    ("unfollowEvent", &[400, 401]),
 ];
 
 /// The limits of this module's request fields, as the spec publishes them.
@@ -550,15 +566,20 @@ fn bound(text: Option<&str>, tz: Tz, field: &str) -> ApiResult<Option<DateTime<U
     let Some(text) = text else {
         return Ok(None);
     };
-    if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+    let in_range = |year: i32| events::YEARS.contains(&year);
+    if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        && in_range(day.year())
+    {
         return Ok(Some(events::recurrence::resolve(
             day.and_time(NaiveTime::MIN),
             tz,
         )));
     }
     DateTime::parse_from_rfc3339(text)
+        .ok()
+        .filter(|at| in_range(at.year()))
         .map(|at| Some(at.with_timezone(&Utc)))
-        .map_err(|_| {
+        .ok_or_else(|| {
             domain::DomainError::Validation(vec![domain::text::field(
                 field.to_owned(),
                 "Ein Datum (2026-07-10) oder ein Zeitpunkt (2026-07-10T17:00:00Z).",
@@ -943,5 +964,50 @@ impl EventsApi {
         let view =
             events::restore_occurrence(&state.db, &state.clock, &actor, id.0, original).await?;
         Ok(Versioned::of(&Event::from(view)))
+    }
+
+    /// Follow an event
+    ///
+    /// "Interessiert": the caller is told by push and in the inbox when it is cancelled or
+    /// moved, or one of its dates is (whatever news categories they chose; quiet hours hold
+    /// it), and reminded before each date as chosen. Published events only (404 otherwise).
+    /// Again: changes the reminder.
+    #[oai(
+        transform = "no_store",
+        path = "/events/:id/follow",
+        method = "put",
+        operation_id = "followEvent"
+    )]
+    async fn follow(
+        &self,
+        state: Data<&AppState>,
+        actor: Caller,
+        /// The event's id.
+        id: Path<Uuid>,
+        body: JsonBody<FollowEvent>,
+    ) -> ApiResult<NoContent> {
+        let remind = body.0.remind.unwrap_or(EventReminder::Day);
+        events::follow(&state.db, &state.clock, &actor, id.0, remind).await?;
+        Ok(NoContent::Done)
+    }
+
+    /// Stop following an event
+    ///
+    /// No more reminders or changes. Not following it is fine too (204).
+    #[oai(
+        transform = "no_store",
+        path = "/events/:id/follow",
+        method = "delete",
+        operation_id = "unfollowEvent"
+    )]
+    async fn unfollow(
+        &self,
+        state: Data<&AppState>,
+        actor: Caller,
+        /// The event's id.
+        id: Path<Uuid>,
+    ) -> ApiResult<NoContent> {
+        events::unfollow(&state.db, &actor, id.0).await?;
+        Ok(NoContent::Done)
     }
 }

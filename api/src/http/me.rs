@@ -112,6 +112,21 @@ pub struct AccountExport {
     pub followed_anliegen: Vec<FollowedAnliegen>,
     /// The caller's own votes (nobody else's vote is ever shown).
     pub poll_votes: Vec<ExportedVote>,
+    /// The events the caller follows ("interessiert").
+    pub followed_events: Vec<FollowedEvent>,
+}
+
+/// An event the person follows.
+#[derive(Object, Clone, Debug)]
+pub struct FollowedEvent {
+    /// The event.
+    pub event_id: Uuid,
+    /// Its title.
+    pub title: String,
+    /// The reminder chosen.
+    pub remind: entity::vocab::EventReminder,
+    /// Since when.
+    pub since: Timestamp,
 }
 
 /// One's own vote in a poll.
@@ -344,6 +359,16 @@ impl MeApi {
                     question: poll.question,
                     option: option.label,
                     voted_at: voted_at.into(),
+                })
+                .collect(),
+            followed_events: domain::events::followed_by(&state.db, actor.user_id)
+                .await?
+                .into_iter()
+                .map(|(f, title)| FollowedEvent {
+                    event_id: f.event_id,
+                    title,
+                    remind: f.remind,
+                    since: f.created_at.into(),
                 })
                 .collect(),
             followed_anliegen: followed_anliegen

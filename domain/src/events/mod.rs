@@ -10,6 +10,7 @@
 //! Who may do what is the table in [`rules`]; the calendar reads the projection kept by
 //! [`occurrences::sync`] in the same transaction as every change.
 
+pub mod messages;
 pub mod occurrences;
 pub mod recurrence;
 pub mod rules;
@@ -17,13 +18,16 @@ pub mod rules;
 use std::collections::HashSet;
 
 use chrono::{
-    DateTime, Duration, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone,
-    Utc,
+    DateTime, Datelike, Duration, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime,
+    TimeZone, Utc,
 };
 use chrono_tz::Tz;
 use entity::{
-    district, event, event_district, event_exception, organisation,
-    vocab::{EventCategory, EventExceptionKind, EventPublication, EventStatus, NewsCategory},
+    district, event, event_district, event_exception, event_follower, organisation,
+    vocab::{
+        EventCategory, EventExceptionKind, EventPublication, EventReminder, EventStatus,
+        NewsCategory,
+    },
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
@@ -39,6 +43,7 @@ use crate::{
     auth::{Actor, Role},
     clock::SharedClock,
     db, idempotency,
+    jobs::{self, ClaimedJob, JobContext, JobError, JobOutcome, NewJob},
     media::{self, ImageRef, ShownImage, Sight, Thing, ThingKind},
     notices::{self, Audience, Notice, NoticeKind, Target, Urgency},
     text::{FieldError, Text},
@@ -75,9 +80,22 @@ pub enum Typed {
     },
 }
 
+/// The years a typed date may name: wide enough for any calendar, narrow enough that no
+/// arithmetic on it (a day after the last, an hour before the first) leaves chrono's range.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=2200;
+
 /// Reads `2026-07-10`, `2026-07-10T19:00`, `2026-07-10T19:00:00`, each optionally followed by
 /// `Z` or `+01:00` (after a time only).
 pub fn parse_local(text: &str) -> Option<Typed> {
+    let typed = parse_local_any_year(text)?;
+    let year = match typed {
+        Typed::Day(day) => day.year(),
+        Typed::Clock { local, .. } => local.year(),
+    };
+    YEARS.contains(&year).then_some(typed)
+}
+
+fn parse_local_any_year(text: &str) -> Option<Typed> {
     let text = text.trim();
     if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
         return Some(Typed::Day(day));
@@ -531,12 +549,15 @@ async fn write_districts(
     Ok(())
 }
 
-/// Rewrites the calendar rows of a changed event and records how far they reach.
+/// Rewrites the calendar rows of a changed event, records how far they reach, and queues its
+/// reminders for the next date.
 async fn project(
     conn: &impl ConnectionTrait,
+    clock: &SharedClock,
     view: &mut EventView,
     now: DateTime<Utc>,
 ) -> DomainResult<()> {
+    schedule_reminders(conn, clock, &view.event, &view.exceptions, now).await?;
     let until =
         occurrences::sync(conn, &view.event, &view.district_ids, &view.exceptions, now).await?;
     if view.event.expanded_until != until {
@@ -545,6 +566,24 @@ async fn project(
         view.event = row.update(conn).await?;
     }
     Ok(())
+}
+
+/// Writes a change of the event with its `SEQUENCE` raised, reads it back with its districts
+/// and exceptions, and rewrites its calendar rows: the end of every change but the big
+/// [`update`].
+async fn write_change(
+    txn: &DatabaseTransaction,
+    clock: &SharedClock,
+    mut row: event::ActiveModel,
+    sequence: i32,
+    now: DateTime<Utc>,
+) -> DomainResult<EventView> {
+    row.sequence = Set(sequence + 1);
+    row.updated_at = Set(now);
+    let updated = row.update(txn).await?;
+    let mut view = load_view(txn, updated).await?;
+    project(txn, clock, &mut view, now).await?;
+    Ok(view)
 }
 
 /// The announcement of an event that goes live with `notify`: like a news item of the
@@ -714,7 +753,7 @@ pub async fn create(
     write_districts(&txn, ev.id, &districts).await?;
     media::attach(&txn, clock, Thing::Event(ev.id), &input.images).await?;
     let mut view = load_view(&txn, ev).await?;
-    project(&txn, &mut view, now).await?;
+    project(&txn, clock, &mut view, now).await?;
     if view.is_public() && view.event.notify {
         announce(&txn, clock, &view).await?;
     }
@@ -926,9 +965,25 @@ pub async fn update(
     write_districts(&txn, id, &districts).await?;
     let mut view = load_view(&txn, updated).await?;
     view.exceptions = exceptions;
-    project(&txn, &mut view, now).await?;
+    project(&txn, clock, &mut view, now).await?;
     if went_live && view.event.notify {
         announce(&txn, clock, &view).await?;
+    }
+    if time_changed && ev.publication == EventPublication::Published {
+        let shown = |at: DateTime<Utc>| messages::when(at, tz, view.event.all_day);
+        let told = if view.event.rrule.is_some() {
+            let next = occurrences::dates(&view.event, &[], now, now + occurrences::HORIZON, 1)
+                .first()
+                .map_or(view.event.starts_at, |d| d.starts_at);
+            messages::new_dates(&view.event.title, &shown(next))
+        } else {
+            messages::moved(
+                &view.event.title,
+                &shown(view.event.starts_at),
+                &messages::when(ev.starts_at, tz, ev.all_day),
+            )
+        };
+        tell_followers(&txn, clock, &view.event, told).await?;
     }
     txn.commit().await?;
     Ok(view)
@@ -959,13 +1014,14 @@ pub async fn cancel(
     row.status = Set(EventStatus::Cancelled);
     row.cancelled_at = Set(Some(now));
     row.cancel_reason = Set(Some(reason.trim().to_owned()));
-    row.sequence = Set(current.event.sequence + 1);
-    row.updated_at = Set(now);
-    let mut view = EventView {
-        event: row.update(&txn).await?,
-        ..current
-    };
-    project(&txn, &mut view, now).await?;
+    tell_followers(
+        &txn,
+        clock,
+        &current.event,
+        messages::cancelled(&current.event.title, reason.trim()),
+    )
+    .await?;
+    let view = write_change(&txn, clock, row, current.event.sequence, now).await?;
     txn.commit().await?;
     Ok(view)
 }
@@ -995,13 +1051,7 @@ pub async fn unpublish(
     let mut row: event::ActiveModel = current.event.clone().into();
     row.publication = Set(EventPublication::Unpublished);
     row.unpublished_reason = Set(Some(reason.trim().to_owned()));
-    row.sequence = Set(current.event.sequence + 1);
-    row.updated_at = Set(now);
-    let mut view = EventView {
-        event: row.update(&txn).await?,
-        ..current
-    };
-    project(&txn, &mut view, now).await?;
+    let view = write_change(&txn, clock, row, current.event.sequence, now).await?;
     txn.commit().await?;
     Ok(view)
 }
@@ -1042,6 +1092,7 @@ pub fn parse_original(text: &str) -> Option<NaiveDateTime> {
                 .ok()
                 .map(|d| d.and_time(NaiveTime::MIN))
         })
+        .filter(|local| YEARS.contains(&local.year()))
 }
 
 fn no_such_date() -> DomainError {
@@ -1162,12 +1213,24 @@ pub async fn set_occurrence(
     } else {
         row.update(&txn).await?;
     }
-    let mut event_row: event::ActiveModel = ev.clone().into();
-    event_row.sequence = Set(ev.sequence + 1);
-    event_row.updated_at = Set(now);
-    let updated = event_row.update(&txn).await?;
-    let mut view = load_view(&txn, updated).await?;
-    project(&txn, &mut view, now).await?;
+    let view = write_change(&txn, clock, ev.clone().into(), ev.sequence, now).await?;
+    let date = messages::when(original_at, tz, ev.all_day);
+    let told = match &moved {
+        None => {
+            let reason = view
+                .exceptions
+                .iter()
+                .find(|x| x.original_at == original_at)
+                .and_then(|x| x.reason.clone());
+            messages::date_cancelled(&ev.title, &date, reason.as_deref())
+        }
+        Some(timing) => messages::date_moved(
+            &ev.title,
+            &date,
+            &messages::when(timing.starts_at, tz, timing.all_day),
+        ),
+    };
+    tell_followers(&txn, clock, &view.event, told).await?;
     txn.commit().await?;
     Ok(view)
 }
@@ -1195,12 +1258,23 @@ pub async fn restore_occurrence(
     if removed.rows_affected == 0 {
         return Err(no_such_date());
     }
-    let mut row: event::ActiveModel = current.event.clone().into();
-    row.sequence = Set(current.event.sequence + 1);
-    row.updated_at = Set(now);
-    let updated = row.update(&txn).await?;
-    let mut view = load_view(&txn, updated).await?;
-    project(&txn, &mut view, now).await?;
+    let view = write_change(
+        &txn,
+        clock,
+        current.event.clone().into(),
+        current.event.sequence,
+        now,
+    )
+    .await?;
+    let tz: Tz = view.event.tz.parse().unwrap_or(chrono_tz::UTC);
+    let date = messages::when(recurrence::resolve(original, tz), tz, view.event.all_day);
+    tell_followers(
+        &txn,
+        clock,
+        &view.event,
+        messages::date_restored(&view.event.title, &date),
+    )
+    .await?;
     txn.commit().await?;
     Ok(view)
 }
@@ -1208,7 +1282,8 @@ pub async fn restore_occurrence(
 /// Tops up the calendar of open-ended series: each published series whose projection ends
 /// more than a day short of [`occurrences::HORIZON`] is projected again, at most 200 per call
 /// (called by the hourly maintenance job). Returns how many were.
-pub async fn extend_calendar(db: &DatabaseConnection, now: DateTime<Utc>) -> DomainResult<u64> {
+pub async fn extend_calendar(db: &DatabaseConnection, clock: &SharedClock) -> DomainResult<u64> {
+    let now = clock.now();
     let due: Vec<Uuid> = event::Entity::find()
         .select_only()
         .column(event::Column::Id)
@@ -1227,12 +1302,249 @@ pub async fn extend_calendar(db: &DatabaseConnection, now: DateTime<Utc>) -> Dom
             continue;
         };
         if view.event.publication == EventPublication::Published {
-            project(&txn, &mut view, now).await?;
+            project(&txn, clock, &mut view, now).await?;
             extended += 1;
         }
         txn.commit().await?;
     }
     Ok(extended)
+}
+
+/// The job that reminds followers before each date (one per event and lead).
+pub const REMIND_JOB: &str = "event.remind";
+
+fn lead_time(lead: EventReminder) -> Duration {
+    match lead {
+        EventReminder::Hour => Duration::hours(1),
+        _ => Duration::days(1),
+    }
+}
+
+fn remind_key(id: Uuid, lead: EventReminder) -> String {
+    format!("{REMIND_JOB}:{id}:{}", lead.as_str())
+}
+
+/// How late a reminder may run and still be about the date it was queued for.
+const REMIND_SLACK: Duration = Duration::minutes(30);
+
+/// The first date, not cancelled, that starts after `after`.
+fn next_date(
+    ev: &event::Model,
+    exceptions: &[event_exception::Model],
+    after: DateTime<Utc>,
+) -> Option<occurrences::Dated> {
+    occurrences::dates(
+        ev,
+        exceptions,
+        after,
+        after + occurrences::HORIZON,
+        occurrences::PER_EVENT_MAX,
+    )
+    .into_iter()
+    .filter(|d| d.status != EventStatus::Cancelled && d.starts_at > after)
+    .min_by_key(|d| d.starts_at)
+}
+
+/// Queues the day and the hour reminder for the next date (replacing earlier ones); none for
+/// an event that is not published or is cancelled.
+async fn schedule_reminders(
+    conn: &impl ConnectionTrait,
+    clock: &SharedClock,
+    ev: &event::Model,
+    exceptions: &[event_exception::Model],
+    now: DateTime<Utc>,
+) -> Result<(), sea_orm::DbErr> {
+    for lead in [EventReminder::Day, EventReminder::Hour] {
+        jobs::cancel(conn, &remind_key(ev.id, lead)).await?;
+        if ev.publication != EventPublication::Published || ev.status == EventStatus::Cancelled {
+            continue;
+        }
+        if let Some(date) = next_date(ev, exceptions, now + lead_time(lead)) {
+            jobs::enqueue(
+                conn,
+                clock,
+                NewJob::new(
+                    REMIND_JOB,
+                    serde_json::json!({ "event_id": ev.id, "lead": lead }),
+                    date.starts_at - lead_time(lead),
+                )
+                .unique(remind_key(ev.id, lead)),
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Tells the followers of a published event what changed: whatever categories they chose
+/// (following is the more specific choice), quiet hours respected.
+async fn tell_followers(
+    conn: &impl ConnectionTrait,
+    clock: &SharedClock,
+    ev: &event::Model,
+    (title, body): (String, String),
+) -> Result<(), sea_orm::DbErr> {
+    if ev.publication != EventPublication::Published {
+        return Ok(());
+    }
+    notices::enqueue(
+        conn,
+        clock,
+        Notice {
+            kind: NoticeKind::EventUpdate,
+            title,
+            body,
+            target: Target::Event { id: ev.id },
+            audience: Audience::EventFollowers(ev.id),
+            urgency: Urgency::High,
+            topic: None,
+            not_before: None,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// `event.remind`: reminds the followers who chose this lead of the date that is due, then
+/// comes back for the next one.
+pub async fn remind_due(ctx: JobContext, job: ClaimedJob) -> Result<JobOutcome, JobError> {
+    #[derive(serde::Deserialize)]
+    struct Payload {
+        event_id: Uuid,
+        lead: EventReminder,
+    }
+    let payload: Payload = job.payload()?;
+    let now = ctx.clock.now();
+    let lead = lead_time(payload.lead);
+    let Some(ev) = event::Entity::find_by_id(payload.event_id)
+        .one(&ctx.db)
+        .await?
+    else {
+        return Ok(JobOutcome::Done);
+    };
+    if ev.publication != EventPublication::Published || ev.status == EventStatus::Cancelled {
+        return Ok(JobOutcome::Done);
+    }
+    let exceptions = event_exception::Entity::find()
+        .filter(event_exception::Column::EventId.eq(ev.id))
+        .all(&ctx.db)
+        .await?;
+    // The date this run is for: the one starting about `lead` from now.
+    if let Some(date) = next_date(&ev, &exceptions, now + lead - REMIND_SLACK)
+        .filter(|d| d.starts_at <= now + lead + REMIND_SLACK)
+    {
+        let wanted = event_follower::Entity::find()
+            .filter(event_follower::Column::EventId.eq(ev.id))
+            .filter(event_follower::Column::Remind.eq(payload.lead))
+            .one(&ctx.db)
+            .await?
+            .is_some();
+        if wanted {
+            let tz: Tz = ev.tz.parse().unwrap_or(chrono_tz::UTC);
+            let (title, body) = messages::reminder(
+                payload.lead,
+                &ev.title,
+                &messages::when(date.starts_at, tz, ev.all_day),
+                ev.place.as_deref(),
+            );
+            notices::enqueue(
+                &ctx.db,
+                &ctx.clock,
+                Notice {
+                    kind: NoticeKind::EventReminder,
+                    title,
+                    body,
+                    target: Target::Event { id: ev.id },
+                    audience: Audience::EventReminded {
+                        event: ev.id,
+                        lead: payload.lead,
+                    },
+                    urgency: Urgency::Normal,
+                    topic: None,
+                    not_before: None,
+                },
+            )
+            .await?;
+        }
+    }
+    Ok(
+        match next_date(&ev, &exceptions, now + lead + REMIND_SLACK) {
+            Some(date) => JobOutcome::RetryAt(date.starts_at - lead),
+            None => JobOutcome::Done,
+        },
+    )
+}
+
+/// Follows a published event ("interessiert"): told of every change, reminded before each
+/// date as chosen. Again: changes the reminder.
+pub async fn follow(
+    db: &DatabaseConnection,
+    clock: &SharedClock,
+    actor: &Actor,
+    id: Uuid,
+    remind: EventReminder,
+) -> DomainResult<()> {
+    let view = get(db, Some(actor), id).await?;
+    if !view.is_public() {
+        return Err(not_found());
+    }
+    event_follower::Entity::insert(event_follower::ActiveModel {
+        event_id: Set(id),
+        user_id: Set(actor.user_id),
+        remind: Set(remind),
+        created_at: Set(clock.now()),
+    })
+    .on_conflict(
+        sea_orm::sea_query::OnConflict::columns([
+            event_follower::Column::EventId,
+            event_follower::Column::UserId,
+        ])
+        .update_column(event_follower::Column::Remind)
+        .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// The events a person follows, with their titles (the export).
+pub async fn followed_by(
+    conn: &impl ConnectionTrait,
+    user_id: Uuid,
+) -> DomainResult<Vec<(event_follower::Model, String)>> {
+    let follows = event_follower::Entity::find()
+        .filter(event_follower::Column::UserId.eq(user_id))
+        .order_by_asc(event_follower::Column::CreatedAt)
+        .all(conn)
+        .await?;
+    let ids: Vec<Uuid> = follows.iter().map(|f| f.event_id).collect();
+    let titles: std::collections::HashMap<Uuid, String> = event::Entity::find()
+        .select_only()
+        .column(event::Column::Id)
+        .column(event::Column::Title)
+        .filter(event::Column::Id.is_in(ids))
+        .into_tuple()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(follows
+        .into_iter()
+        .map(|f| {
+            let title = titles.get(&f.event_id).cloned().unwrap_or_default();
+            (f, title)
+        })
+        .collect())
+}
+
+/// Stops following (nothing to stop is fine too).
+pub async fn unfollow(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> DomainResult<()> {
+    event_follower::Entity::delete_many()
+        .filter(event_follower::Column::EventId.eq(id))
+        .filter(event_follower::Column::UserId.eq(actor.user_id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// How long a past event stays in the iCal feeds (calendar apps drop what disappears).
@@ -1471,6 +1783,9 @@ mod tests {
         for bad in [
             "",
             "morgen",
+            "+262143-12-31",
+            "99999-01-01",
+            "1066-10-14",
             "2026-13-01",
             "2026-07-10T25:00",
             "2026-07-10T19:00+1",

@@ -46,6 +46,14 @@ pub enum Audience {
     TownStaff(Option<Uuid>),
     /// Everyone who voted in a poll (erased voters no longer count as anyone).
     PollVoters(Uuid),
+    /// Everyone following an event: told of a cancellation or a new time whatever categories
+    /// they chose (following is the more specific choice).
+    EventFollowers(Uuid),
+    /// The followers of an event who chose to be reminded this long before each date.
+    EventReminded {
+        event: Uuid,
+        lead: entity::vocab::EventReminder,
+    },
 }
 
 /// How an audience is stored: kind, the one id it names, the district list, the category.
@@ -82,6 +90,19 @@ impl Audience {
             }
             Audience::TownStaff(topic) => (AudienceKind::TownStaff, *topic, None, None),
             Audience::PollVoters(poll) => (AudienceKind::PollVoters, Some(*poll), None, None),
+            Audience::EventFollowers(event) => {
+                (AudienceKind::EventFollowers, Some(*event), None, None)
+            }
+            Audience::EventReminded { event, lead } => (
+                match lead {
+                    entity::vocab::EventReminder::Hour => AudienceKind::EventRemindHour,
+                    // `none` is nobody: never written (the caller only reminds day or hour).
+                    _ => AudienceKind::EventRemindDay,
+                },
+                Some(*event),
+                None,
+                None,
+            ),
         }
     }
 
@@ -118,6 +139,15 @@ impl Audience {
             // No reference: the town-wide staff only.
             AudienceKind::TownStaff => Audience::TownStaff(notice.audience_ref),
             AudienceKind::PollVoters => Audience::PollVoters(reference()?),
+            AudienceKind::EventFollowers => Audience::EventFollowers(reference()?),
+            AudienceKind::EventRemindDay => Audience::EventReminded {
+                event: reference()?,
+                lead: entity::vocab::EventReminder::Day,
+            },
+            AudienceKind::EventRemindHour => Audience::EventReminded {
+                event: reference()?,
+                lead: entity::vocab::EventReminder::Hour,
+            },
         })
     }
 }
@@ -414,6 +444,15 @@ mod tests {
             Audience::TownStaff(Some(id)),
             Audience::TownStaff(None),
             Audience::PollVoters(id),
+            Audience::EventFollowers(id),
+            Audience::EventReminded {
+                event: id,
+                lead: entity::vocab::EventReminder::Day,
+            },
+            Audience::EventReminded {
+                event: id,
+                lead: entity::vocab::EventReminder::Hour,
+            },
         ];
         let targets = [
             Target::News { id },

@@ -8,8 +8,17 @@ use poem::http::Method;
 use serde_json::{Value, json};
 
 use crate::support::{
-    Session, TestApp, id_of, inbox, post_json, put_json, send, settle, spawn_cast,
+    Cast, Session, TestApp, id_of, inbox, post_json, put_json, renew, send, settle, spawn_cast,
 };
+
+/// Lets time pass (access tokens run out meanwhile: the followers sign in again), then runs
+/// the jobs and delivers.
+async fn later(app: &TestApp, crew: &mut Cast, by: Duration) {
+    app.clock.advance(by);
+    renew(app, &mut crew.resident).await;
+    renew(app, &mut crew.neighbour).await;
+    settle(app).await;
+}
 
 async fn follow(app: &TestApp, who: &Session, id: &str, remind: &str) {
     let reply = put_json(
@@ -115,7 +124,7 @@ async fn followers_hear_of_a_cancelled_date_and_of_a_cancellation_whatever_their
 
 #[tokio::test]
 async fn a_follower_is_reminded_the_day_before_each_date_but_not_of_a_cancelled_one() {
-    let (app, crew) = spawn_cast().await;
+    let (app, mut crew) = spawn_cast().await;
     let created = post_json(
         &app,
         "/api/v1/events",
@@ -145,8 +154,7 @@ async fn a_follower_is_reminded_the_day_before_each_date_but_not_of_a_cancelled_
     let before = inbox(&app, &crew.resident).await.len();
 
     // Monday 2026-06-08, 19:00 Berlin (17:00 UTC): a day before the first date.
-    app.clock.advance(Duration::hours(6 * 24 + 9));
-    settle(&app).await;
+    later(&app, &mut crew, Duration::hours(6 * 24 + 9)).await;
     let entries = inbox(&app, &crew.resident).await;
     assert_eq!(entries.len(), before + 1, "{entries:?}");
     assert_eq!(entries[0]["title"], "Morgen: Skatabend");
@@ -156,17 +164,16 @@ async fn a_follower_is_reminded_the_day_before_each_date_but_not_of_a_cancelled_
     );
     // The hour-before follower hears nothing yet; an hour before, they do.
     assert_eq!(inbox(&app, &crew.neighbour).await.len(), 1);
-    app.clock.advance(Duration::hours(23));
-    settle(&app).await;
+    later(&app, &mut crew, Duration::hours(23)).await;
     let hour = inbox(&app, &crew.neighbour).await;
     assert_eq!(hour[0]["title"], "In einer Stunde: Skatabend");
 
-    // The cancelled Tuesday brings no reminder; the one after it does.
-    app.clock.advance(Duration::days(7));
-    settle(&app).await;
+    // The cancelled Tuesday brings no reminder (a week on: Tuesday 2026-06-16, 18:00 Berlin);
+    // the one after it does.
+    later(&app, &mut crew, Duration::days(7)).await;
     assert_eq!(inbox(&app, &crew.resident).await.len(), before + 1);
-    app.clock.advance(Duration::days(7));
-    settle(&app).await;
+    // Monday 2026-06-22, 19:00 Berlin.
+    later(&app, &mut crew, Duration::hours(6 * 24 + 1)).await;
     let entries = inbox(&app, &crew.resident).await;
     assert_eq!(entries.len(), before + 2);
     assert_eq!(
@@ -200,9 +207,14 @@ async fn only_published_events_can_be_followed_and_only_when_signed_in() {
     )
     .await
     .assert_problem(404, "not_found");
-    put_json(&app, &format!("/api/v1/events/{id}/follow"), None, json!({}))
-        .await
-        .assert_problem(401, "unauthorized");
+    put_json(
+        &app,
+        &format!("/api/v1/events/{id}/follow"),
+        None,
+        json!({}),
+    )
+    .await
+    .assert_problem(401, "unauthorized");
     put_json(
         &app,
         &format!("/api/v1/events/{id}/follow"),
