@@ -74,6 +74,16 @@ pub fn date_restored(title: &str, date: &str) -> (String, String) {
     )
 }
 
+/// To the person who wrote it: a leader or the town took the event off the calendar.
+pub fn taken_down(title: &str, reason: &str) -> (String, String) {
+    (
+        format!("Aus dem Kalender genommen: {title}"),
+        format!(
+            "Grund: {reason} Bei Fragen wenden Sie sich an Ihre Ortsbürgermeisterin oder Ihren Ortsbürgermeister."
+        ),
+    )
+}
+
 /// The reminder before a date.
 pub fn reminder(
     lead: EventReminder,

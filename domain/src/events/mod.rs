@@ -1052,6 +1052,25 @@ pub async fn unpublish(
     row.publication = Set(EventPublication::Unpublished);
     row.unpublished_reason = Set(Some(reason.trim().to_owned()));
     let view = write_change(&txn, clock, row, current.event.sequence, now).await?;
+    // The person who wrote it learns why it is gone (unless they took it down themselves).
+    if let Some(author) = current.event.created_by.filter(|a| *a != actor.user_id) {
+        let (title, body) = messages::taken_down(&current.event.title, reason.trim());
+        notices::enqueue(
+            &txn,
+            clock,
+            Notice {
+                kind: NoticeKind::EventUpdate,
+                title,
+                body,
+                target: Target::Event { id },
+                audience: Audience::User(author),
+                urgency: Urgency::Normal,
+                topic: None,
+                not_before: None,
+            },
+        )
+        .await?;
+    }
     txn.commit().await?;
     Ok(view)
 }

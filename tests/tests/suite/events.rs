@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 
 use crate::support::{
     Cast, PASSWORD, Reply, Session, TestApp, assert_invalid_field, get_anonymous, get_as, id_of,
-    patch_json, post_json, put_json, register, renew, send, spawn_cast, spawn_cast_with,
-    unique_email,
+    inbox, patch_json, post_json, put_json, register, renew, send, settle, spawn_cast,
+    spawn_cast_with, unique_email,
 };
 
 /// Heimatverein Rieder with an editor (signed in again, so the token carries the role).
@@ -582,6 +582,19 @@ async fn a_draft_is_seen_only_by_those_who_may_edit_it_and_a_leader_takes_an_eve
         .assert_problem(404, "not_found");
     let seen = get_as(&app, &path, &editor.access).await.json();
     assert_eq!(seen["publication"], "unpublished");
+    // The editor who wrote it is told why.
+    settle(&app).await;
+    let told = inbox(&app, &editor).await;
+    assert_eq!(
+        told[0]["title"], "Aus dem Kalender genommen: Chorprobe",
+        "{told:?}"
+    );
+    assert!(
+        told[0]["body"]
+            .as_str()
+            .is_some_and(|b| b.contains("Bitte ohne Werbung für den Getränkehandel.")),
+        "{told:?}"
+    );
     assert_eq!(
         seen["unpublished_reason"],
         "Bitte ohne Werbung für den Getränkehandel."
