@@ -13,6 +13,7 @@ pub mod db;
 pub mod districts;
 pub mod error;
 pub mod events;
+pub mod geo;
 pub mod idempotency;
 pub mod jobs;
 pub mod keys;

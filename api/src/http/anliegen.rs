@@ -32,14 +32,7 @@ use entity::vocab::{
     AnliegenStatus,
 };
 
-/// A WGS84 point.
-#[derive(Object, Clone, Copy, Debug)]
-pub struct GeoPoint {
-    /// Latitude in degrees, −90 to 90.
-    pub lat: f64,
-    /// Longitude in degrees, −180 to 180.
-    pub lon: f64,
-}
+pub use super::types::GeoPoint;
 
 /// One entry of an Anliegen's history.
 #[derive(Object, Clone, Debug)]
@@ -539,7 +532,7 @@ pub(crate) const ERRORS: super::spec::OperationErrors = &[
 /// The limits of this module's request fields, as the spec publishes them.
 pub(crate) const CONSTRAINTS: super::spec::SchemaConstraints = {
     use super::spec::Constraint::*;
-    use domain::anliegen as a;
+    use domain::{anliegen as a, geo};
     &[
         ("CreateAnliegen", "title", &[Text(a::TITLE_MAX)]),
         ("CreateAnliegen", "description", &[Text(a::DESCRIPTION_MAX)]),
@@ -549,12 +542,12 @@ pub(crate) const CONSTRAINTS: super::spec::SchemaConstraints = {
         (
             "GeoPoint",
             "lat",
-            &[Range(a::LATITUDE.0 as i64, a::LATITUDE.1 as i64)],
+            &[Range(geo::LATITUDE.0 as i64, geo::LATITUDE.1 as i64)],
         ),
         (
             "GeoPoint",
             "lon",
-            &[Range(a::LONGITUDE.0 as i64, a::LONGITUDE.1 as i64)],
+            &[Range(geo::LONGITUDE.0 as i64, geo::LONGITUDE.1 as i64)],
         ),
         ("AnliegenTransition", "answer", &[Text(a::ANSWER_MAX)]),
         ("AnliegenAnswer", "answer", &[Text(a::ANSWER_MAX)]),

@@ -172,10 +172,7 @@ fn feed_event(entry: FeedEntry, tz: Tz, base: &str) -> FeedEvent {
         created_at: e.created_at,
         updated_at: e.updated_at,
         place: e.place.clone(),
-        geo: e
-            .lat_e6
-            .zip(e.lon_e6)
-            .map(|(lat, lon)| (f64::from(lat) / 1e6, f64::from(lon) / 1e6)),
+        geo: domain::geo::Location::from_e6(e.lat_e6, e.lon_e6).map(|l| (l.lat, l.lon)),
         category: category_label(e.category).to_owned(),
         organiser: entry.organisation_name,
         url: Some(format!("{base}/api/v1/events/{}", e.id)),

@@ -15,12 +15,11 @@ use uuid::Uuid;
 
 use super::{
     ApiTags,
-    anliegen::GeoPoint,
     body::JsonBody,
     edge::no_store,
     etag::{Cached, Versioned, etag_of, version_check},
     pagination,
-    types::{NoContent, Timestamp, patch_field},
+    types::{GeoPoint, NoContent, Timestamp, patch_field},
 };
 use crate::{
     auth::{Caller, OptionalCaller},
@@ -28,7 +27,6 @@ use crate::{
     state::AppState,
 };
 use domain::{
-    anliegen::Location,
     events::{self, EventPatch, EventView, NewEvent, OccurrenceChange, occurrences},
     idempotency::Claim,
 };
@@ -200,9 +198,7 @@ fn original_key(local: &str, all_day: bool) -> String {
 
 impl From<EventView> for Event {
     fn from(view: EventView) -> Self {
-        let location = view
-            .location()
-            .map(|Location { lat, lon }| GeoPoint { lat, lon });
+        let location = view.location().map(GeoPoint::from);
         let shown = |local: &str| view.shown_local(local);
         let all_day = view.event.all_day;
         let exceptions = view
@@ -590,13 +586,7 @@ fn bound(text: Option<&str>, tz: Tz, field: &str) -> ApiResult<Option<DateTime<U
 }
 
 fn original_path(text: &str) -> ApiResult<chrono::NaiveDateTime> {
-    events::parse_original(text).ok_or_else(|| {
-        domain::DomainError::NotFound(domain::text::Text::new(
-            "Diesen Termin hat die Veranstaltung nicht.",
-            "The event has no such date.",
-        ))
-        .into()
-    })
+    events::parse_original(text).ok_or_else(|| events::no_such_date().into())
 }
 
 pub struct EventsApi;
@@ -638,10 +628,7 @@ impl EventsApi {
             end: b.end,
             recurrence: b.recurrence,
             place: b.place,
-            location: b.location.map(|p| Location {
-                lat: p.lat,
-                lon: p.lon,
-            }),
+            location: b.location.map(Into::into),
             images: b.images.into_iter().map(Into::into).collect(),
             notify: b.notify,
             draft: b.draft,
@@ -808,12 +795,7 @@ impl EventsApi {
             end: patch_field(b.end),
             recurrence: patch_field(b.recurrence),
             place: patch_field(b.place),
-            location: patch_field(b.location).map(|p| {
-                p.map(|p| Location {
-                    lat: p.lat,
-                    lon: p.lon,
-                })
-            }),
+            location: patch_field(b.location).map(|p| p.map(Into::into)),
             images: b
                 .images
                 .map(|images| images.into_iter().map(Into::into).collect()),

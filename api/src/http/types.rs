@@ -120,3 +120,30 @@ pub enum NoContent {
     #[oai(status = 204)]
     Done,
 }
+
+/// A WGS84 point.
+#[derive(poem_openapi::Object, Clone, Copy, Debug)]
+pub struct GeoPoint {
+    /// Latitude in degrees, −90 to 90.
+    pub lat: f64,
+    /// Longitude in degrees, −180 to 180.
+    pub lon: f64,
+}
+
+impl From<domain::geo::Location> for GeoPoint {
+    fn from(l: domain::geo::Location) -> Self {
+        Self {
+            lat: l.lat,
+            lon: l.lon,
+        }
+    }
+}
+
+impl From<GeoPoint> for domain::geo::Location {
+    fn from(p: GeoPoint) -> Self {
+        Self {
+            lat: p.lat,
+            lon: p.lon,
+        }
+    }
+}

@@ -59,8 +59,8 @@ pub const ANSWER_MAX: usize = 4000;
 pub const REASON_MAX: usize = 500;
 pub const NAME_MAX: usize = 200;
 /// WGS84 latitude and longitude in degrees.
-pub const LATITUDE: (f64, f64) = (-90.0, 90.0);
-pub const LONGITUDE: (f64, f64) = (-180.0, 180.0);
+pub use crate::geo::{LATITUDE, LONGITUDE, Location};
+use crate::geo::{check_location, to_e6};
 /// The window of the per-person filing quota.
 pub const FILING_WINDOW: Duration = Duration::days(1);
 
@@ -71,13 +71,6 @@ pub enum Visibility {
     Full,
     /// Everyone, once published: the public text and the public history, no person.
     Public,
-}
-
-/// A WGS84 point.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-pub struct Location {
-    pub lat: f64,
-    pub lon: f64,
 }
 
 /// An Anliegen as filed.
@@ -466,44 +459,15 @@ async fn view(
         .ok_or_else(not_found)
 }
 
-pub(crate) fn check_location(v: &mut Validator, location: Option<Location>) {
-    if let Some(Location { lat, lon }) = location {
-        v.check(
-            lat.is_finite() && (LATITUDE.0..=LATITUDE.1).contains(&lat),
-            "location.lat",
-            "Breitengrad zwischen -90 und 90 (WGS84).",
-            "Latitude between -90 and 90 (WGS84).",
-        );
-        v.check(
-            lon.is_finite() && (LONGITUDE.0..=LONGITUDE.1).contains(&lon),
-            "location.lon",
-            "Längengrad zwischen -180 und 180 (WGS84).",
-            "Longitude between -180 and 180 (WGS84).",
-        );
-    }
-}
-
 /// `first_answer_at` as an update sets it: the first answer's time stays (the figures'
 /// "days to the first answer" count to it).
 fn first_answer_at(now: DateTime<Utc>) -> Expr {
     Func::coalesce([Expr::col(anliegen::Column::FirstAnswerAt), Expr::value(now)]).into()
 }
 
-/// Degrees as stored: whole microdegrees (about 11 cm), exact and comparable on both databases.
-pub(crate) fn to_e6(degrees: f64) -> i32 {
-    // Range-checked before: |degrees| ≤ 180, so the product fits an i32.
-    (degrees * 1e6).round() as i32
-}
-
 /// The stored point, in degrees.
 pub fn location_of(item: &anliegen::Model) -> Option<Location> {
-    match (item.lat_e6, item.lon_e6) {
-        (Some(lat), Some(lon)) => Some(Location {
-            lat: f64::from(lat) / 1e6,
-            lon: f64::from(lon) / 1e6,
-        }),
-        _ => None,
-    }
+    Location::from_e6(item.lat_e6, item.lon_e6)
 }
 
 /// A new Anliegen as it is received, whichever way it came in (app, phone, Open311).

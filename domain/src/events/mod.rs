@@ -39,10 +39,11 @@ use uuid::Uuid;
 use self::rules::{Op, Relation, permitted};
 use crate::{
     DomainError, DomainResult, Validator,
-    anliegen::{Location, check_location, to_e6},
     auth::{Actor, Role},
     clock::SharedClock,
-    db, idempotency,
+    db,
+    geo::{Location, check_location, to_e6},
+    idempotency,
     jobs::{self, ClaimedJob, JobContext, JobError, JobOutcome, NewJob},
     media::{self, ImageRef, ShownImage, Sight, Thing, ThingKind},
     notices::{self, Audience, Notice, NoticeKind, Target, Urgency},
@@ -366,13 +367,7 @@ impl EventView {
     }
 
     pub fn location(&self) -> Option<Location> {
-        match (self.event.lat_e6, self.event.lon_e6) {
-            (Some(lat), Some(lon)) => Some(Location {
-                lat: f64::from(lat) / 1e6,
-                lon: f64::from(lon) / 1e6,
-            }),
-            _ => None,
-        }
+        Location::from_e6(self.event.lat_e6, self.event.lon_e6)
     }
 
     /// The stored local times, as shown: a date for all-day events.
@@ -1114,7 +1109,8 @@ pub fn parse_original(text: &str) -> Option<NaiveDateTime> {
         .filter(|local| YEARS.contains(&local.year()))
 }
 
-fn no_such_date() -> DomainError {
+/// 404 for a date the series does not have (also for a path that names no date at all).
+pub fn no_such_date() -> DomainError {
     DomainError::NotFound(Text::new(
         "Diesen Termin hat die Veranstaltung nicht.",
         "The event has no such date.",

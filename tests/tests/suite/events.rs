@@ -771,5 +771,12 @@ async fn every_event_operation_answers_each_role_as_the_rules_say() {
             200,
             "calendar as {name}"
         );
+        for feed in ["gemeinde.ics", "rieder.ics"] {
+            assert_eq!(
+                call(Method::GET, format!("/api/v1/calendar/{feed}"), None).await,
+                200,
+                "{feed} as {name}"
+            );
+        }
     }
 }
