@@ -23,9 +23,10 @@ use poem_openapi::OpenApiService;
 use crate::config::Settings;
 use crate::http::{
     anliegen::AnliegenApi, api_clients::ApiClientsApi, auth::AuthApi, calendar::CalendarApi,
-    districts::DistrictsApi, edge, events::EventsApi, me::MeApi, media::MediaApi, news::NewsApi,
-    open311::Open311Api, operations::OperationsApi, organisations::OrganisationsApi,
-    polls::PollsApi, push::PushApi, rides::RidesApi, shops::ShopsApi, users::UsersApi,
+    districts::DistrictsApi, edge, event_shifts::EventShiftsApi, events::EventsApi, me::MeApi,
+    media::MediaApi, news::NewsApi, open311::Open311Api, operations::OperationsApi,
+    organisations::OrganisationsApi, polls::PollsApi, push::PushApi, rides::RidesApi,
+    shops::ShopsApi, users::UsersApi,
 };
 pub use crate::state::AppState;
 
@@ -42,7 +43,7 @@ pub type Apis = (
     PollsApi,
     OrganisationsApi,
     // poem-openapi implements `OpenApi` for tuples of up to 16: the calendar's two go as one.
-    (EventsApi, CalendarApi),
+    (EventsApi, CalendarApi, EventShiftsApi),
     ApiClientsApi,
     MediaApi,
     PushApi,
@@ -66,7 +67,7 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
             AnliegenApi,
             PollsApi,
             OrganisationsApi,
-            (EventsApi, CalendarApi),
+            (EventsApi, CalendarApi, EventShiftsApi),
             ApiClientsApi,
             MediaApi,
             PushApi,

@@ -162,6 +162,10 @@ pub fn job_registry() -> JobRegistry {
     registry.register(domain::rides::REMIND_JOB, domain::rides::remind_due);
     registry.register(domain::media::RELEASE_JOB, domain::media::release_due);
     registry.register(domain::events::REMIND_JOB, domain::events::remind_due);
+    registry.register(
+        domain::events::shifts::REMIND_JOB,
+        domain::events::shifts::remind_due,
+    );
     registry
 }
 

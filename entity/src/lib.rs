@@ -13,6 +13,8 @@ pub mod event_district;
 pub mod event_exception;
 pub mod event_follower;
 pub mod event_occurrence;
+pub mod event_shift;
+pub mod event_signup;
 pub mod idempotency_record;
 pub mod inbox_entry;
 pub mod job;

@@ -243,6 +243,8 @@ vocabulary! {
         EventUpdate = "event_update",
         /// A followed event takes place tomorrow, or in an hour.
         EventReminder = "event_reminder",
+        /// A shift one signed up for is tomorrow.
+        ShiftReminder = "shift_reminder",
     }
 }
 
@@ -304,6 +306,8 @@ vocabulary! {
         EventRemindDay = "event_remind_day",
         /// The followers of one event who want to be reminded an hour before.
         EventRemindHour = "event_remind_hour",
+        /// Everyone signed up for one shift of an event.
+        ShiftHelpers = "shift_helpers",
     }
 }
 

@@ -18,6 +18,7 @@ mod m20261204_000012_open311;
 mod m20261204_000013_organisations;
 mod m20261205_000014_news_organisation;
 mod m20261205_000015_events;
+mod m20261206_000016_event_shifts;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000013_organisations::Migration),
             Box::new(m20261205_000014_news_organisation::Migration),
             Box::new(m20261205_000015_events::Migration),
+            Box::new(m20261206_000016_event_shifts::Migration),
         ]
     }
 }

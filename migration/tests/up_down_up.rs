@@ -121,6 +121,8 @@ async fn expect_schema(db: &DatabaseConnection, present: bool) -> Result<(), DbE
         "event_exception",
         "event_occurrence",
         "event_follower",
+        "event_shift",
+        "event_signup",
     ] {
         check(
             manager.has_table(table).await? == present,

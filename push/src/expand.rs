@@ -7,9 +7,9 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entity::{
-    anliegen_follower, app_user, event_follower, inbox_entry, notice, notification_district,
-    notification_preference, poll_vote, push_delivery, push_subscription, role_assignment,
-    shop_follower,
+    anliegen_follower, app_user, event_follower, event_signup, inbox_entry, notice,
+    notification_district, notification_preference, poll_vote, push_delivery, push_subscription,
+    role_assignment, shop_follower,
     vocab::{NewsCategory, Role},
 };
 use sea_orm::{
@@ -126,6 +126,10 @@ fn recipients_query(audience: &Audience, cursor: Uuid) -> SelectStatement {
         Audience::EventFollowers(_) | Audience::EventReminded { .. } => {
             query.from(event_follower::Entity);
             Expr::col((event_follower::Entity, event_follower::Column::UserId))
+        }
+        Audience::ShiftHelpers(_) => {
+            query.from(event_signup::Entity);
+            Expr::col((event_signup::Entity, event_signup::Column::UserId))
         }
     };
     if let Audience::AnliegenFollowers(_) = audience {
@@ -248,6 +252,12 @@ fn recipients_query(audience: &Audience, cursor: Uuid) -> SelectStatement {
                     Expr::col((event_follower::Entity, event_follower::Column::Remind))
                         .eq(lead.as_str()),
                 );
+        }
+        // One sign-up per person and shift (unique), so no DISTINCT.
+        Audience::ShiftHelpers(shift) => {
+            query.and_where(
+                Expr::col((event_signup::Entity, event_signup::Column::ShiftId)).eq(*shift),
+            );
         }
         Audience::TownStaff(topic) => {
             let topic_column =

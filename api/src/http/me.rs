@@ -114,6 +114,9 @@ pub struct AccountExport {
     pub poll_votes: Vec<ExportedVote>,
     /// The events the caller follows ("interessiert").
     pub followed_events: Vec<FollowedEvent>,
+    /// The shifts the caller signed up for as a helper, with the phone number given, and how
+    /// many are behind them.
+    pub shifts: super::event_shifts::OwnShiftList,
 }
 
 /// An event the person follows.
@@ -371,6 +374,15 @@ impl MeApi {
                     since: f.created_at.into(),
                 })
                 .collect(),
+            shifts: {
+                let (items, helped_count) =
+                    domain::events::shifts::of_person(&state.db, actor.user_id, state.clock.now())
+                        .await?;
+                super::event_shifts::OwnShiftList {
+                    helped_count,
+                    items: items.into_iter().map(Into::into).collect(),
+                }
+            },
             followed_anliegen: followed_anliegen
                 .into_iter()
                 .map(|f| FollowedAnliegen {

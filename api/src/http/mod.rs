@@ -12,6 +12,7 @@ pub mod calendar;
 pub mod districts;
 pub mod edge;
 pub mod etag;
+pub mod event_shifts;
 pub mod events;
 pub mod feed_cache;
 pub mod ical;

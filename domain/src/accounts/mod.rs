@@ -763,6 +763,7 @@ pub async fn delete_account(
     }
     crate::rides::forget_person(db, clock, rides, actor).await?;
     crate::anliegen::forget_person(db, clock, actor).await?;
+    crate::events::shifts::forget_person(db, actor.user_id).await?;
     let txn = db::begin_write(db).await?;
     db::enter(&txn, db::Section::Administrators).await?;
     if actor.is_admin() && users::other_admins(&txn, user.id).await? == 0 {

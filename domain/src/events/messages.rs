@@ -102,6 +102,36 @@ pub fn reminder(
     (heading, body)
 }
 
+/// The reminder the day before a shift one signed up for.
+pub fn shift_reminder(
+    shift: &str,
+    event: &str,
+    date: &str,
+    place: Option<&str>,
+) -> (String, String) {
+    let body = match place {
+        Some(place) => format!("{event}, {date}, {place}. Danke, dass Sie helfen!"),
+        None => format!("{event}, {date}. Danke, dass Sie helfen!"),
+    };
+    (format!("Morgen: Ihre Schicht „{shift}“"), body)
+}
+
+/// A shift one signed up for has a new time.
+pub fn shift_moved(shift: &str, event: &str, new: &str) -> (String, String) {
+    (
+        format!("Neue Zeit für Ihre Schicht „{shift}“"),
+        format!("{event}: jetzt {new}. Wenn Sie dann nicht können, tragen Sie sich bitte aus."),
+    )
+}
+
+/// A shift one signed up for is no longer needed.
+pub fn shift_dropped(shift: &str, event: &str) -> (String, String) {
+    (
+        format!("Schicht entfällt: {shift}"),
+        format!("{event}: Diese Schicht wird nicht mehr gebraucht. Danke für Ihre Bereitschaft!"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,6 +14,7 @@ pub mod messages;
 pub mod occurrences;
 pub mod recurrence;
 pub mod rules;
+pub mod shifts;
 
 use std::collections::HashSet;
 

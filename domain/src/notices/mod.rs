@@ -54,6 +54,8 @@ pub enum Audience {
         event: Uuid,
         lead: entity::vocab::EventReminder,
     },
+    /// Everyone signed up for one shift of an event (its reminder, a new time).
+    ShiftHelpers(Uuid),
 }
 
 /// How an audience is stored: kind, the one id it names, the district list, the category.
@@ -103,6 +105,7 @@ impl Audience {
                 None,
                 None,
             ),
+            Audience::ShiftHelpers(shift) => (AudienceKind::ShiftHelpers, Some(*shift), None, None),
         }
     }
 
@@ -148,6 +151,7 @@ impl Audience {
                 event: reference()?,
                 lead: entity::vocab::EventReminder::Hour,
             },
+            AudienceKind::ShiftHelpers => Audience::ShiftHelpers(reference()?),
         })
     }
 }
@@ -453,6 +457,7 @@ mod tests {
                 event: id,
                 lead: entity::vocab::EventReminder::Hour,
             },
+            Audience::ShiftHelpers(id),
         ];
         let targets = [
             Target::News { id },

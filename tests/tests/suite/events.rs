@@ -13,7 +13,7 @@ use crate::support::{
 };
 
 /// Heimatverein Rieder with an editor (signed in again, so the token carries the role).
-async fn club_with_editor(app: &TestApp, crew: &Cast, name: &str) -> (String, Session) {
+pub(crate) async fn club_with_editor(app: &TestApp, crew: &Cast, name: &str) -> (String, Session) {
     let organisation = post_json(
         app,
         "/api/v1/organisations",
@@ -36,6 +36,26 @@ async fn club_with_editor(app: &TestApp, crew: &Cast, name: &str) -> (String, Se
     assert_eq!(granted.status, 201, "{}", granted.text);
     renew(app, &mut editor).await;
     (id, editor)
+}
+
+/// Every role an event meets: "editor" is the event's organisation's, "other organisation's
+/// editor" that of another club in the same district.
+pub(crate) fn roles<'a>(
+    crew: &'a Cast,
+    editor: &'a Session,
+    other_editor: &'a Session,
+) -> [(&'static str, Option<&'a Session>); 9] {
+    [
+        ("anonymous", None),
+        ("resident", Some(&crew.resident)),
+        ("editor", Some(editor)),
+        ("other organisation's editor", Some(other_editor)),
+        ("leader", Some(&crew.leader)),
+        ("far leader", Some(&crew.far_leader)),
+        ("dispatcher", Some(&crew.dispatcher)),
+        ("operator", Some(&crew.operator)),
+        ("admin", Some(&crew.admin)),
+    ]
 }
 
 fn choir(organisation: &str, district: &str) -> Value {
@@ -611,17 +631,7 @@ async fn every_event_operation_answers_each_role_as_the_rules_say() {
     let (app, crew) = spawn_cast_with(|s| s.quota_events_per_author_per_hour = 1_000).await;
     let (club, editor) = club_with_editor(&app, &crew, "Heimatverein Rieder").await;
     let (_, other_editor) = club_with_editor(&app, &crew, "Feuerwehr Rieder").await;
-    let roles: [(&str, Option<&Session>); 9] = [
-        ("anonymous", None),
-        ("resident", Some(&crew.resident)),
-        ("editor", Some(&editor)),
-        ("other organisation's editor", Some(&other_editor)),
-        ("leader", Some(&crew.leader)),
-        ("far leader", Some(&crew.far_leader)),
-        ("dispatcher", Some(&crew.dispatcher)),
-        ("operator", Some(&crew.operator)),
-        ("admin", Some(&crew.admin)),
-    ];
+    let roles = roles(&crew, &editor, &other_editor);
     let status = |reply: Reply| reply.status.as_u16();
     for (name, who) in roles {
         let token = who.map(|s| s.access.as_str());
