@@ -28,6 +28,8 @@ pub struct Model {
     pub status: crate::vocab::RideStatus,
     pub driver_id: Option<Uuid>,
     pub outward_ride_id: Option<Uuid>,
+    /// The event the (outward) ride goes to, if the booking named one.
+    pub event_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -19,6 +19,7 @@ mod m20261204_000013_organisations;
 mod m20261205_000014_news_organisation;
 mod m20261205_000015_events;
 mod m20261206_000016_event_shifts;
+mod m20261206_000017_ride_event;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000014_news_organisation::Migration),
             Box::new(m20261205_000015_events::Migration),
             Box::new(m20261206_000016_event_shifts::Migration),
+            Box::new(m20261206_000017_ride_event::Migration),
         ]
     }
 }

@@ -135,6 +135,7 @@ async fn expect_schema(db: &DatabaseConnection, present: bool) -> Result<(), DbE
         ("role_assignment", "organisation_id"),
         ("news_item", "organisation_id"),
         ("media_use", "event_id"),
+        ("ride", "event_id"),
         ("anliegen", "api_client_id"),
     ] {
         check(

@@ -397,6 +397,17 @@ pub struct FollowEvent {
     pub remind: Option<EventReminder>,
 }
 
+/// How many shuttle rides are booked to an event: a count, never who.
+#[derive(Object, Clone, Debug)]
+pub struct EventRideCount {
+    /// Rides booked to it that still stand (requested, accepted, under way or done), each
+    /// booking once; 0 when suppressed.
+    pub booked: u64,
+    /// True when 1 or 2 rides are booked: shown as 0, since so small a count could single out
+    /// one person's trip.
+    pub small_counts_suppressed: bool,
+}
+
 /// One date in the calendar.
 #[derive(Object, Clone, Debug)]
 pub struct EventOccurrence {
@@ -469,6 +480,7 @@ pub(crate) const ERRORS: super::spec::OperationErrors = &[
     ("listEventOccurrences", &[400, 422]),
     ("followEvent", &[400, 401, 404, 422]),
     ("unfollowEvent", &[400, 401]),
+    ("countEventRides", &[400, 401, 403, 404]),
 ];
 
 /// The limits of this module's request fields, as the spec publishes them.
@@ -991,5 +1003,32 @@ impl EventsApi {
     ) -> ApiResult<NoContent> {
         events::unfollow(&state.db, &actor, id.0).await?;
         Ok(NoContent::Done)
+    }
+
+    /// How many rides go to an event
+    ///
+    /// For those who may change it (its organisation's editors, leaders of all its districts,
+    /// admins): the number of shuttle rides booked to it (`createRide` with `event_id`), so
+    /// that the Verein can plan seats and help at the entrance. A count only, and 1 or 2 read
+    /// as 0 (`small_counts_suppressed`).
+    #[oai(
+        transform = "no_store",
+        path = "/events/:id/rides",
+        method = "get",
+        operation_id = "countEventRides"
+    )]
+    async fn rides(
+        &self,
+        state: Data<&AppState>,
+        actor: Caller,
+        /// The event's id.
+        id: Path<Uuid>,
+    ) -> ApiResult<Json<EventRideCount>> {
+        let (booked, small_counts_suppressed) =
+            events::rides_booked(&state.db, &actor, id.0).await?;
+        Ok(Json(EventRideCount {
+            booked,
+            small_counts_suppressed,
+        }))
     }
 }

@@ -97,6 +97,9 @@ pub struct Ride {
     /// For an outward leg with a return trip: the return leg.
     #[oai(nullable)]
     pub return_ride_id: Option<Uuid>,
+    /// The event the ride goes to (outward leg), or null.
+    #[oai(nullable)]
+    pub event_id: Option<Uuid>,
     /// The history, oldest first (empty in the reduced view).
     pub events: Vec<RideEvent>,
     /// When it was booked.
@@ -132,6 +135,7 @@ impl From<RideView> for Ride {
             driver_id: r.driver_id.filter(|_| full),
             outward_ride_id: r.outward_ride_id,
             return_ride_id: v.return_ride_id,
+            event_id: r.event_id,
             events: v
                 .events
                 .into_iter()
@@ -161,8 +165,9 @@ pub struct CreateRide {
     pub pickup_district_id: Uuid,
     /// Street and house number, 1 to 300 characters.
     pub pickup_address: String,
-    /// Where to, 1 to 300 characters.
-    pub destination: String,
+    /// Where to, 1 to 300 characters. May be left out for a ride to an event (`event_id`)
+    /// that names its place.
+    pub destination: Option<String>,
     /// What for (for the statistics; default `other`).
     #[oai(nullable)]
     pub purpose: Option<RidePurpose>,
@@ -199,6 +204,12 @@ pub struct CreateRide {
     /// Dispatchers and admins: book for a person without an account (with `contact_phone`).
     #[oai(nullable)]
     pub rider_name: Option<String>,
+    /// A ride to an event (published, not cancelled, with a date within 12 hours after the
+    /// pickup or under way at it): a missing `destination` becomes the event's place, a
+    /// missing `appointment_at` the date's start. Its organisers see how many rides go to it,
+    /// never whose.
+    #[oai(nullable)]
+    pub event_id: Option<Uuid>,
 }
 
 impl poem_openapi::types::Example for CreateRide {
@@ -207,7 +218,7 @@ impl poem_openapi::types::Example for CreateRide {
         Self {
             pickup_district_id: Uuid::nil(),
             pickup_address: "Lindenstraße 4".into(),
-            destination: "Hausarztpraxis Dr. Krause, Ballenstedt".into(),
+            destination: Some("Hausarztpraxis Dr. Krause, Ballenstedt".into()),
             purpose: Some(RidePurpose::Medical),
             pickup_at: at("2026-06-10T07:30:00Z"),
             flexibility_minutes: Some(15),
@@ -220,6 +231,7 @@ impl poem_openapi::types::Example for CreateRide {
             contact_phone: Some("039483 1234".into()),
             rider_user_id: None,
             rider_name: None,
+            event_id: None,
         }
     }
 }
@@ -403,7 +415,7 @@ impl RidesApi {
         let input = NewRide {
             pickup_district_id: b.pickup_district_id,
             pickup_address: b.pickup_address,
-            destination: b.destination,
+            destination: b.destination.unwrap_or_default(),
             purpose,
             pickup_at: b.pickup_at.0,
             flexibility_minutes: b.flexibility_minutes,
@@ -416,6 +428,7 @@ impl RidesApi {
             contact_phone: b.contact_phone,
             rider_user_id: b.rider_user_id,
             rider_name: b.rider_name,
+            event_id: b.event_id,
         };
         let claim = idempotency_key
             .0

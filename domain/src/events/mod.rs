@@ -1563,6 +1563,81 @@ pub async fn unfollow(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> Domai
     Ok(())
 }
 
+/// How long before a date a ride to it may pick up (a long way from the far end of the town,
+/// waiting at a doctor's on the way).
+pub const RIDE_LEAD: Duration = Duration::hours(12);
+
+/// What a ride booked to an event goes to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RideTarget {
+    /// No such event the caller can see, or it is not published or cancelled.
+    Unknown,
+    /// None of its dates that take place lies within [`RIDE_LEAD`] after the pickup (or is
+    /// under way at it).
+    NotThen,
+    /// That date: where and when.
+    At {
+        place: Option<String>,
+        starts_at: DateTime<Utc>,
+    },
+}
+
+/// The date of an event a ride picked up at `pickup_at` goes to.
+pub async fn ride_target(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+    pickup_at: DateTime<Utc>,
+) -> DomainResult<RideTarget> {
+    let view = match get(conn, Some(actor), id).await {
+        Ok(view) => view,
+        Err(DomainError::NotFound(_)) => return Ok(RideTarget::Unknown),
+        Err(other) => return Err(other),
+    };
+    if !view.is_public() || view.event.status == EventStatus::Cancelled {
+        return Ok(RideTarget::Unknown);
+    }
+    let date = occurrences::dates(
+        &view.event,
+        &view.exceptions,
+        pickup_at - occurrences::MAX_DURATION,
+        pickup_at + RIDE_LEAD + Duration::seconds(1),
+        occurrences::PER_EVENT_MAX,
+    )
+    .into_iter()
+    .filter(|d| {
+        d.status != EventStatus::Cancelled
+            && d.starts_at - RIDE_LEAD <= pickup_at
+            && pickup_at <= d.ends_at.max(d.starts_at)
+    })
+    .min_by_key(|d| d.starts_at);
+    Ok(match date {
+        Some(date) => RideTarget::At {
+            place: view.event.place.clone(),
+            starts_at: date.starts_at,
+        },
+        None => RideTarget::NotThen,
+    })
+}
+
+/// How many rides are booked to an event, for those who may change it. A count only, and
+/// below [`crate::rides::SMALL_COUNT`] none (`true`: suppressed): a count of one could single
+/// out an older person's trip.
+pub async fn rides_booked(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+) -> DomainResult<(u64, bool)> {
+    let view = get(conn, Some(actor), id).await?;
+    require(actor, &view, Op::Edit)?;
+    let booked = crate::rides::booked_to_event(conn, id).await?;
+    Ok(if booked > 0 && booked < crate::rides::SMALL_COUNT {
+        (0, true)
+    } else {
+        (booked, false)
+    })
+}
+
 /// How long a past event stays in the iCal feeds (calendar apps drop what disappears).
 pub const FEED_PAST: Duration = Duration::days(90);
 /// The most events one feed holds (the oldest go first).

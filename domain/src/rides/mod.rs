@@ -177,6 +177,9 @@ pub struct NewRide {
     pub rider_user_id: Option<Uuid>,
     /// Dispatchers only: book for a person without an account (with `contact_phone`).
     pub rider_name: Option<String>,
+    /// The event the ride goes to: an empty destination becomes its place, a missing
+    /// appointment its start.
+    pub event_id: Option<Uuid>,
 }
 
 /// A transition asked for by a person.
@@ -217,8 +220,23 @@ pub struct Stats {
 /// The shortest window a district leader may count (leaders do not see the rides: a short
 /// window around one pickup would single it out, with its purpose).
 pub const MIN_STATS_WINDOW: Duration = Duration::days(7);
-/// Counts below this are reported as 0 to district leaders.
+/// Counts below this are reported as 0 to district leaders (and to an event's organisers).
 pub const SMALL_COUNT: u64 = 3;
+
+/// How many rides are booked to an event and still stand (requested, accepted, under way or
+/// done): outward legs only, each booking once.
+pub async fn booked_to_event(conn: &impl ConnectionTrait, event_id: Uuid) -> Result<u64, DbErr> {
+    ride::Entity::find()
+        .filter(ride::Column::EventId.eq(event_id))
+        .filter(ride::Column::Status.is_in([
+            RideStatus::Requested,
+            RideStatus::Accepted,
+            RideStatus::InProgress,
+            RideStatus::Completed,
+        ]))
+        .count(conn)
+        .await
+}
 
 fn not_found() -> DomainError {
     DomainError::NotFound(Text::new("Diese Fahrt gibt es nicht.", "No such ride."))
@@ -419,7 +437,7 @@ pub async fn create(
     clock: &SharedClock,
     settings: RideSettings,
     actor: &Actor,
-    input: NewRide,
+    mut input: NewRide,
     claim: Option<&idempotency::Claim>,
 ) -> DomainResult<RideView> {
     let on_behalf = input.rider_user_id.is_some() || input.rider_name.is_some();
@@ -437,6 +455,36 @@ pub async fn create(
     }
     let now = clock.now();
     let mut v = Validator::new();
+    if let Some(event_id) = input.event_id {
+        match crate::events::ride_target(&txn, actor, event_id, input.pickup_at).await? {
+            crate::events::RideTarget::Unknown => {
+                v.check(
+                    false,
+                    "event_id",
+                    "Diese Veranstaltung gibt es nicht, oder sie ist abgesagt.",
+                    "No such event, or it is cancelled.",
+                );
+            }
+            crate::events::RideTarget::NotThen => {
+                v.check(
+                    false,
+                    "pickup_at",
+                    "Die Veranstaltung findet nicht innerhalb von 12 Stunden nach dieser Abholung statt.",
+                    "The event does not take place within 12 hours after this pickup.",
+                );
+            }
+            crate::events::RideTarget::At { place, starts_at } => {
+                if input.destination.trim().is_empty()
+                    && let Some(place) = place
+                {
+                    input.destination = place;
+                }
+                if input.appointment_at.is_none() && starts_at >= input.pickup_at {
+                    input.appointment_at = Some(starts_at);
+                }
+            }
+        }
+    }
     let exists = district::Entity::find_by_id(input.pickup_district_id)
         .one(&txn)
         .await?
@@ -609,6 +657,12 @@ pub async fn create(
         status: Set(RideStatus::Requested),
         driver_id: Set(None),
         outward_ride_id: Set(outward),
+        // The count of rides to an event counts each booking once: the outward leg.
+        event_id: Set(if outward.is_none() {
+            input.event_id
+        } else {
+            None
+        }),
         created_at: Set(now),
         updated_at: Set(now),
     };

@@ -14,6 +14,7 @@ mod edge;
 mod erasure;
 mod event_helpers;
 mod event_notify;
+mod event_rides;
 mod events;
 mod jobs;
 mod locations;
