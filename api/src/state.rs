@@ -56,6 +56,10 @@ impl AppState {
         };
         let (created, admin_created) = db::migrate_then(&db, async |txn| {
             let districts = seed::apply_on_first_start(txn, &clock, &seed).await?;
+            let adopted = domain::events::adopt::adopt_news_events(txn, &clock, time_zone).await?;
+            if adopted > 0 {
+                tracing::info!(adopted, "news items with an event adopted as events");
+            }
             let admin_created = match admin {
                 Some((email, password, hash)) => {
                     accounts::ensure_admin_in(txn, &clock, &email, &password, hash)
@@ -162,6 +166,10 @@ pub fn job_registry() -> JobRegistry {
     registry.register(domain::rides::REMIND_JOB, domain::rides::remind_due);
     registry.register(domain::media::RELEASE_JOB, domain::media::release_due);
     registry.register(domain::events::REMIND_JOB, domain::events::remind_due);
+    registry.register(
+        domain::events::adopt::ADOPT_JOB,
+        domain::events::adopt::adopt_due,
+    );
     registry.register(
         domain::events::shifts::REMIND_JOB,
         domain::events::shifts::remind_due,

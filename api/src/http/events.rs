@@ -91,6 +91,9 @@ pub struct Event {
     /// An organiser named in words (when no organisation publishes it), or null.
     #[oai(nullable)]
     pub organiser_name: Option<String>,
+    /// The news item that announces it (`GET /api/v1/news/{id}`), or null.
+    #[oai(nullable)]
+    pub news_id: Option<Uuid>,
     /// The districts it is for; empty: the whole town.
     pub district_ids: Vec<Uuid>,
     /// A whole day (or several): `start` and `end` are dates.
@@ -152,6 +155,7 @@ impl poem_openapi::types::Example for Event {
             organisation_id: Some(Uuid::nil()),
             organisation_name: Some("Gemischter Chor Rieder e. V.".into()),
             organiser_name: None,
+            news_id: None,
             district_ids: vec![Uuid::nil()],
             all_day: false,
             start: "2027-01-05T19:00:00".into(),
@@ -226,6 +230,7 @@ impl From<EventView> for Event {
             organisation_id: e.organisation_id,
             organisation_name: view.organisation.as_ref().map(|o| o.name.clone()),
             organiser_name: e.organiser_name.clone(),
+            news_id: e.news_id,
             district_ids: view.district_ids.clone(),
             all_day,
             start: shown(&e.start_local),
@@ -300,6 +305,9 @@ pub struct CreateEvent {
     /// Keep it as a draft (default false); publish it later with `PATCH {"draft": false}`.
     #[oai(default)]
     pub draft: bool,
+    /// The published news item that announces it (optional; one event per item, set only
+    /// here).
+    pub news_id: Option<Uuid>,
 }
 
 impl poem_openapi::types::Example for CreateEvent {
@@ -322,6 +330,7 @@ impl poem_openapi::types::Example for CreateEvent {
             images: Vec::new(),
             notify: true,
             draft: false,
+            news_id: None,
         }
     }
 }
@@ -644,6 +653,7 @@ impl EventsApi {
             images: b.images.into_iter().map(Into::into).collect(),
             notify: b.notify,
             draft: b.draft,
+            news_id: b.news_id,
         };
         let claim = idempotency_key
             .0

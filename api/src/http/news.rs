@@ -107,7 +107,9 @@ pub struct NewsItem {
     pub pinned: bool,
     /// Whether residents are told by push when it goes live.
     pub notify: bool,
-    /// For category `event`: when and where; null otherwise.
+    /// For category `event`: when and where; null otherwise. Deprecated: publish dates with
+    /// `POST /events` instead. An item with an `event` is added to the calendar as an event
+    /// when it goes live (`Event.news_id` names the item); later changes here do not move it.
     #[oai(nullable)]
     pub event: Option<NewsEvent>,
     /// Its photos, in order, each with its alt text and every size (for `srcset`).
@@ -236,7 +238,8 @@ pub struct CreateNews {
     /// Show on top of the district's page (default false).
     #[oai(default)]
     pub pinned: bool,
-    /// Required for category `event`, not allowed for the others.
+    /// Required for category `event`, not allowed for the others. Deprecated: publish dates
+    /// with `POST /events`; this one is added to the calendar when the item goes live.
     #[oai(nullable)]
     pub event: Option<NewsEvent>,
     /// Tell the residents of the districts by push when it goes live (default false).

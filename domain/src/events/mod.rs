@@ -10,6 +10,7 @@
 //! Who may do what is the table in [`rules`]; the calendar reads the projection kept by
 //! [`occurrences::sync`] in the same transaction as every change.
 
+pub mod adopt;
 pub mod messages;
 pub mod occurrences;
 pub mod recurrence;
@@ -24,10 +25,10 @@ use chrono::{
 };
 use chrono_tz::Tz;
 use entity::{
-    district, event, event_district, event_exception, event_follower, organisation,
+    district, event, event_district, event_exception, event_follower, news_item, organisation,
     vocab::{
         EventCategory, EventExceptionKind, EventPublication, EventReminder, EventStatus,
-        NewsCategory,
+        NewsCategory, NewsStatus,
     },
 };
 use sea_orm::{
@@ -321,6 +322,8 @@ pub struct NewEvent {
     pub images: Vec<ImageRef>,
     pub notify: bool,
     pub draft: bool,
+    /// The published news item that announces it (one event per item).
+    pub news_id: Option<Uuid>,
 }
 
 /// `None` leaves a field; `Some(None)` clears an optional one.
@@ -507,6 +510,47 @@ async fn check_placement(
     Ok((districts, organisation))
 }
 
+/// A news item an event links to: published (what the link shows residents), and not yet
+/// linked to another event.
+async fn check_news_link(
+    conn: &impl ConnectionTrait,
+    v: &mut Validator,
+    news_id: Uuid,
+) -> DomainResult<()> {
+    let published = news_item::Entity::find_by_id(news_id)
+        .one(conn)
+        .await?
+        .is_some_and(|item| item.status == NewsStatus::Published);
+    if !published {
+        v.check(
+            false,
+            "news_id",
+            "Diese Meldung gibt es nicht, oder sie ist nicht veröffentlicht.",
+            "No such published news item.",
+        );
+        return Ok(());
+    }
+    let linked = event::Entity::find()
+        .filter(event::Column::NewsId.eq(news_id))
+        .one(conn)
+        .await?
+        .is_some();
+    if linked {
+        v.push(news_taken());
+    }
+    Ok(())
+}
+
+fn news_taken() -> FieldError {
+    FieldError::new(
+        "news_id",
+        Text::new(
+            "Zu dieser Meldung gibt es schon eine Veranstaltung.",
+            "This news item already has an event.",
+        ),
+    )
+}
+
 fn check_texts(
     v: &mut Validator,
     title: &str,
@@ -679,6 +723,9 @@ pub async fn create(
     );
     let (districts, organisation) =
         check_placement(&txn, &mut v, &input.district_ids, input.organisation_id).await?;
+    if let Some(news_id) = input.news_id {
+        check_news_link(&txn, &mut v, news_id).await?;
+    }
     v.finish()?;
     let Some(timing) = timing else {
         return Err(DomainError::Internal(
@@ -722,7 +769,7 @@ pub async fn create(
         unpublished_reason: Set(None),
         organisation_id: Set(organisation.as_ref().map(|o| o.id)),
         organiser_name: Set(organiser_name),
-        news_id: Set(None),
+        news_id: Set(input.news_id),
         all_day: Set(timing.all_day),
         tz: Set(tz.name().to_owned()),
         start_local: Set(stored(timing.start_local)),
@@ -745,7 +792,15 @@ pub async fn create(
         updated_at: Set(now),
     }
     .insert(&txn)
-    .await?;
+    .await
+    .map_err(|err| {
+        // Two organisers linking the same item at once: the unique key decides.
+        if crate::is_unique_violation(&err) {
+            DomainError::Validation(vec![news_taken()])
+        } else {
+            err.into()
+        }
+    })?;
     write_districts(&txn, ev.id, &districts).await?;
     media::attach(&txn, clock, Thing::Event(ev.id), &input.images).await?;
     let mut view = load_view(&txn, ev).await?;

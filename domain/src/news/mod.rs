@@ -441,6 +441,8 @@ async fn go_live(
     model.status = Set(NewsStatus::Published);
     model.published_at = Set(Some(now));
     let item = model.update(conn).await?;
+    // The deprecated `event` field: the calendar gets the event too.
+    crate::events::adopt::queue(conn, clock, &item).await?;
     let view = NewsView::new(item, now);
     sync_placements(conn, &view).await?;
     if view.item.notify {

@@ -12,6 +12,7 @@ mod calendar;
 mod districts;
 mod edge;
 mod erasure;
+mod event_adopt;
 mod event_helpers;
 mod event_notify;
 mod event_rides;
