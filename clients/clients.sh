@@ -16,7 +16,8 @@
 #   DORFAPP_BIN       the server binary (e.g. target/debug/dorfapp). When set, a server is
 #                     started on SQLite in a temporary directory and the scenario
 #                     (scenario.py, scenario.ts beside this script) runs with the generated
-#                     Python client and with the TypeScript one. Unset: generation only.
+#                     Python client and with the TypeScript one, then ical_check.py. Unset:
+#                     generation only.
 #   SCENARIO_PORT     its port (default 18282)
 #   OAG_GENERATORS    openapi-generator generators (default: "python kotlin swift6")
 #   OAG_ALLOW         extended regex of openapi-generator log lines that are NOT failures
@@ -35,6 +36,9 @@
 #   PyPI   openapi-schema-validator 0.9.0 every example checked against its schema with
 #                                         OpenAPI 3.0 semantics (nullable), which the
 #                                         linters cannot do for a nullable reference
+#   PyPI   icalendar 7.3.0                an iCalendar parser not ours, for ical_check.py
+#   PyPI   recurring-ical-events 3.8.2    expands RRULE/EXDATE/RECURRENCE-ID as calendar
+#                                         apps do, for ical_check.py
 #   npm    @redocly/cli 2.77.0            linter, "recommended" ruleset
 #   npm    @stoplight/spectral-cli 6.16.3 linter, "spectral:oas" ruleset
 #   npm    openapi-typescript 7.13.0      TypeScript types
@@ -53,6 +57,8 @@ readonly OPC_VERSION=0.29.1
 readonly OAG_VERSION=7.26.0
 readonly PYYAML_VERSION=6.0.2
 readonly OSV_VERSION=0.9.0
+readonly ICALENDAR_VERSION=7.3.0
+readonly RIEV_VERSION=3.8.2
 readonly REDOCLY_VERSION=2.77.0
 readonly SPECTRAL_VERSION=6.16.3
 readonly OATS_VERSION=7.13.0
@@ -96,7 +102,7 @@ install_java() {
 }
 
 install_python_tools() {
-    local pins="openapi-python-client==$OPC_VERSION openapi-generator-cli==$OAG_VERSION PyYAML==$PYYAML_VERSION openapi-schema-validator==$OSV_VERSION"
+    local pins="openapi-python-client==$OPC_VERSION openapi-generator-cli==$OAG_VERSION PyYAML==$PYYAML_VERSION openapi-schema-validator==$OSV_VERSION icalendar==$ICALENDAR_VERSION recurring-ical-events==$RIEV_VERSION"
     local stamp=$tools/venv/.clients-pins
     if [[ -x $tools/venv/bin/python && -f $stamp && $(cat "$stamp") == "$pins" ]]; then return; fi
     echo "== installing Python tools: $pins"
@@ -331,6 +337,8 @@ if [[ -n ${DORFAPP_BIN:-} ]]; then
     data=$(mktemp -d)
     base=http://127.0.0.1:$scenario_port
     admin_email=clients-admin@example.org admin_password=Clients-Admin-Passwort-2026
+    # ical_check.py publishes six events per run as the admin; the default quota is 20 an hour.
+    DORFAPP_QUOTA_EVENTS_PER_AUTHOR_PER_HOUR=1000 \
     DORFAPP_DATA_DIR=$data DORFAPP_BIND=127.0.0.1:$scenario_port DORFAPP_LOG=warn \
         DORFAPP_ADMIN_EMAIL=$admin_email DORFAPP_ADMIN_PASSWORD=$admin_password \
         "$DORFAPP_BIN" serve >"$out/logs/server.log" 2>&1 &
@@ -345,6 +353,8 @@ if [[ -n ${DORFAPP_BIN:-} ]]; then
         "$py" "$script_dir/scenario.py" "$base" "$admin_email" "$admin_password"
     step scenario-typescript exit_ok \
         node "$out/typescript/dist/scenario.js" "$base" "$admin_email" "$admin_password"
+    step ical-check exit_ok \
+        "$py" "$script_dir/ical_check.py" "$base" "$admin_email" "$admin_password"
     if ! kill -0 "$server" 2>/dev/null; then
         echo "   the server died during the scenarios; see $out/logs/server.log"
         failed+=(server)

@@ -330,7 +330,7 @@ impl poem_openapi::types::Example for CreateEvent {
             images: Vec::new(),
             notify: true,
             draft: false,
-            news_id: None,
+            news_id: Some(Uuid::nil()),
         }
     }
 }
