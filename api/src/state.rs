@@ -29,6 +29,8 @@ pub struct AppState {
     pub news_version: domain::news::FeedVersion,
     /// Rendered pages of the public news feed.
     pub feed_cache: Arc<crate::http::feed_cache::FeedCache>,
+    /// The rendered iCal feeds, each with the fingerprint it was made from.
+    pub ical_feeds: Arc<crate::http::calendar::KeptFeeds>,
     /// Where photos go and what is accepted.
     pub uploads: domain::media::Uploads,
 }
@@ -115,6 +117,7 @@ impl AppState {
             uploads,
             news_version,
             feed_cache: Arc::new(feed_cache),
+            ical_feeds: Arc::default(),
             settings: Arc::new(settings),
             clock,
             keys: Arc::new(keys),

@@ -2,6 +2,16 @@
 //! the same address), one for the whole town and one per district. Written by [`super::ical`]
 //! from `domain::events::feed`; tagged with a hash of the bytes, so an app polling every hour
 //! gets an empty 304 while nothing changed.
+//!
+//! A feed is rendered whole (a town's with thousands of events is megabytes), so each rendered
+//! feed is kept ([`KeptFeeds`]) with the `domain::events::feed_fingerprint` it was made from:
+//! while the fingerprint holds, a request costs a few aggregate reads, not the feed's queries
+//! and its rendering, and a 304 is answered without rendering anything.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::NaiveDateTime;
@@ -179,6 +189,77 @@ fn feed_event(entry: FeedEntry, tz: Tz, base: &str) -> FeedEvent {
     }
 }
 
+/// A rendered feed and the fingerprint it was made from.
+struct KeptFeed {
+    fingerprint: String,
+    etag: String,
+    body: String,
+}
+
+/// The rendered feeds of this process, one per file (the town's and one per district: known
+/// names only, since an unknown one is 404 before anything is kept).
+#[derive(Default)]
+pub struct KeptFeeds(Mutex<HashMap<String, Arc<KeptFeed>>>);
+
+impl KeptFeeds {
+    fn current(&self, file: &str, fingerprint: &str) -> Option<Arc<KeptFeed>> {
+        let kept = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        kept.get(file)
+            .filter(|feed| feed.fingerprint == fingerprint)
+            .cloned()
+    }
+
+    fn keep(&self, file: &str, feed: Arc<KeptFeed>) {
+        let mut kept = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        kept.insert(file.to_owned(), feed);
+    }
+}
+
+/// Renders a feed: the events' queries, then the RFC 5545 text and its `ETag`.
+async fn render_feed(
+    state: &AppState,
+    district: Option<&str>,
+    fingerprint: String,
+) -> ApiResult<KeptFeed> {
+    let (district, entries) = events::feed(&state.db, state.clock.now(), district).await?;
+    let tz = state.time_zone;
+    let base = state.settings.public_url();
+    let host = base
+        .split("://")
+        .nth(1)
+        .unwrap_or(&base)
+        .split('/')
+        .next()
+        .unwrap_or("dorfapp")
+        .to_owned();
+    let name = match &district {
+        Some(d) => format!("Veranstaltungen {}", d.name),
+        None => "Veranstaltungen".to_owned(),
+    };
+    let feed: Vec<FeedEvent> = entries
+        .into_iter()
+        .map(|entry| feed_event(entry, tz, &base))
+        .collect();
+    let body = ical::render(&Calendar {
+        name: &name,
+        tz,
+        host: &host,
+        events: &feed,
+    });
+    let digest = Sha256::digest(body.as_bytes());
+    Ok(KeptFeed {
+        fingerprint,
+        etag: format!("\"{}\"", URL_SAFE_NO_PAD.encode(&digest[..18])),
+        body,
+    })
+}
+
 pub struct CalendarApi;
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Events")]
@@ -214,39 +295,23 @@ impl CalendarApi {
         };
         let stem = file.0.strip_suffix(".ics").ok_or_else(not_found)?;
         let district = (stem != TOWN_FILE).then_some(stem);
-        let (district, entries) = events::feed(&state.db, state.clock.now(), district).await?;
-        let tz = state.time_zone;
-        let base = state.settings.public_url();
-        let host = base
-            .split("://")
-            .nth(1)
-            .unwrap_or(&base)
-            .split('/')
-            .next()
-            .unwrap_or("dorfapp")
-            .to_owned();
-        let name = match &district {
-            Some(d) => format!("Veranstaltungen {}", d.name),
-            None => "Veranstaltungen".to_owned(),
+        // Read before the feed: a change that lands in between makes the next request render
+        // again rather than keep a feed older than its fingerprint.
+        let fingerprint = events::feed_fingerprint(&state.db, state.clock.now(), district).await?;
+        let feed = match state.ical_feeds.current(&file.0, &fingerprint) {
+            Some(feed) => feed,
+            None => {
+                let feed = Arc::new(render_feed(&state, district, fingerprint).await?);
+                state.ical_feeds.keep(&file.0, feed.clone());
+                feed
+            }
         };
-        let feed: Vec<FeedEvent> = entries
-            .into_iter()
-            .map(|entry| feed_event(entry, tz, &base))
-            .collect();
-        let body = ical::render(&Calendar {
-            name: &name,
-            tz,
-            host: &host,
-            events: &feed,
-        });
-        let digest = Sha256::digest(body.as_bytes());
-        let etag = format!("\"{}\"", URL_SAFE_NO_PAD.encode(&digest[..18]));
-        if super::etag::none_match_hits(if_none_match.0.as_deref(), &etag) {
-            return Ok(CalendarFeed::NotModified(etag));
+        if super::etag::none_match_hits(if_none_match.0.as_deref(), &feed.etag) {
+            return Ok(CalendarFeed::NotModified(feed.etag.clone()));
         }
         Ok(CalendarFeed::Ok(
-            IcsBody::Ics(PlainText(body)),
-            etag,
+            IcsBody::Ics(PlainText(feed.body.clone())),
+            feed.etag.clone(),
             "public, max-age=300".to_owned(),
         ))
     }

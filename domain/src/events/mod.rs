@@ -1698,6 +1698,72 @@ pub const FEED_PAST: Duration = Duration::days(90);
 /// The most events one feed holds (the oldest go first).
 pub const FEED_EVENTS_MAX: u64 = 5_000;
 
+/// What a feed is made of, in a few values: two equal fingerprints mean the same feed, so a
+/// rendered feed can be kept until the fingerprint moves. Every change of an event raises
+/// its `sequence` (and touches `updated_at`); a new or deleted event changes the count; the
+/// organisations' and the district's names are part of it; the day moves the [`FEED_PAST`]
+/// window (so a past event leaves the feed within a day of falling out of it). A few
+/// aggregate reads instead of the feed's queries and its rendering. `district` as in
+/// [`feed`]; unknown: 404.
+pub async fn feed_fingerprint(
+    conn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    district: Option<&str>,
+) -> DomainResult<String> {
+    use sea_orm::sea_query::{Expr, Func};
+    let place = match district {
+        Some(slug) => {
+            let d = district::Entity::find()
+                .filter(district::Column::Slug.eq(slug))
+                .one(conn)
+                .await?
+                .ok_or_else(no_such_district)?;
+            format!("{}|{}", d.id, d.name)
+        }
+        None => "town".to_owned(),
+    };
+    let (count, sequences): (i64, Option<i64>) = event::Entity::find()
+        .select_only()
+        .expr_as(Func::count(Expr::col(event::Column::Id)), "count")
+        .expr_as(Func::sum(Expr::col(event::Column::Sequence)), "sequences")
+        .into_tuple()
+        .one(conn)
+        .await?
+        .unwrap_or_default();
+    let latest_event: Option<(Uuid, DateTime<Utc>)> = event::Entity::find()
+        .select_only()
+        .column(event::Column::Id)
+        .column(event::Column::UpdatedAt)
+        .order_by_desc(event::Column::UpdatedAt)
+        .order_by_desc(event::Column::Id)
+        .into_tuple()
+        .one(conn)
+        .await?;
+    // The feeds name organisations; there are a few dozen, so their names are read whole.
+    let organisations: Vec<(Uuid, String)> = organisation::Entity::find()
+        .select_only()
+        .column(organisation::Column::Id)
+        .column(organisation::Column::Name)
+        .order_by_asc(organisation::Column::Id)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(format!(
+        "{place}|{}|{count}|{}|{:?}|{:?}",
+        now.date_naive(),
+        sequences.unwrap_or(0),
+        latest_event.map(|(id, at)| (id, at.timestamp_micros())),
+        organisations,
+    ))
+}
+
+fn no_such_district() -> DomainError {
+    DomainError::NotFound(Text::new(
+        "Diesen Ortsteil gibt es nicht.",
+        "No such district.",
+    ))
+}
+
 /// One event of an iCal feed, with what the feed writes of it.
 pub struct FeedEntry {
     pub event: event::Model,
@@ -1720,12 +1786,7 @@ pub async fn feed(
                 .filter(district::Column::Slug.eq(slug))
                 .one(conn)
                 .await?
-                .ok_or_else(|| {
-                    DomainError::NotFound(Text::new(
-                        "Diesen Ortsteil gibt es nicht.",
-                        "No such district.",
-                    ))
-                })?,
+                .ok_or_else(no_such_district)?,
         ),
         None => None,
     };

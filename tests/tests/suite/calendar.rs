@@ -243,3 +243,79 @@ async fn a_district_feed_reads_back_as_a_calendar_app_reads_it() {
         ["20260609T190000,20260623T190000"]
     );
 }
+
+/// A rendered feed is kept while nothing it is made of changes: a Verein's new name, a news
+/// item's event adopted by the job, and a deleted draft (which never showed) each show or
+/// not as they should on the very next request; nothing changed gives the kept bytes.
+#[tokio::test]
+async fn a_kept_feed_follows_every_change_it_is_made_of() {
+    let (app, crew) = spawn_cast().await;
+    let (club, editor) = crate::events::club_with_editor(&app, &crew, "Heimatverein Rieder").await;
+    let mut event = body("Backofenfest", &crew.rieder, "2026-06-13T14:00", None);
+    event["organisation_id"] = json!(club);
+    let created = post_json(&app, "/api/v1/events", Some(&editor.access), event).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let first = feed(&app, "rieder.ics").await;
+    assert!(first.text.contains("Heimatverein Rieder"), "{}", first.text);
+    assert_eq!(feed(&app, "rieder.ics").await.text, first.text);
+
+    // The Verein renames itself: the feed names it so at once.
+    let organisation = get_anonymous(&app, &format!("/api/v1/organisations/{club}")).await;
+    let etag = organisation.header("etag").expect("etag").to_owned();
+    let renamed = send(
+        &app,
+        Method::PATCH,
+        &format!("/api/v1/organisations/{club}"),
+        Some(&crew.leader.access),
+        &[("if-match", etag.as_str())],
+        Some(&json!({"name": "Heimat- und Backofenverein Rieder"})),
+    )
+    .await;
+    assert_eq!(renamed.status, 200, "{}", renamed.text);
+    let second = feed(&app, "rieder.ics").await;
+    assert!(
+        second.text.contains("Heimat- und Backofenverein Rieder"),
+        "{}",
+        second.text
+    );
+
+    // A news item with an event goes live; the job adopts it; the feed has it.
+    crate::support::publish(
+        &app,
+        &crew.leader,
+        json!({
+            "title": "Laternenumzug",
+            "body": "Treffpunkt an der Kirche.",
+            "category": "event",
+            "district_ids": [crew.rieder],
+            "event": {"starts_at": "2026-06-20T18:00:00Z"},
+        }),
+    )
+    .await;
+    crate::support::settle(&app).await;
+    let third = feed(&app, "rieder.ics").await;
+    assert!(
+        third.text.contains("SUMMARY:Laternenumzug"),
+        "{}",
+        third.text
+    );
+
+    // A draft written and deleted: the feed stays as it was.
+    let mut draft = body("Entwurf", &crew.rieder, "2026-06-27T14:00", None);
+    draft["draft"] = json!(true);
+    let draft = post_json(&app, "/api/v1/events", Some(&crew.leader.access), draft).await;
+    assert_eq!(draft.status, 201, "{}", draft.text);
+    let deleted = send(
+        &app,
+        Method::DELETE,
+        &format!("/api/v1/events/{}", id_of(&draft.json())),
+        Some(&crew.leader.access),
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(deleted.status, 204, "{}", deleted.text);
+    let fourth = feed(&app, "rieder.ics").await;
+    assert!(!fourth.text.contains("Entwurf"));
+    assert_eq!(fourth.header("etag"), third.header("etag"));
+}
