@@ -229,13 +229,18 @@ async fn scan(
         );
     }
     if let Some((at, id)) = query.after {
-        select = select.filter(
-            Condition::any().add(C::StartsAt.gt(at)).add(
-                Condition::all()
-                    .add(C::StartsAt.eq(at))
-                    .add(C::EventId.gt(id)),
-            ),
-        );
+        select = select
+            // The plain bound lets the index range start at the cursor; the OR alone would be
+            // a filter over every row from the window's start (PostgreSQL: 0.8 ms against
+            // 0.24 ms for page 11 of a year at 10,000 events).
+            .filter(C::StartsAt.gte(at))
+            .filter(
+                Condition::any().add(C::StartsAt.gt(at)).add(
+                    Condition::all()
+                        .add(C::StartsAt.eq(at))
+                        .add(C::EventId.gt(id)),
+                ),
+            );
     }
     select
         .order_by_asc(C::StartsAt)
