@@ -20,6 +20,7 @@ mod m20261205_000014_news_organisation;
 mod m20261205_000015_events;
 mod m20261206_000016_event_shifts;
 mod m20261206_000017_ride_event;
+mod m20261207_000018_event_occurrence_town;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000015_events::Migration),
             Box::new(m20261206_000016_event_shifts::Migration),
             Box::new(m20261206_000017_ride_event::Migration),
+            Box::new(m20261207_000018_event_occurrence_town::Migration),
         ]
     }
 }

@@ -143,13 +143,15 @@ async fn expect_schema(db: &DatabaseConnection, present: bool) -> Result<(), DbE
             &format!("column {table}.{column} present: {present}"),
         )?;
     }
-    check(
-        manager
-            .has_index("media_use", "idx_media_use_anliegen")
-            .await?
-            == present,
-        &format!("index idx_media_use_anliegen present: {present}"),
-    )?;
+    for (table, index) in [
+        ("media_use", "idx_media_use_anliegen"),
+        ("event_occurrence", "idx_event_occurrence_town_start"),
+    ] {
+        check(
+            manager.has_index(table, index).await? == present,
+            &format!("index {index} present: {present}"),
+        )?;
+    }
     if present {
         for column in ["lat_e6", "lon_e6", "author_user_id", "duplicate_of"] {
             check(
