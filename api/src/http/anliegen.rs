@@ -22,9 +22,7 @@ use crate::{
     state::AppState,
 };
 use domain::{
-    anliegen::{
-        self, AnliegenView, ListQuery, Location, NewAnliegen, PublicText, Step, Visibility,
-    },
+    anliegen::{self, AnliegenView, ListQuery, NewAnliegen, PublicText, Step, Visibility},
     idempotency::Claim,
 };
 use entity::vocab::{
@@ -32,7 +30,7 @@ use entity::vocab::{
     AnliegenStatus,
 };
 
-pub use super::types::GeoPoint;
+use super::types::GeoPoint;
 
 /// One entry of an Anliegen's history.
 #[derive(Object, Clone, Debug)]
@@ -189,7 +187,7 @@ impl From<AnliegenView> for Anliegen {
         let full = v.visibility == Visibility::Full;
         let location = anliegen::location_of(&v.anliegen)
             .filter(|_| full || v.anliegen.show_location)
-            .map(|Location { lat, lon }| GeoPoint { lat, lon });
+            .map(GeoPoint::from);
         let a = v.anliegen;
         let following = v.following.as_ref();
         let (title, description, place) = if full {
@@ -612,10 +610,7 @@ impl AnliegenApi {
             description: b.description,
             district_id: b.district_id,
             place: b.place,
-            location: b.location.map(|p| Location {
-                lat: p.lat,
-                lon: p.lon,
-            }),
+            location: b.location.map(Into::into),
             images: b.images.into_iter().map(Into::into).collect(),
             author_user_id: b.author_user_id,
             author_name: b.author_name,

@@ -1035,7 +1035,7 @@ impl EventsApi {
         id: Path<Uuid>,
     ) -> ApiResult<Json<EventRideCount>> {
         let (booked, small_counts_suppressed) =
-            events::rides_booked(&state.db, &actor, id.0).await?;
+            domain::rides::booked_to_event(&state.db, &actor, id.0).await?;
         Ok(Json(EventRideCount {
             booked,
             small_counts_suppressed,

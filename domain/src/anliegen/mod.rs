@@ -58,9 +58,7 @@ pub const PLACE_MAX: usize = 300;
 pub const ANSWER_MAX: usize = 4000;
 pub const REASON_MAX: usize = 500;
 pub const NAME_MAX: usize = 200;
-/// WGS84 latitude and longitude in degrees.
-pub use crate::geo::{LATITUDE, LONGITUDE, Location};
-use crate::geo::{check_location, to_e6};
+use crate::geo::{Location, check_location, to_e6};
 /// The window of the per-person filing quota.
 pub const FILING_WINDOW: Duration = Duration::days(1);
 

@@ -19,7 +19,8 @@ use sea_orm::{
 use std::collections::HashMap;
 use uuid::Uuid;
 
-use super::{DESCRIPTION_MAX, Location, NAME_MAX, PLACE_MAX, Received, TITLE_MAX};
+use super::{DESCRIPTION_MAX, NAME_MAX, PLACE_MAX, Received, TITLE_MAX};
+use crate::geo::Location;
 use crate::{
     DomainError, DomainResult, Validator, clock::SharedClock, db, normalize_optional, quotas,
     text::Text,
@@ -157,8 +158,8 @@ pub async fn file(
         normalize_optional(report.long.clone()),
     ) {
         (Some(lat), Some(long)) => Some(Location {
-            lat: number("lat", &lat, super::LATITUDE)?,
-            lon: number("long", &long, super::LONGITUDE)?,
+            lat: number("lat", &lat, crate::geo::LATITUDE)?,
+            lon: number("long", &long, crate::geo::LONGITUDE)?,
         }),
         (None, None) => None,
         (Some(_), None) => return Err(bad("long", "long fehlt zu lat.", "long is missing.")),

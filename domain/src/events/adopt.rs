@@ -9,7 +9,7 @@
 //! From then on the event is its own (the news item's `event` field is deprecated): a later
 //! change of the item does not move it, and deleting the item leaves it in the calendar.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Timelike, Utc};
 use chrono_tz::Tz;
 use entity::{
     event, news_item,
@@ -119,10 +119,10 @@ pub async fn adopt_due(ctx: JobContext, job: ClaimedJob) -> Result<JobOutcome, J
     Ok(JobOutcome::Done)
 }
 
-/// The local wall-clock time of an instant, as an event keeps it.
+/// The local wall-clock time of an instant, in whole seconds as an event keeps it.
 fn local(at: DateTime<Utc>, tz: Tz) -> chrono::NaiveDateTime {
     let local = at.with_timezone(&tz).naive_local();
-    super::parse_stored(&stored(local))
+    local.with_nanosecond(0).unwrap_or(local)
 }
 
 /// One item becomes an event: its title, its body as the description, its time (local, in

@@ -1675,22 +1675,16 @@ pub async fn ride_target(
     })
 }
 
-/// How many rides are booked to an event, for those who may change it. A count only, and
-/// below [`crate::rides::SMALL_COUNT`] none (`true`: suppressed): a count of one could single
-/// out an older person's trip.
-pub async fn rides_booked(
+/// Only those who may change the event pass (its organisers, the leaders of all its
+/// districts, admins); others get 403, or 404 where they may not see it. For what other
+/// capabilities tell an event's organisers (`rides::booked_to_event`).
+pub async fn require_organiser(
     conn: &impl ConnectionTrait,
     actor: &Actor,
     id: Uuid,
-) -> DomainResult<(u64, bool)> {
+) -> DomainResult<()> {
     let view = get(conn, Some(actor), id).await?;
-    require(actor, &view, Op::Edit)?;
-    let booked = crate::rides::booked_to_event(conn, id).await?;
-    Ok(if booked > 0 && booked < crate::rides::SMALL_COUNT {
-        (0, true)
-    } else {
-        (booked, false)
-    })
+    require(actor, &view, Op::Edit)
 }
 
 /// How long a past event stays in the iCal feeds (calendar apps drop what disappears).

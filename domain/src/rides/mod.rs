@@ -224,9 +224,16 @@ pub const MIN_STATS_WINDOW: Duration = Duration::days(7);
 pub const SMALL_COUNT: u64 = 3;
 
 /// How many rides are booked to an event and still stand (requested, accepted, under way or
-/// done): outward legs only, each booking once.
-pub async fn booked_to_event(conn: &impl ConnectionTrait, event_id: Uuid) -> Result<u64, DbErr> {
-    ride::Entity::find()
+/// done; outward legs only, each booking once), for the event's organisers. A count only,
+/// and below [`SMALL_COUNT`] none (`true`: suppressed): a count of one could single out an
+/// older person's trip.
+pub async fn booked_to_event(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    event_id: Uuid,
+) -> DomainResult<(u64, bool)> {
+    crate::events::require_organiser(conn, actor, event_id).await?;
+    let booked = ride::Entity::find()
         .filter(ride::Column::EventId.eq(event_id))
         .filter(ride::Column::Status.is_in([
             RideStatus::Requested,
@@ -235,7 +242,12 @@ pub async fn booked_to_event(conn: &impl ConnectionTrait, event_id: Uuid) -> Res
             RideStatus::Completed,
         ]))
         .count(conn)
-        .await
+        .await?;
+    Ok(if booked > 0 && booked < SMALL_COUNT {
+        (0, true)
+    } else {
+        (booked, false)
+    })
 }
 
 fn not_found() -> DomainError {
