@@ -95,6 +95,16 @@ pub fn locked<E: EntityTrait>(query: Select<E>, conn: &impl ConnectionTrait) -> 
     }
 }
 
+/// The query as `SELECT … FOR SHARE` on PostgreSQL: the row stays as read until the
+/// transaction ends, while other readers that share-lock it go on (many sign-ups at once);
+/// a writer that locks it [`locked`] waits. SQLite: as [`locked`].
+pub fn locked_shared<E: EntityTrait>(query: Select<E>, conn: &impl ConnectionTrait) -> Select<E> {
+    match conn.get_database_backend() {
+        DatabaseBackend::Postgres => query.lock_shared(),
+        _ => query,
+    }
+}
+
 /// Named exclusive sections of a write transaction, for decisions that read several rows and
 /// must not interleave across instances (e.g. "is this the last administrator?").
 #[derive(Clone, Copy, Debug)]

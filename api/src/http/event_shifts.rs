@@ -229,7 +229,7 @@ pub(crate) const ERRORS: super::spec::OperationErrors = &[
     ("listEventShifts", &[400, 401, 404]),
     ("createEventShift", &[400, 401, 403, 404, 409, 422]),
     ("updateEventShift", &[400, 401, 403, 404, 409, 422]),
-    ("deleteEventShift", &[400, 401, 403, 404]),
+    ("deleteEventShift", &[400, 401, 403, 404, 409]),
     ("signUpForShift", &[400, 401, 404, 409, 422]),
     ("withdrawFromShift", &[400, 401, 404, 409]),
     ("listEventHelpers", &[400, 401, 403, 404]),
@@ -382,7 +382,8 @@ impl EventShiftsApi {
 
     /// Remove a shift
     ///
-    /// Those signed up are told that it is no longer needed. Who may: as for
+    /// Those signed up are told that it is no longer needed. A shift that has begun with
+    /// helpers stays (409): it is in their "what I helped with". Who may: as for
     /// `createEventShift`.
     #[oai(
         transform = "no_store",
@@ -406,8 +407,8 @@ impl EventShiftsApi {
     /// Sign up for a shift
     ///
     /// Any signed-in person, for a published event. Never more than asked for: when the last
-    /// place is gone, 409 ("schon voll besetzt"); also 409 once the shift has begun or the
-    /// event is cancelled. Again: 200, nothing changes. The caller is reminded the day before,
+    /// place is gone, 409 ("schon voll besetzt"); also 409 once the shift has begun, when
+    /// the event is cancelled, or when its date at the shift's time is cancelled or moved. Again: 200, nothing changes. The caller is reminded the day before,
     /// and told if the event is cancelled or moved.
     #[oai(
         transform = "no_store",

@@ -763,7 +763,6 @@ pub async fn delete_account(
     }
     crate::rides::forget_person(db, clock, rides, actor).await?;
     crate::anliegen::forget_person(db, clock, actor).await?;
-    crate::events::shifts::forget_person(db, actor.user_id).await?;
     let txn = db::begin_write(db).await?;
     db::enter(&txn, db::Section::Administrators).await?;
     if actor.is_admin() && users::other_admins(&txn, user.id).await? == 0 {
@@ -789,6 +788,9 @@ pub async fn delete_account(
         .map(|m| m.item.id)
         .collect();
     crate::media::release(&txn, clock, photos).await?;
+    // In this transaction: a sign-up made meanwhile would go with the account (cascade)
+    // without giving its place back.
+    crate::events::shifts::forget_person(&txn, user.id).await?;
     app_user::Entity::delete_by_id(user.id).exec(&txn).await?;
     txn.commit().await?;
     tracing::info!(user_id = %user.id, "account erased on request");

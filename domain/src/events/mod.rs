@@ -1476,6 +1476,25 @@ async fn tell_followers(
     Ok(())
 }
 
+/// An event that still takes place (published, not cancelled), with its exceptions: what a
+/// reminder job reads before it tells anyone; `None` when there is nothing to remind of.
+pub(crate) async fn taking_place(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Option<(event::Model, Vec<event_exception::Model>)>, sea_orm::DbErr> {
+    let Some(ev) = event::Entity::find_by_id(id).one(conn).await? else {
+        return Ok(None);
+    };
+    if ev.publication != EventPublication::Published || ev.status == EventStatus::Cancelled {
+        return Ok(None);
+    }
+    let exceptions = event_exception::Entity::find()
+        .filter(event_exception::Column::EventId.eq(ev.id))
+        .all(conn)
+        .await?;
+    Ok(Some((ev, exceptions)))
+}
+
 /// `event.remind`: reminds the followers who chose this lead of the date that is due, then
 /// comes back for the next one.
 pub async fn remind_due(ctx: JobContext, job: ClaimedJob) -> Result<JobOutcome, JobError> {
@@ -1487,19 +1506,9 @@ pub async fn remind_due(ctx: JobContext, job: ClaimedJob) -> Result<JobOutcome, 
     let payload: Payload = job.payload()?;
     let now = ctx.clock.now();
     let lead = lead_time(payload.lead);
-    let Some(ev) = event::Entity::find_by_id(payload.event_id)
-        .one(&ctx.db)
-        .await?
-    else {
+    let Some((ev, exceptions)) = taking_place(&ctx.db, payload.event_id).await? else {
         return Ok(JobOutcome::Done);
     };
-    if ev.publication != EventPublication::Published || ev.status == EventStatus::Cancelled {
-        return Ok(JobOutcome::Done);
-    }
-    let exceptions = event_exception::Entity::find()
-        .filter(event_exception::Column::EventId.eq(ev.id))
-        .all(&ctx.db)
-        .await?;
     // The date this run is for: the one starting about `lead` from now.
     if let Some(date) = next_date(&ev, &exceptions, now + lead - REMIND_SLACK)
         .filter(|d| d.starts_at <= now + lead + REMIND_SLACK)

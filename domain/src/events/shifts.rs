@@ -444,6 +444,13 @@ pub async fn delete(
     let view = super::load_for_update(&txn, event_id).await?;
     super::require(actor, &view, Op::Edit)?;
     let shift = load_shift(&txn, event_id, shift_id).await?;
+    if shift.starts_at <= clock.now() && shift.taken > 0 {
+        // Its helpers' "what I helped with" keeps it.
+        return Err(DomainError::Conflict(Text::new(
+            "Diese Schicht hat schon begonnen; sie bleibt bei denen stehen, die geholfen haben.",
+            "This shift has begun; it stays with those who helped.",
+        )));
+    }
     if shift.starts_at > clock.now() {
         // Told one by one: the sign-ups go with the shift, before a notice naming the shift
         // could be expanded.
@@ -524,14 +531,25 @@ pub async fn sign_up(
     shift_id: Uuid,
     phone: Option<String>,
 ) -> DomainResult<(event_shift::Model, SignUp)> {
-    let view = super::get(db, Some(actor), event_id).await?;
-    if !view.is_public() {
+    let now = clock.now();
+    let txn = db::begin_write(db).await?;
+    // The event's state as of this transaction, share-locked on PostgreSQL: a cancellation
+    // cannot commit in between, and the lock order is that of a change of the shift (the
+    // event, then the shift), so a sign-up and a change wait for each other, never deadlock.
+    let ev = db::locked_shared(event::Entity::find_by_id(event_id), &txn)
+        .one(&txn)
+        .await?
+        .ok_or_else(super::not_found)?;
+    if ev.publication != EventPublication::Published {
         return Err(super::not_found());
+    }
+    if ev.status == EventStatus::Cancelled {
+        return Err(the_event_is_cancelled());
     }
     let phone = match crate::normalize_optional(phone) {
         Some(phone) => Some(phone),
         None => app_user::Entity::find_by_id(actor.user_id)
-            .one(db)
+            .one(&txn)
             .await?
             .and_then(|u| crate::normalize_optional(u.phone)),
     };
@@ -545,28 +563,23 @@ pub async fn sign_up(
     );
     v.finish()?;
     let phone = phone.unwrap_or_default();
-    let now = clock.now();
-    let txn = db::begin_write(db).await?;
-    // The event's state as of this transaction (a cancellation may have come meanwhile).
-    let ev = event::Entity::find_by_id(event_id)
-        .one(&txn)
-        .await?
-        .ok_or_else(super::not_found)?;
-    if ev.publication != EventPublication::Published {
-        return Err(super::not_found());
-    }
-    if ev.status == EventStatus::Cancelled {
-        return Err(the_event_is_cancelled());
-    }
-    let signed_up = event_signup::Entity::find()
-        .filter(event_signup::Column::ShiftId.eq(shift_id))
-        .filter(event_signup::Column::UserId.eq(actor.user_id))
-        .one(&txn)
-        .await?;
-    if signed_up.is_some() {
-        let shift = load_shift(&txn, event_id, shift_id).await?;
+    if let Some(shift) = own_signup(&txn, event_id, shift_id, actor.user_id).await? {
         txn.commit().await?;
         return Ok((shift, SignUp::Already));
+    }
+    let shift = load_shift(&txn, event_id, shift_id).await?;
+    if shift.starts_at > now {
+        let exceptions = event_exception::Entity::find()
+            .filter(event_exception::Column::EventId.eq(event_id))
+            .all(&txn)
+            .await?;
+        if !at_a_date(&ev, &exceptions, shift.starts_at) {
+            // Its date was cancelled or moved away from it.
+            return Err(DomainError::Conflict(Text::new(
+                "An diesem Termin findet die Veranstaltung nicht statt.",
+                "The event does not take place at this date.",
+            )));
+        }
     }
     let taken = event_shift::Entity::update_many()
         .col_expr(
@@ -581,7 +594,12 @@ pub async fn sign_up(
         .await?
         .rows_affected;
     if taken != 1 {
-        let shift = load_shift(&txn, event_id, shift_id).await?;
+        // A second tap whose first has just taken the last place (PostgreSQL reads what
+        // committed meanwhile): the caller holds it.
+        if let Some(shift) = own_signup(&txn, event_id, shift_id, actor.user_id).await? {
+            txn.commit().await?;
+            return Ok((shift, SignUp::Already));
+        }
         return Err(if shift.starts_at <= now {
             over()
         } else {
@@ -630,6 +648,24 @@ pub async fn sign_up(
     let shift = load_shift(&txn, event_id, shift_id).await?;
     txn.commit().await?;
     Ok((shift, SignUp::New))
+}
+
+/// The shift, if the caller is signed up for it.
+async fn own_signup(
+    conn: &impl ConnectionTrait,
+    event_id: Uuid,
+    shift_id: Uuid,
+    user_id: Uuid,
+) -> DomainResult<Option<event_shift::Model>> {
+    let signed_up = event_signup::Entity::find()
+        .filter(event_signup::Column::ShiftId.eq(shift_id))
+        .filter(event_signup::Column::UserId.eq(user_id))
+        .one(conn)
+        .await?;
+    Ok(match signed_up {
+        Some(_) => Some(load_shift(conn, event_id, shift_id).await?),
+        None => None,
+    })
 }
 
 /// Gives the caller's place back, before the shift begins (409 after). Not signed up is fine
@@ -777,16 +813,16 @@ pub async fn of_person(
 
 /// Erasure: the person's places on shifts still ahead go back (so someone else can take
 /// them), and every sign-up of theirs goes.
-pub async fn forget_person(db: &DatabaseConnection, user_id: Uuid) -> DomainResult<()> {
-    let txn = db::begin_write(db).await?;
+pub async fn forget_person(conn: &impl ConnectionTrait, user_id: Uuid) -> DomainResult<()> {
+    // In shift order, so that two erasures never wait for each other's rows in turn.
     let signups = event_signup::Entity::find()
         .filter(event_signup::Column::UserId.eq(user_id))
-        .all(&txn)
+        .order_by_asc(event_signup::Column::ShiftId)
+        .all(conn)
         .await?;
     for signup in &signups {
-        free_place(&txn, signup).await?;
+        free_place(conn, signup).await?;
     }
-    txn.commit().await?;
     Ok(())
 }
 
@@ -812,19 +848,9 @@ pub async fn remind_due(ctx: JobContext, job: ClaimedJob) -> Result<JobOutcome, 
     if now >= shift.starts_at || shift.taken == 0 {
         return Ok(JobOutcome::Done);
     }
-    let Some(ev) = event::Entity::find_by_id(shift.event_id)
-        .one(&ctx.db)
-        .await?
-    else {
+    let Some((ev, exceptions)) = super::taking_place(&ctx.db, shift.event_id).await? else {
         return Ok(JobOutcome::Done);
     };
-    if ev.publication != EventPublication::Published || ev.status == EventStatus::Cancelled {
-        return Ok(JobOutcome::Done);
-    }
-    let exceptions = event_exception::Entity::find()
-        .filter(event_exception::Column::EventId.eq(ev.id))
-        .all(&ctx.db)
-        .await?;
     if !at_a_date(&ev, &exceptions, shift.starts_at) {
         // Its date was cancelled.
         return Ok(JobOutcome::Done);

@@ -666,3 +666,66 @@ async fn an_erased_helper_frees_the_place_and_leaves_the_organisers_list() {
         201
     );
 }
+
+/// A shift on a date of a series that is then cancelled takes no sign-ups (409, in words);
+/// a shift that has begun with helpers cannot be removed, since it is in their "what I
+/// helped with".
+#[tokio::test]
+async fn no_sign_up_for_a_cancelled_date_and_no_removing_a_shift_that_was_worked() {
+    let (app, mut crew) = spawn_cast().await;
+    let (club, mut editor) = club_with_editor(&app, &crew, "Heimatverein Rieder").await;
+    let mut weekly = festival(&club, &crew.rieder);
+    weekly["start"] = json!("2026-06-13T14:00");
+    weekly["end"] = json!("2026-06-13T20:00");
+    weekly["recurrence"] = json!("FREQ=WEEKLY;BYDAY=SA;COUNT=4");
+    let event = post_json(&app, "/api/v1/events", Some(&editor.access), weekly).await;
+    assert_eq!(event.status, 201, "{}", event.text);
+    let event = id_of(&event.json());
+    let shift = post_json(
+        &app,
+        &format!("/api/v1/events/{event}/shifts"),
+        Some(&editor.access),
+        cake_buffet(2),
+    )
+    .await;
+    assert_eq!(shift.status, 201, "{}", shift.text);
+    let shift = id_of(&shift.json());
+    let early = sign_up(&app, &crew.neighbour, &event, &shift, "0171/2345678").await;
+    assert_eq!(early.status, 201, "{}", early.text);
+
+    // The Saturday of the shift is cancelled: no new helper for it.
+    let cancelled = put_json(
+        &app,
+        &format!("/api/v1/events/{event}/occurrences/20260620T140000"),
+        Some(&editor.access),
+        json!({"status": "cancelled", "reason": "Unwetterwarnung"}),
+    )
+    .await;
+    assert_eq!(cancelled.status, 200, "{}", cancelled.text);
+    sign_up(&app, &crew.resident, &event, &shift, "039483 1234")
+        .await
+        .assert_problem(409, "conflict");
+
+    // Once it has begun, the shift with its helper stays.
+    app.clock.advance(Duration::days(18) + Duration::hours(5));
+    renew(&app, &mut editor).await;
+    renew(&app, &mut crew.neighbour).await;
+    send(
+        &app,
+        Method::DELETE,
+        &format!("/api/v1/events/{event}/shifts/{shift}"),
+        Some(&editor.access),
+        &[],
+        None,
+    )
+    .await
+    .assert_problem(409, "conflict");
+    let own = get_as(&app, "/api/v1/me/shifts", &crew.neighbour.access).await;
+    assert_eq!(own.status, 200, "{}", own.text);
+    assert_eq!(
+        own.json()["items"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        own.text
+    );
+}
