@@ -62,6 +62,10 @@ pub struct Settings {
     pub refresh_token_ttl_seconds: u64,
     /// How long a session lasts at most from its login, however often it is refreshed.
     pub session_max_lifetime_seconds: u64,
+    /// A web console sign-in ends after this many minutes without a request.
+    pub console_idle_minutes: u32,
+    /// A web console sign-in ends this many hours after it began, however busy.
+    pub console_session_hours: u32,
     /// Open future ride legs a rider may have booked themselves.
     pub quota_open_rides_per_rider: u32,
     /// `POST /push/test` per person and hour.
@@ -138,6 +142,8 @@ impl Default for Settings {
             access_token_ttl_seconds: 900,
             refresh_token_ttl_seconds: 2_592_000,
             session_max_lifetime_seconds: 15_552_000,
+            console_idle_minutes: 240,
+            console_session_hours: 12,
             quota_open_rides_per_rider: domain::quotas::Quotas::default().open_rides_per_rider,
             quota_test_pushes_per_hour: domain::quotas::Quotas::default().test_pushes_per_hour,
             quota_registrations_per_address_per_hour: domain::quotas::Quotas::default()
@@ -196,6 +202,14 @@ impl Settings {
             anliegen_per_person_per_day: self.quota_anliegen_per_person_per_day,
             anliegen_supports_per_hour: self.quota_anliegen_supports_per_hour,
             events_per_author_per_hour: self.quota_events_per_author_per_hour,
+        }
+    }
+
+    /// How long a web console sign-in lasts.
+    pub fn console_config(&self) -> domain::auth::console::ConsoleConfig {
+        domain::auth::console::ConsoleConfig {
+            idle: chrono::Duration::minutes(i64::from(self.console_idle_minutes)),
+            lifetime: chrono::Duration::hours(i64::from(self.console_session_hours)),
         }
     }
 
@@ -258,6 +272,21 @@ impl Settings {
                 return Err(ConfigError::Invalid {
                     key,
                     reason: format!("must be between 1 and {max} seconds"),
+                });
+            }
+        }
+        for (key, value, max) in [
+            (
+                "console_idle_minutes",
+                self.console_idle_minutes,
+                7 * 24 * 60,
+            ),
+            ("console_session_hours", self.console_session_hours, 31 * 24),
+        ] {
+            if value == 0 || value > max {
+                return Err(ConfigError::Invalid {
+                    key,
+                    reason: format!("must be between 1 and {max}"),
                 });
             }
         }
@@ -398,6 +427,8 @@ impl fmt::Debug for Settings {
                 "session_max_lifetime_seconds",
                 &self.session_max_lifetime_seconds,
             )
+            .field("console_idle_minutes", &self.console_idle_minutes)
+            .field("console_session_hours", &self.console_session_hours)
             .field("quotas", &self.quotas())
             .field("login_max_failures", &self.login_max_failures)
             .field(

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod demo;
 pub mod error;
 pub mod http;
@@ -120,9 +121,9 @@ fn cors(settings: &Settings) -> Cors {
     cors
 }
 
-/// The edge layers around any endpoint, innermost first: body limit, idempotency key, panic catcher, CORS,
-/// problem+json for every error, request id / tracing / metrics, compression.
-pub fn with_edge<E: Endpoint + 'static>(
+/// The API's edge layers, innermost first: body limit, idempotency key, panic catcher, CORS,
+/// problem+json for every error, the API's security headers.
+pub fn with_api_edge<E: Endpoint + 'static>(
     endpoint: E,
     settings: &Settings,
 ) -> impl Endpoint + 'static + use<E> {
@@ -136,6 +137,13 @@ pub fn with_edge<E: Endpoint + 'static>(
         .with(CatchPanic::new())
         .with(cors(settings))
         .around(edge::problems)
+        .around(edge::api_headers)
+}
+
+/// The layers around everything the server answers (API and console), innermost first:
+/// request id / tracing / metrics, compression.
+pub fn with_outer_edge<E: Endpoint + 'static>(endpoint: E) -> impl Endpoint + 'static + use<E> {
+    endpoint
         .around(edge::observe)
         // gzip at its fastest level: the feed page of 22 KB becomes 1.7 KB (1.5 KB at the default
         // level) at half the CPU. Brotli's fastest level is slower here and gives 2.5 KB, so it is
@@ -148,7 +156,8 @@ pub fn with_edge<E: Endpoint + 'static>(
         .around(edge::vary_on_encoding)
 }
 
-/// The whole application: API routes, spec and docs, inside the edge layers.
+/// The whole application: API routes, spec and docs inside the API's edge, the console inside
+/// its own (HTML error pages, cookie sign-in), both inside the outer edge.
 pub fn app(state: AppState) -> impl Endpoint + 'static + use<> {
     telemetry::init_metrics();
     let service = api_service();
@@ -166,11 +175,14 @@ pub fn app(state: AppState) -> impl Endpoint + 'static + use<> {
     });
     let docs = service.swagger_ui();
     let settings = state.settings.clone();
-    let routes = Route::new()
+    let api = Route::new()
         .at("/openapi.json", spec_json)
         .at("/openapi.yaml", spec_yaml)
         .nest("/docs", docs)
-        .nest("/", service)
+        .nest("/", service);
+    let routes = Route::new()
+        .nest_no_strip(console::MOUNT, console::app(&settings))
+        .nest("/", with_api_edge(api, &settings))
         .data(state);
-    with_edge(routes, &settings)
+    with_outer_edge(routes)
 }

@@ -7,6 +7,8 @@ pub mod anliegen_follower;
 pub mod anliegen_topic;
 pub mod api_client;
 pub mod app_user;
+pub mod console_draft;
+pub mod console_session;
 pub mod district;
 pub mod event;
 pub mod event_district;

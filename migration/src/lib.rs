@@ -21,6 +21,7 @@ mod m20261205_000015_events;
 mod m20261206_000016_event_shifts;
 mod m20261206_000017_ride_event;
 mod m20261207_000018_event_occurrence_town;
+mod m20261208_000019_console;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000016_event_shifts::Migration),
             Box::new(m20261206_000017_ride_event::Migration),
             Box::new(m20261207_000018_event_occurrence_town::Migration),
+            Box::new(m20261208_000019_console::Migration),
         ]
     }
 }

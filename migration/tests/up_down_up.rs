@@ -123,6 +123,8 @@ async fn expect_schema(db: &DatabaseConnection, present: bool) -> Result<(), DbE
         "event_follower",
         "event_shift",
         "event_signup",
+        "console_session",
+        "console_draft",
     ] {
         check(
             manager.has_table(table).await? == present,

@@ -127,7 +127,7 @@ pub(crate) fn user_agent(req: &Request) -> Option<String> {
 /// The client's address for throttling: the TCP peer, or behind a trusted reverse proxy the
 /// right-most `X-Forwarded-For` entry that is not itself a trusted proxy. IPv6 addresses count
 /// per /64 (one household or device gets a whole /64), IPv4-mapped ones as IPv4.
-fn client_address(req: &Request, trusted: &[IpAddr]) -> String {
+pub(crate) fn client_address(req: &Request, trusted: &[IpAddr]) -> String {
     let Some(peer) = req.remote_addr().as_socket_addr().map(|a| a.ip()) else {
         return "unknown".to_owned();
     };

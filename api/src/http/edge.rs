@@ -218,6 +218,24 @@ pub async fn vary_on_encoding<E: Endpoint>(inner: E, mut req: Request) -> Result
     Ok(response)
 }
 
+/// Headers every API answer carries: nothing the API sends is to be sniffed into another type
+/// (a JSON body read as HTML), framed by another site, or leak its address in a `Referer`.
+/// The console sets its own, stricter set (`console::edge`).
+pub async fn api_headers<E: Endpoint>(inner: E, req: Request) -> Result<Response> {
+    let mut response = inner.call(req).await?.into_response();
+    let headers = response.headers_mut();
+    for (name, value) in [
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "no-referrer"),
+        ("content-security-policy", "frame-ancestors 'none'"),
+    ] {
+        if !headers.contains_key(name) {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+    }
+    Ok(response)
+}
+
 /// Turns every error answer into problem+json in the negotiated language.
 pub async fn problems<E: Endpoint>(inner: E, req: Request) -> Result<Response> {
     let lang = Lang::negotiate(

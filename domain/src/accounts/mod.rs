@@ -122,9 +122,21 @@ pub async fn start_session(
     user_agent: Option<String>,
 ) -> DomainResult<IssuedTokens> {
     let now = clock.now();
-    let session_id = Uuid::now_v7();
     let expires_at = now + seconds(config.refresh_ttl_seconds.min(config.session_max_seconds));
-    session::ActiveModel {
+    let session_id = insert_session(conn, now, user_id, user_agent, expires_at).await?;
+    issue_pair(conn, config, user_id, session_id, now, expires_at).await
+}
+
+/// A new, live session row (the app's token family, or a console sign-in).
+pub(crate) async fn insert_session(
+    conn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    user_id: Uuid,
+    user_agent: Option<String>,
+    expires_at: DateTime<Utc>,
+) -> DomainResult<Uuid> {
+    let session_id = Uuid::now_v7();
+    session::Entity::insert(session::ActiveModel {
         id: Set(session_id),
         user_id: Set(user_id),
         user_agent: Set(user_agent.map(|ua| ua.chars().take(200).collect())),
@@ -132,10 +144,10 @@ pub async fn start_session(
         last_used_at: Set(now),
         expires_at: Set(expires_at),
         revoked_at: Set(None),
-    }
-    .insert(conn)
+    })
+    .exec_without_returning(conn)
     .await?;
-    issue_pair(conn, config, user_id, session_id, now, expires_at).await
+    Ok(session_id)
 }
 
 fn seconds(value: u64) -> Duration {
@@ -417,6 +429,21 @@ pub async fn login(
     config: TokenConfig<'_>,
     attempt: LoginAttempt<'_>,
 ) -> DomainResult<(Profile, IssuedTokens)> {
+    login_with(db, clock, attempt, async |txn, user_id, user_agent| {
+        start_session(txn, clock, config, user_id, user_agent).await
+    })
+    .await
+}
+
+/// The login of the API and of the web console: one throttle, one reservation, one check of
+/// the password, so that failures in either count against both. `start` begins the session in
+/// the transaction that forgives the account's failures.
+pub(crate) async fn login_with<T>(
+    db: &DatabaseConnection,
+    clock: &SharedClock,
+    attempt: LoginAttempt<'_>,
+    start: impl AsyncFnOnce(&sea_orm::DatabaseTransaction, Uuid, Option<String>) -> DomainResult<T>,
+) -> DomainResult<(Profile, T)> {
     let email = normalize_email(attempt.email);
     let client = attempt.client_address.chars().take(64).collect::<String>();
     // A throttled account or address is refused by a read, without waiting for the write lock
@@ -467,10 +494,10 @@ pub async fn login(
         .filter(login_attempt::Column::Succeeded.eq(false))
         .exec(&txn)
         .await?;
-    let tokens = start_session(&txn, clock, config, user.id, attempt.user_agent).await?;
+    let started = start(&txn, user.id, attempt.user_agent).await?;
     let profile = users::profile(&txn, user.id).await?;
     txn.commit().await?;
-    Ok((profile, tokens))
+    Ok((profile, started))
 }
 
 /// Checks the limits and records the attempt as failed, in one exclusive step per account
@@ -590,7 +617,17 @@ pub async fn refresh(
     Ok(tokens)
 }
 
-async fn revoke_sessions(
+/// Ends one session (the web console's sign-out). Ending one that has ended already is fine.
+pub async fn end_session(
+    conn: &impl ConnectionTrait,
+    clock: &SharedClock,
+    session_id: Uuid,
+) -> DomainResult<()> {
+    revoke_sessions(conn, clock.now(), session::Column::Id.eq(session_id)).await?;
+    Ok(())
+}
+
+pub(crate) async fn revoke_sessions(
     conn: &impl ConnectionTrait,
     now: DateTime<Utc>,
     which: impl sea_orm::sea_query::IntoCondition,

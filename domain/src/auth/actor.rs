@@ -146,25 +146,39 @@ pub async fn authenticate(
     if session.user_id != claims.sub || session.revoked_at.is_some() || session.expires_at <= now {
         return Err(ended());
     }
+    load(conn, claims.sub, claims.sid).await
+}
+
+/// The caller of a session already checked (live, not revoked): the user must still exist, and
+/// their role assignments are read as they are now. Shared by bearer tokens and the console's
+/// cookie, so that both see a revoked role on the next request.
+pub async fn load(
+    conn: &impl ConnectionTrait,
+    user_id: Uuid,
+    session_id: Uuid,
+) -> DomainResult<Actor> {
     // The user row must still exist (a deleted account cascades its sessions away, but the
     // check costs one indexed lookup and states the rule where it is enforced).
-    if app_user::Entity::find_by_id(claims.sub)
+    if app_user::Entity::find_by_id(user_id)
         .one(conn)
         .await?
         .is_none()
     {
-        return Err(ended());
+        return Err(unauthenticated(
+            "Diese Anmeldung wurde beendet. Bitte melden Sie sich neu an.",
+            "This session has ended. Please sign in again.",
+        ));
     }
     let assignments = role_assignment::Entity::find()
-        .filter(role_assignment::Column::UserId.eq(claims.sub))
+        .filter(role_assignment::Column::UserId.eq(user_id))
         .all(conn)
         .await?
         .iter()
         .filter_map(Assignment::from_model)
         .collect();
     Ok(Actor {
-        user_id: claims.sub,
-        session_id: claims.sid,
+        user_id,
+        session_id,
         assignments,
     })
 }

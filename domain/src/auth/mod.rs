@@ -2,6 +2,7 @@
 //! and the [`Actor`] with its guards, loaded from the database on every request.
 
 pub mod actor;
+pub mod console;
 pub mod passwords;
 pub mod tokens;
 

@@ -218,10 +218,10 @@ fn probe() -> TestClient<poem::endpoint::BoxEndpoint<'static, poem::Response>> {
         ..Settings::default()
     };
     let service = OpenApiService::new(ProbeApi, "probe", "1");
-    TestClient::new(boxed(dorfapp::with_edge(
+    TestClient::new(boxed(dorfapp::with_outer_edge(dorfapp::with_api_edge(
         poem::Route::new().nest("/", service),
         &settings,
-    )))
+    ))))
 }
 
 #[tokio::test]

@@ -9,6 +9,8 @@ mod account_hardening;
 mod accounts;
 mod anliegen;
 mod calendar;
+mod console_auth;
+mod console_rbac;
 mod districts;
 mod edge;
 mod erasure;

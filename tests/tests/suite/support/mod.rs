@@ -5,6 +5,7 @@
 
 mod app;
 mod cast;
+mod console;
 mod documented;
 mod http;
 mod news;
@@ -16,6 +17,7 @@ mod values;
 
 pub use app::*;
 pub use cast::*;
+pub use console::*;
 pub use documented::assert_documented;
 pub use http::*;
 pub use news::*;

@@ -34,6 +34,8 @@ pub struct Session {
     pub access: String,
     pub refresh: String,
     pub user_id: String,
+    /// The address to sign in with (the console's login).
+    pub email: String,
 }
 
 impl Session {
@@ -45,6 +47,7 @@ impl Session {
             access: str_field(&body["tokens"]["access_token"]),
             refresh: str_field(&body["tokens"]["refresh_token"]),
             user_id: str_field(&body["user"]["id"]),
+            email: str_field(&body["user"]["email"]),
         }
     }
 }

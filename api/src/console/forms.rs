@@ -1,0 +1,62 @@
+//! Form bodies as the browser sends them (`application/x-www-form-urlencoded`), read by hand:
+//! a value that does not parse becomes a field error next to its input, never a bare 400.
+
+use domain::text::Text;
+
+/// The fields of a submitted form, in order, as typed.
+#[derive(Clone, Debug, Default)]
+pub struct FormData(pub Vec<(String, String)>);
+
+impl FormData {
+    /// The first value of `name`, or "" when the form has no such field.
+    pub fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(key, _)| key == name)
+            .map_or("", |(_, value)| value.as_str())
+    }
+}
+
+/// One message next to one input: the input's `name` (the API's field name) and the text.
+#[derive(Clone, Debug)]
+pub struct FieldMessage {
+    pub field: String,
+    pub text: String,
+}
+
+/// The field errors of a re-rendered form, in the page's language.
+#[derive(Clone, Debug, Default)]
+pub struct FieldErrors(pub Vec<FieldMessage>);
+
+impl FieldErrors {
+    pub fn from_domain(errors: &[domain::text::FieldError], lang: domain::text::Lang) -> Self {
+        Self(
+            errors
+                .iter()
+                .map(|e| FieldMessage {
+                    field: e.field.clone(),
+                    text: e.message.get(lang).to_owned(),
+                })
+                .collect(),
+        )
+    }
+
+    pub fn one(field: &str, text: &Text, lang: domain::text::Lang) -> Self {
+        Self(vec![FieldMessage {
+            field: field.to_owned(),
+            text: text.get(lang).to_owned(),
+        }])
+    }
+
+    /// The message for `field`, or "" (templates test for emptiness).
+    pub fn of(&self, field: &str) -> &str {
+        self.0
+            .iter()
+            .find(|m| m.field == field)
+            .map_or("", |m| m.text.as_str())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}

@@ -1,0 +1,164 @@
+//! The Verwaltungsoberfläche: a web console at `/console` for district mayors, the ride desk,
+//! shopkeepers and administrators, served by the same binary on the same rules as the API.
+//!
+//! Server-rendered HTML (askama templates compiled in), plain forms that work without
+//! JavaScript, and a small vendored htmx for partial updates. Pages call the same domain rule
+//! functions as the API: the only role logic here is which menu links to show (`nav`).
+//!
+//! - `session`: the cookie sign-in and the CSRF check ([`domain::auth::console`] holds the rules).
+//! - `edge`: language, same-origin check, error pages, security headers.
+//! - `pages`: one module per area; `api/console/templates`: their templates.
+//! - [`routes`]: every page, with the API operation or rule it mirrors; the route table the
+//!   server is built from is the table the RBAC tests walk, so the two cannot drift.
+
+pub mod assets;
+pub mod edge;
+pub mod forms;
+pub mod i18n;
+pub mod nav;
+pub mod pages;
+pub mod session;
+
+use poem::{
+    Endpoint, EndpointExt, IntoEndpoint, Response, Route, RouteMethod, http::Method,
+    middleware::CatchPanic,
+};
+
+use crate::config::Settings;
+
+/// What a console page does in terms the API already has, for the RBAC matrix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mirror {
+    /// Open to everyone (the login page, static files).
+    Public,
+    /// Any signed-in person (start page, own password).
+    SignedIn,
+    /// The page does what this API operation does, through the same rule: the same people may
+    /// use it.
+    Op(&'static str),
+    /// A rule that only the console offers; the tests hold its table of who may.
+    Rule(&'static str),
+}
+
+/// One page of the console.
+pub struct ConsoleRoute {
+    pub method: Method,
+    /// The path below `/console`, in poem's syntax (`/news/:id`).
+    pub path: &'static str,
+    pub mirrors: Mirror,
+    endpoint: fn() -> poem::endpoint::BoxEndpoint<'static, Response>,
+}
+
+fn boxed<E>(endpoint: E) -> poem::endpoint::BoxEndpoint<'static, Response>
+where
+    E: IntoEndpoint,
+    E::Endpoint: 'static,
+{
+    endpoint.into_endpoint().map_to_response().boxed()
+}
+
+macro_rules! page {
+    ($method:ident, $path:literal, $mirrors:expr, $handler:path) => {
+        ConsoleRoute {
+            method: Method::$method,
+            path: $path,
+            mirrors: $mirrors,
+            endpoint: || boxed($handler),
+        }
+    };
+}
+
+/// Every page of the console.
+pub fn routes() -> Vec<ConsoleRoute> {
+    use pages::{auth, start};
+    vec![
+        page!(GET, "/", Mirror::SignedIn, start::start),
+        page!(GET, "/login", Mirror::Public, auth::login_form),
+        page!(POST, "/login", Mirror::Public, auth::login),
+        page!(POST, "/logout", Mirror::SignedIn, auth::logout),
+        page!(GET, "/password", Mirror::SignedIn, auth::password_form),
+        page!(
+            POST,
+            "/password",
+            Mirror::Op("changePassword"),
+            auth::change_password
+        ),
+        page!(GET, "/static/:file", Mirror::Public, assets::static_file),
+    ]
+}
+
+/// Where the console is served.
+pub const MOUNT: &str = "/console";
+
+/// The console's routes inside its own edge (see [`edge`]); mounted at [`MOUNT`] with
+/// `Route::nest_no_strip`.
+pub fn app(settings: &Settings) -> impl Endpoint + 'static + use<> {
+    let mut by_path: Vec<(&'static str, RouteMethod)> = Vec::new();
+    for route in routes() {
+        let endpoint = (route.endpoint)();
+        match by_path.iter_mut().find(|(path, _)| *path == route.path) {
+            Some((_, methods)) => {
+                let taken = std::mem::take(methods);
+                *methods = taken.method(route.method, endpoint);
+            }
+            None => by_path.push((
+                route.path,
+                RouteMethod::new().method(route.method, endpoint),
+            )),
+        }
+    }
+    // Full paths (`/console/…`), mounted without stripping: pages, redirects and the login's
+    // `next` all see the address the browser sent.
+    let table = by_path.into_iter().fold(
+        // `/console` without its slash is the start page too.
+        Route::new().at(
+            MOUNT,
+            poem::endpoint::make_sync(|_| pages::see_other("/console/")),
+        ),
+        |table, (path, methods)| table.at(format!("{MOUNT}{path}"), methods),
+    );
+    let limits = crate::http::edge::BodyLimits {
+        default: settings.body_limit_bytes,
+        upload: settings.body_limit_bytes,
+    };
+    table
+        .around(move |ep, req| crate::http::edge::limit_body(ep, req, limits))
+        .with(CatchPanic::new())
+        .around(edge::pages)
+}
+
+#[cfg(test)]
+mod tests {
+    /// The templates hold no inline script and no inline style: the Content-Security-Policy
+    /// forbids both, and a page that relied on one would break silently in the browser.
+    #[test]
+    fn templates_need_no_inline_script_or_style() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("console/templates");
+        for entry in std::fs::read_dir(&dir).expect("templates") {
+            let path = entry.expect("entry").path();
+            let text = std::fs::read_to_string(&path).expect("readable");
+            for forbidden in [
+                "style=",
+                "<style",
+                "onclick",
+                "onload",
+                "onsubmit",
+                "hx-on",
+                "javascript:",
+            ] {
+                assert!(
+                    !text.contains(forbidden),
+                    "{} contains {forbidden}",
+                    path.display()
+                );
+            }
+            for script in text.match_indices("<script") {
+                let tag = &text[script.0
+                    ..text[script.0..]
+                        .find('>')
+                        .map_or(text.len(), |e| script.0 + e)];
+                assert!(tag.contains("src="), "{}: inline <script>", path.display());
+            }
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! The start page: who is signed in and which tasks they hold. The pages of each task link
+//! from here as they are built.
+
+use askama::Template;
+use poem::{Response, handler, http::StatusCode, web::Data};
+
+use super::{Chrome, has_chrome, render};
+use crate::{
+    console::{edge::domain_failure, i18n::labels, session::Console},
+    state::AppState,
+};
+use domain::auth::Role;
+
+/// One task the person holds, named for people ("Ortsbürgermeister:in – Rieder").
+pub struct Task {
+    pub role: &'static str,
+    pub scope: String,
+}
+
+#[derive(Template)]
+#[template(path = "start.html")]
+pub struct StartPage {
+    pub chrome: Chrome,
+    pub tasks: Vec<Task>,
+}
+
+has_chrome!(StartPage);
+
+/// `GET /console/`
+#[handler]
+pub async fn start(Data(state): Data<&AppState>, page: Console) -> poem::Result<Response> {
+    let t = labels(page.lang);
+    let districts = domain::districts::list(&state.db)
+        .await
+        .map_err(domain_failure)?;
+    let district_name = |id: Option<uuid::Uuid>| {
+        id.and_then(|id| districts.iter().find(|d| d.id == id))
+            .map(|d| d.name.clone())
+            .unwrap_or_default()
+    };
+    let mut tasks = Vec::new();
+    for assignment in &page.actor.assignments {
+        let role = match assignment.role {
+            Role::Admin => t.role_admin,
+            Role::Dispatcher => t.role_dispatcher,
+            Role::DistrictLeader => t.role_district_leader,
+            Role::Driver => t.role_driver,
+            Role::ShopOperator => t.role_shop_operator,
+            Role::TownStaff => t.role_town_staff,
+            Role::OrganisationEditor => t.role_organisation_editor,
+        };
+        let scope = if let Some(shop) = assignment.shop_id {
+            domain::shops::get(&state.db, shop)
+                .await
+                .map(|view| view.shop.name)
+                .unwrap_or_default()
+        } else if let Some(organisation) = assignment.organisation_id {
+            domain::organisations::load(&state.db, organisation)
+                .await
+                .map(|o| o.name)
+                .unwrap_or_default()
+        } else {
+            district_name(assignment.district_id)
+        };
+        tasks.push(Task { role, scope });
+    }
+    Ok(render(
+        StatusCode::OK,
+        &StartPage {
+            chrome: Chrome::signed_in(state, &page, t.start, "/console/").await?,
+            tasks,
+        },
+    ))
+}
