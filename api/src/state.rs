@@ -229,6 +229,9 @@ pub mod maintenance {
             .await?
             .rows_affected;
         let quota_uses = domain::quotas::purge(&ctx.db, now).await?;
+        let console_drafts = domain::drafts::purge(&ctx.db, &ctx.clock)
+            .await
+            .map_err(|err| JobError::Temporary(format!("{err:?}")))?;
         let photos = domain::media::purge_orphans(&ctx).await?;
         // Not a purge, but as regular: the calendar of open-ended series keeps reaching two
         // years ahead.
@@ -240,6 +243,7 @@ pub mod maintenance {
             login_attempts = attempts,
             sessions,
             quota_uses,
+            console_drafts,
             photos,
             series,
             "purged expired records"

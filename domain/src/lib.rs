@@ -11,6 +11,7 @@ pub mod clock;
 pub mod contact;
 pub mod db;
 pub mod districts;
+pub mod drafts;
 pub mod error;
 pub mod events;
 pub mod geo;

@@ -15,6 +15,8 @@ mod expand;
 mod send;
 pub mod vapid;
 
+pub use expand::{Estimate, estimate};
+
 use std::{sync::Arc, time::Duration};
 
 use chrono_tz::Tz;

@@ -86,12 +86,9 @@ fn page_language(req: &Request) -> Lang {
     }
 }
 
-/// The request's own origin (`http://host:port`), from `Host`: what `Origin` must equal.
-fn expected_host(req: &Request) -> Option<&str> {
-    req.headers().get(header::HOST)?.to_str().ok()
-}
-
-/// A state-changing request that a browser says came from another site.
+/// A state-changing request that a browser says came from another site. Its `Origin` must be
+/// the host it was sent to (`Host`), or the server's public address (`DORFAPP_PUBLIC_URL`):
+/// behind a reverse proxy that rewrites `Host`, the public address is what browsers send.
 fn from_elsewhere(req: &Request) -> bool {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return false;
@@ -103,14 +100,32 @@ fn from_elsewhere(req: &Request) -> bool {
     if matches!(fetch_site, Some("cross-site" | "same-site")) {
         return true;
     }
-    match req.headers().get(header::ORIGIN).map(|v| v.to_str()) {
-        None => false,
-        Some(Ok(origin)) => {
-            let host = origin.split_once("://").map(|(_, rest)| rest);
-            host.is_none() || host != expected_host(req)
-        }
-        Some(Err(_)) => true,
-    }
+    let origin = match req.headers().get(header::ORIGIN).map(|v| v.to_str()) {
+        None => return false,
+        Some(Err(_)) => return true,
+        Some(Ok(origin)) => origin,
+    };
+    let Some((_, origin_host)) = origin.split_once("://") else {
+        return true;
+    };
+    let sent_to = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok());
+    let public = req
+        .data::<AppState>()
+        .map(|state| state.settings.public_url());
+    let public_host = public
+        .as_deref()
+        .and_then(|url| url.split_once("://"))
+        .map(|(_, rest)| rest.trim_end_matches('/'));
+    let public_scheme = public
+        .as_deref()
+        .and_then(|url| url.split_once("://"))
+        .map(|(s, _)| s);
+    let same_as_public = public_host == Some(origin_host)
+        && public_scheme == origin.split_once("://").map(|(s, _)| s);
+    !(sent_to == Some(origin_host) || same_as_public)
 }
 
 /// The console's edge layer (see the module documentation).
@@ -149,7 +164,11 @@ pub async fn pages<E: Endpoint>(inner: E, mut req: Request) -> Result<Response> 
                     .header(header::LOCATION, next)
                     .finish()
             } else {
-                pages::auth::login_after_expiry(lang, &path_and_query, https)
+                let draft = err
+                    .data::<session::ExpiredForm>()
+                    .map(|form| form.0.clone())
+                    .unwrap_or_default();
+                pages::auth::login_after_expiry(lang, &path_and_query, https, draft)
             }
         }
         Err(err) if err.data::<CsrfRejected>().is_some() => error_page(

@@ -60,3 +60,39 @@ impl FieldErrors {
         self.0.is_empty()
     }
 }
+
+/// A moment typed into a `datetime-local` input, read in the municipality's time zone: empty
+/// is `None`; a time that does not exist (the spring gap) or exists twice (the autumn hour)
+/// is refused with the domain's own words, as the API refuses it.
+pub fn local_moment(
+    typed: &str,
+    tz: chrono_tz::Tz,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, Text> {
+    use domain::events::{Typed, parse_local, typed_instant};
+    if typed.trim().is_empty() {
+        return Ok(None);
+    }
+    match parse_local(typed) {
+        Some(Typed::Clock { local, offset }) => typed_instant(local, offset, tz).map(Some),
+        _ => Err(Text::new(
+            "Bitte Datum und Uhrzeit angeben, z. B. 2026-06-02T10:00.",
+            "Please give a date and a time, e.g. 2026-06-02T10:00.",
+        )),
+    }
+}
+
+/// Text made safe for HTML (for the few fragments answered without a template).
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            other => out.push(other),
+        }
+    }
+    out
+}

@@ -24,6 +24,8 @@ pub struct Labels {
     pub signed_in_as: &'static str,
     pub signed_out: &'static str,
     pub session_expired: &'static str,
+    pub session_expired_draft_kept: &'static str,
+    pub draft_restored: &'static str,
     pub sign_in_again_to_continue: &'static str,
     pub login_form_expired: &'static str,
     pub wrong_credentials: &'static str,
@@ -57,6 +59,64 @@ pub struct Labels {
     pub error_unavailable: &'static str,
     pub error_other: &'static str,
     pub try_again_in: &'static str,
+    pub category_news: &'static str,
+    pub category_announcement: &'static str,
+    pub category_event: &'static str,
+    pub category_warning: &'static str,
+    pub status_draft: &'static str,
+    pub status_scheduled: &'static str,
+    pub status_published: &'static str,
+    pub status_expired: &'static str,
+    pub reach_choose_district: &'static str,
+    pub reach_prefix: &'static str,
+    pub reach_people: &'static str,
+    pub reach_devices: &'static str,
+    pub reach_without_notify: &'static str,
+    pub news_new: &'static str,
+    pub news_edit: &'static str,
+    pub news_saved: &'static str,
+    pub news_changed_meanwhile: &'static str,
+    pub news_changed_meanwhile_hint: &'static str,
+    pub news_withdraw: &'static str,
+    pub news_withdraw_text: &'static str,
+    pub news_withdraw_button: &'static str,
+    pub news_withdrawn: &'static str,
+    pub cancel: &'static str,
+    pub news_changed_before_withdraw: &'static str,
+    pub news_title: &'static str,
+    pub news_body: &'static str,
+    pub news_body_hint: &'static str,
+    pub news_category: &'static str,
+    pub news_districts: &'static str,
+    pub news_publish_at: &'static str,
+    pub news_expires_at: &'static str,
+    pub news_pinned: &'static str,
+    pub news_notify: &'static str,
+    pub news_status: &'static str,
+    pub preview: &'static str,
+    pub push_text: &'static str,
+    pub publish_button: &'static str,
+    pub draft_button: &'static str,
+    pub preview_button: &'static str,
+    pub delivery: &'static str,
+    pub delivery_recipients: &'static str,
+    pub delivery_sent: &'static str,
+    pub delivery_failed: &'static str,
+    pub delivery_pending: &'static str,
+    pub your_news: &'static str,
+    pub no_news: &'static str,
+    pub open_anliegen: &'static str,
+    pub coming_events: &'static str,
+    pub no_events: &'static str,
+    pub rides_30_days: &'static str,
+    pub rides_suppressed: &'static str,
+    pub ride_requested: &'static str,
+    pub ride_accepted: &'static str,
+    pub ride_in_progress: &'static str,
+    pub ride_completed: &'static str,
+    pub ride_cancelled: &'static str,
+    pub ride_no_show: &'static str,
+    pub ride_expired: &'static str,
     pub minutes: &'static str,
 }
 
@@ -77,6 +137,8 @@ pub const DE: Labels = Labels {
     signed_in_as: "Angemeldet als",
     signed_out: "Sie sind abgemeldet.",
     session_expired: "Ihre Anmeldung ist abgelaufen. Bitte melden Sie sich neu an.",
+    session_expired_draft_kept: "Ihre Anmeldung ist abgelaufen. Ihre Eingaben sind nicht verloren: Nach der Anmeldung stehen sie wieder im Formular.",
+    draft_restored: "Ihr Entwurf ist wiederhergestellt – bitte prüfen und speichern.",
     sign_in_again_to_continue: "Bitte melden Sie sich an, um fortzufahren.",
     login_form_expired: "Das Anmeldeformular war zu alt. Bitte geben Sie Ihre Daten noch einmal ein. (Cookies müssen erlaubt sein.)",
     wrong_credentials: "E-Mail-Adresse oder Passwort ist falsch.",
@@ -110,6 +172,64 @@ pub const DE: Labels = Labels {
     error_unavailable: "Der Dienst ist gerade nicht erreichbar. Bitte versuchen Sie es in einer Minute noch einmal.",
     error_other: "Das hat nicht geklappt. Bitte gehen Sie zurück und versuchen Sie es noch einmal.",
     try_again_in: "Bitte versuchen Sie es in etwa",
+    category_news: "Nachricht",
+    category_announcement: "Bekanntmachung",
+    category_event: "Veranstaltung",
+    category_warning: "Warnung",
+    status_draft: "Entwurf",
+    status_scheduled: "Geplant",
+    status_published: "Veröffentlicht",
+    status_expired: "Abgelaufen",
+    reach_choose_district: "Wählen Sie mindestens einen Ortsteil.",
+    reach_prefix: "Erreicht etwa",
+    reach_people: "Personen auf",
+    reach_devices: "Geräten.",
+    reach_without_notify: "Ohne „Benachrichtigen“ erscheint sie nur im Posteingang, ohne Push.",
+    news_new: "Neue Meldung",
+    news_edit: "Meldung bearbeiten",
+    news_saved: "Gespeichert.",
+    news_changed_meanwhile: "Jemand hat diese Meldung inzwischen geändert. Ihre Eingaben stehen unten. Gespeichert ist jetzt:",
+    news_changed_meanwhile_hint: "Speichern Sie erneut, um Ihre Fassung zu übernehmen.",
+    news_withdraw: "Meldung zurückziehen",
+    news_withdraw_text: "Die Meldung verschwindet sofort aus allen Nachrichten. Das kann nicht rückgängig gemacht werden.",
+    news_withdraw_button: "Ja, zurückziehen",
+    news_withdrawn: "Die Meldung ist zurückgezogen.",
+    cancel: "Abbrechen",
+    news_changed_before_withdraw: "Die Meldung wurde inzwischen geändert. Bitte prüfen Sie, ob Sie sie trotzdem zurückziehen wollen.",
+    news_title: "Überschrift",
+    news_body: "Text",
+    news_body_hint: "**fett**, *kursiv*, Listen mit „- “ und Links wie [Gemeinde](https://…) sind möglich.",
+    news_category: "Art der Meldung",
+    news_districts: "Ortsteile",
+    news_publish_at: "Veröffentlichen am (leer: sofort)",
+    news_expires_at: "Sichtbar bis (leer: unbegrenzt)",
+    news_pinned: "Oben anheften",
+    news_notify: "Bewohner:innen benachrichtigen (Push)",
+    news_status: "Stand",
+    preview: "Vorschau",
+    push_text: "Text der Benachrichtigung",
+    publish_button: "Speichern und veröffentlichen",
+    draft_button: "Als Entwurf speichern",
+    preview_button: "Vorschau aktualisieren",
+    delivery: "Zustellung",
+    delivery_recipients: "erreicht",
+    delivery_sent: "Push zugestellt",
+    delivery_failed: "fehlgeschlagen",
+    delivery_pending: "ausstehend",
+    your_news: "Ihre Meldungen für diesen Ortsteil",
+    no_news: "Noch keine Meldungen.",
+    open_anliegen: "Offene Anliegen",
+    coming_events: "Veranstaltungen der nächsten zwei Wochen",
+    no_events: "Keine Veranstaltungen.",
+    rides_30_days: "Fahrten der letzten 30 Tage",
+    rides_suppressed: "Kleine Zahlen (1 oder 2) werden zum Schutz der Fahrgäste als 0 gezeigt.",
+    ride_requested: "Angefragt",
+    ride_accepted: "Zugesagt",
+    ride_in_progress: "Unterwegs",
+    ride_completed: "Erledigt",
+    ride_cancelled: "Abgesagt",
+    ride_no_show: "Nicht erschienen",
+    ride_expired: "Kein Fahrer gefunden",
     minutes: "Minuten erneut.",
 };
 
@@ -130,6 +250,8 @@ pub const EN: Labels = Labels {
     signed_in_as: "Signed in as",
     signed_out: "You are signed out.",
     session_expired: "Your sign-in has ended. Please sign in again.",
+    session_expired_draft_kept: "Your sign-in has ended. What you entered is not lost: after signing in it is back in the form.",
+    draft_restored: "Your draft has been restored – please check it and save.",
     sign_in_again_to_continue: "Please sign in to continue.",
     login_form_expired: "The sign-in form was too old. Please enter your details again. (Cookies must be allowed.)",
     wrong_credentials: "Wrong email address or password.",
@@ -163,6 +285,64 @@ pub const EN: Labels = Labels {
     error_unavailable: "The service cannot be reached right now. Please try again in a minute.",
     error_other: "That did not work. Please go back and try again.",
     try_again_in: "Please try again in about",
+    category_news: "News",
+    category_announcement: "Announcement",
+    category_event: "Event",
+    category_warning: "Warning",
+    status_draft: "Draft",
+    status_scheduled: "Scheduled",
+    status_published: "Published",
+    status_expired: "Expired",
+    reach_choose_district: "Choose at least one district.",
+    reach_prefix: "Reaches about",
+    reach_people: "people on",
+    reach_devices: "devices.",
+    reach_without_notify: "Without “Notify” it appears in the inbox only, without a push.",
+    news_new: "New item",
+    news_edit: "Edit item",
+    news_saved: "Saved.",
+    news_changed_meanwhile: "Someone changed this item meanwhile. What you typed is below. Stored now:",
+    news_changed_meanwhile_hint: "Save again to keep your version.",
+    news_withdraw: "Withdraw item",
+    news_withdraw_text: "The item leaves every feed at once. This cannot be undone.",
+    news_withdraw_button: "Yes, withdraw",
+    news_withdrawn: "The item has been withdrawn.",
+    cancel: "Cancel",
+    news_changed_before_withdraw: "The item was changed meanwhile. Please check whether you still want to withdraw it.",
+    news_title: "Headline",
+    news_body: "Text",
+    news_body_hint: "**bold**, *italic*, lists with “- ” and links like [town](https://…) work.",
+    news_category: "Kind of item",
+    news_districts: "Districts",
+    news_publish_at: "Publish at (empty: now)",
+    news_expires_at: "Visible until (empty: no end)",
+    news_pinned: "Pin to the top",
+    news_notify: "Notify residents (push)",
+    news_status: "Status",
+    preview: "Preview",
+    push_text: "Notification text",
+    publish_button: "Save and publish",
+    draft_button: "Save as draft",
+    preview_button: "Update preview",
+    delivery: "Delivery",
+    delivery_recipients: "reached",
+    delivery_sent: "pushes delivered",
+    delivery_failed: "failed",
+    delivery_pending: "pending",
+    your_news: "Your items for this district",
+    no_news: "No items yet.",
+    open_anliegen: "Open concerns",
+    coming_events: "Events in the next two weeks",
+    no_events: "No events.",
+    rides_30_days: "Rides in the last 30 days",
+    rides_suppressed: "Small numbers (1 or 2) are shown as 0 to protect riders.",
+    ride_requested: "Requested",
+    ride_accepted: "Accepted",
+    ride_in_progress: "On the way",
+    ride_completed: "Completed",
+    ride_cancelled: "Cancelled",
+    ride_no_show: "No-show",
+    ride_expired: "No driver found",
     minutes: "minutes.",
 };
 
@@ -171,5 +351,98 @@ pub fn labels(lang: Lang) -> &'static Labels {
     match lang {
         Lang::De => &DE,
         Lang::En => &EN,
+    }
+}
+
+const WEEKDAYS_DE: [&str; 7] = ["Mo.", "Di.", "Mi.", "Do.", "Fr.", "Sa.", "So."];
+const WEEKDAYS_EN: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+const MONTHS_DE: [&str; 12] = [
+    "Januar",
+    "Februar",
+    "März",
+    "April",
+    "Mai",
+    "Juni",
+    "Juli",
+    "August",
+    "September",
+    "Oktober",
+    "November",
+    "Dezember",
+];
+const MONTHS_EN: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// A moment as people read it, in the municipality's time: "Di., 2. Juni, 10:00" /
+/// "Tue 2 June, 10:00". Our own names, so no locale data is needed.
+pub fn moment(at: chrono::DateTime<chrono::Utc>, tz: chrono_tz::Tz, lang: Lang) -> String {
+    use chrono::{Datelike, Timelike};
+    let local = at.with_timezone(&tz);
+    let weekday = local.weekday().num_days_from_monday() as usize;
+    let month = local.month0() as usize;
+    match lang {
+        Lang::De => format!(
+            "{} {}. {}, {}:{:02}",
+            WEEKDAYS_DE[weekday],
+            local.day(),
+            MONTHS_DE[month],
+            local.hour(),
+            local.minute()
+        ),
+        Lang::En => format!(
+            "{} {} {}, {}:{:02}",
+            WEEKDAYS_EN[weekday],
+            local.day(),
+            MONTHS_EN[month],
+            local.hour(),
+            local.minute()
+        ),
+    }
+}
+
+/// The value of a `datetime-local` input for a moment (`2026-06-02T10:00`).
+pub fn input_value(at: chrono::DateTime<chrono::Utc>, tz: chrono_tz::Tz) -> String {
+    at.with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string()
+}
+
+/// A ride's status in words (the colour of its badge is never the only sign).
+pub fn ride_status(t: &Labels, status: entity::vocab::RideStatus) -> &'static str {
+    use entity::vocab::RideStatus as S;
+    match status {
+        S::Requested => t.ride_requested,
+        S::Accepted => t.ride_accepted,
+        S::InProgress => t.ride_in_progress,
+        S::Completed => t.ride_completed,
+        S::Cancelled => t.ride_cancelled,
+        S::NoShow => t.ride_no_show,
+        S::Expired => t.ride_expired,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn moments_read_like_a_calendar_in_both_languages() {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-06-02T08:00:00Z")
+            .expect("time")
+            .to_utc();
+        let tz = chrono_tz::Europe::Berlin;
+        assert_eq!(moment(at, tz, Lang::De), "Di. 2. Juni, 10:00");
+        assert_eq!(moment(at, tz, Lang::En), "Tue 2 June, 10:00");
+        assert_eq!(input_value(at, tz), "2026-06-02T10:00");
     }
 }

@@ -15,6 +15,7 @@ pub mod assets;
 pub mod edge;
 pub mod forms;
 pub mod i18n;
+pub mod markdown;
 pub mod nav;
 pub mod pages;
 pub mod session;
@@ -70,7 +71,7 @@ macro_rules! page {
 
 /// Every page of the console.
 pub fn routes() -> Vec<ConsoleRoute> {
-    use pages::{auth, start};
+    use pages::{auth, district, news, start};
     vec![
         page!(GET, "/", Mirror::SignedIn, start::start),
         page!(GET, "/login", Mirror::Public, auth::login_form),
@@ -84,6 +85,50 @@ pub fn routes() -> Vec<ConsoleRoute> {
             auth::change_password
         ),
         page!(GET, "/static/:file", Mirror::Public, assets::static_file),
+        page!(
+            GET,
+            "/districts/:id",
+            Mirror::Op("getRideStats"),
+            district::show
+        ),
+        page!(
+            GET,
+            "/news/new",
+            Mirror::Rule("news::require_publisher"),
+            news::new_form
+        ),
+        page!(POST, "/news/new", Mirror::Op("createNews"), news::create),
+        page!(
+            GET,
+            "/news/:id",
+            Mirror::Op("getNewsDelivery"),
+            news::edit_form
+        ),
+        page!(POST, "/news/:id", Mirror::Op("updateNews"), news::save),
+        page!(
+            GET,
+            "/news/:id/withdraw",
+            Mirror::Op("getNewsDelivery"),
+            news::withdraw_form
+        ),
+        page!(
+            POST,
+            "/news/:id/withdraw",
+            Mirror::Op("deleteNews"),
+            news::withdraw
+        ),
+        page!(
+            POST,
+            "/news/preview",
+            Mirror::Rule("news::require_publisher"),
+            news::preview_fragment
+        ),
+        page!(
+            POST,
+            "/news/reach",
+            Mirror::Rule("news::require_publisher"),
+            news::reach_fragment
+        ),
     ]
 }
 

@@ -1,29 +1,56 @@
-//! The console's menu: which links a person sees. This is the only place in the console that
-//! looks at roles, and only to choose links; whether a page may be used is decided by the
-//! domain rule the page calls, as for the API.
+//! The console's menu: which links a person sees, and which districts a form offers. This is
+//! the only place in the console that looks at roles, and only to choose what to show; whether
+//! a page may be used is decided by the domain rule the page calls, as for the API.
+
+use domain::auth::{Actor, Role};
+use entity::district;
 
 use super::i18n::Labels;
 
 /// One link of the menu.
 #[derive(Clone, Debug)]
 pub struct NavLink {
-    pub href: &'static str,
-    pub label: &'static str,
+    pub href: String,
+    pub label: String,
     /// The page being shown (`aria-current="page"`).
     pub current: bool,
 }
 
+/// The districts a person's news form offers: all for administrators, the led ones for
+/// district leaders.
+pub fn publishable_districts<'a>(
+    actor: &Actor,
+    all: &'a [district::Model],
+) -> Vec<&'a district::Model> {
+    all.iter()
+        .filter(|d| actor.is_admin() || actor.leads(d.id))
+        .collect()
+}
+
 /// The menu of a signed-in person, with the current page marked.
-pub fn links(_actor: &domain::auth::Actor, t: &'static Labels, current: &str) -> Vec<NavLink> {
-    [
-        ("/console/", t.start),
-        ("/console/password", t.change_password),
-    ]
-    .into_iter()
-    .map(|(href, label)| NavLink {
-        href,
-        label,
-        current: href == current,
-    })
-    .collect()
+pub fn links(
+    actor: &Actor,
+    t: &'static Labels,
+    current: &str,
+    districts: &[district::Model],
+) -> Vec<NavLink> {
+    let mut links = vec![(String::from("/console/"), t.start.to_owned())];
+    for district in districts.iter().filter(|d| actor.leads(d.id)) {
+        links.push((
+            format!("/console/districts/{}", district.id),
+            district.name.clone(),
+        ));
+    }
+    if actor.is_admin() || actor.has(Role::DistrictLeader) {
+        links.push(("/console/news/new".to_owned(), t.news_new.to_owned()));
+    }
+    links.push(("/console/password".to_owned(), t.change_password.to_owned()));
+    links
+        .into_iter()
+        .map(|(href, label)| NavLink {
+            current: href == current,
+            href,
+            label,
+        })
+        .collect()
 }

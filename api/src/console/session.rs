@@ -147,10 +147,41 @@ pub struct ConsolePost {
 /// The hidden field that carries the CSRF token.
 pub const CSRF_FIELD: &str = "_csrf";
 
+/// The fields of a form whose sign-in had ended, carried to the login page so that they can be
+/// restored after it (never the password or the CSRF token).
+#[derive(Clone, Debug)]
+pub struct ExpiredForm(pub Vec<(String, String)>);
+
+impl ExpiredForm {
+    fn keep(fields: &[(String, String)]) -> Self {
+        let kept: Vec<(String, String)> = fields
+            .iter()
+            .filter(|(name, _)| {
+                name != CSRF_FIELD && !name.starts_with('_') && !name.contains("password")
+            })
+            .cloned()
+            .collect();
+        let size: usize = kept.iter().map(|(k, v)| k.len() + v.len()).sum();
+        Self(if size <= domain::drafts::MAX_BYTES {
+            kept
+        } else {
+            Vec::new()
+        })
+    }
+}
+
 impl<'a> FromRequest<'a> for ConsolePost {
     async fn from_request(req: &'a Request, body: &mut RequestBody) -> poem::Result<Self> {
-        let console = Console::resume(req).await?;
+        // The form first: if the sign-in has ended, what was typed goes to the login page.
         let Form(fields) = Form::<Vec<(String, String)>>::from_request(req, body).await?;
+        let console = match Console::resume(req).await {
+            Ok(console) => console,
+            Err(mut err) if err.data::<SignInNeeded>().is_some() => {
+                err.set_data(ExpiredForm::keep(&fields));
+                return Err(err);
+            }
+            Err(err) => return Err(err),
+        };
         let form = FormData(fields);
         let state = app_state(req)?;
         if !console::csrf_matches(

@@ -131,7 +131,7 @@ fn parse_local_any_year(text: &str) -> Option<Typed> {
 
 /// A typed wall-clock time as an instant: one that exists once, or one of the repeated hour
 /// named by its offset. `Err` says why not, for the field.
-fn typed_instant(
+pub fn typed_instant(
     local: NaiveDateTime,
     offset: Option<FixedOffset>,
     tz: Tz,

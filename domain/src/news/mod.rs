@@ -184,6 +184,16 @@ fn not_found() -> DomainError {
 }
 
 /// Whether the caller may publish at all: admins, district leaders, and organisations' editors.
+/// Guard: the caller may write news at all (an administrator, a district leader, an
+/// organisation's editor). Which districts is checked when they write.
+pub fn require_publisher(actor: &Actor) -> DomainResult<()> {
+    if is_publisher(actor) {
+        Ok(())
+    } else {
+        Err(DomainError::Forbidden)
+    }
+}
+
 fn is_publisher(actor: &Actor) -> bool {
     actor.is_admin()
         || actor.districts_as(Role::DistrictLeader).next().is_some()
@@ -396,7 +406,7 @@ async fn sync_placements(conn: &impl ConnectionTrait, view: &NewsView) -> Result
 }
 
 /// A push text from Markdown: the first paragraph without markup, at most 300 characters.
-fn plain_excerpt(markdown: &str) -> String {
+pub fn plain_excerpt(markdown: &str) -> String {
     let mut text = String::new();
     for line in markdown.lines().map(str::trim) {
         if line.is_empty() {

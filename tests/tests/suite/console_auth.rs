@@ -352,6 +352,32 @@ async fn forms_without_their_token_or_from_another_site_are_refused() {
         let reply = forged.post(&app, "/console/password", &good).await;
         assert_eq!(reply.status, 403, "{name}: {value}");
     }
+    // Behind a reverse proxy that rewrites `Host`, the public address is the origin browsers
+    // send; another site's is refused all the same.
+    let proxied = TestApp::spawn_with(|s| s.public_url = Some("https://dorf.example".into())).await;
+    let (proxied_email, _) = resident(&proxied).await;
+    let mut behind = Browser::sign_in(&proxied, &proxied_email, PASSWORD).await;
+    let token = behind.csrf(&proxied, "/console/").await;
+    behind
+        .headers
+        .push(("host".into(), "127.0.0.1:8080".into()));
+    behind
+        .headers
+        .push(("origin".into(), "https://dorf.example".into()));
+    let reply = behind
+        .post(&proxied, "/console/logout", &[("_csrf", &token)])
+        .await;
+    assert_eq!(reply.status, 303, "{}", reply.text);
+    let mut lookalike = Browser::sign_in(&proxied, &proxied_email, PASSWORD).await;
+    let token = lookalike.csrf(&proxied, "/console/").await;
+    lookalike
+        .headers
+        .push(("origin".into(), "http://dorf.example".into()));
+    let reply = lookalike
+        .post(&proxied, "/console/logout", &[("_csrf", &token)])
+        .await;
+    assert_eq!(reply.status, 403, "http is not the https site");
+
     // Nothing was changed by the refused forms.
     assert_eq!(login(&app, &email, PASSWORD).await.status, 200);
     // The same browser, on its own page, gets through.

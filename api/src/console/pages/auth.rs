@@ -45,6 +45,8 @@ pub struct LoginPage {
     pub next: String,
     /// The double-submit token, also in the pre-login cookie.
     pub login_token: String,
+    /// The fields of a form sent after the sign-in had ended, as hidden `draft.<name>` inputs.
+    pub draft: Vec<(String, String)>,
 }
 
 #[derive(Template)]
@@ -84,6 +86,7 @@ fn new_login_token() -> String {
 }
 
 /// The login page with a fresh pre-login cookie.
+#[allow(clippy::too_many_arguments)]
 fn login_page(
     status: StatusCode,
     lang: Lang,
@@ -92,6 +95,7 @@ fn login_page(
     error: &str,
     email: &str,
     next: &str,
+    draft: Vec<(String, String)>,
 ) -> Response {
     let t = labels(lang);
     let token = new_login_token();
@@ -104,6 +108,7 @@ fn login_page(
             email: email.to_owned(),
             next: safe_next(next).to_owned(),
             login_token: token.clone(),
+            draft,
         },
     );
     // SameSite=Strict: the login form's token never travels with a request another site starts.
@@ -114,17 +119,36 @@ fn login_page(
 }
 
 /// A form sent after its sign-in ended: the login page, which returns to the form's page.
-pub fn login_after_expiry(lang: Lang, path: &str, https: bool) -> Response {
+pub fn login_after_expiry(
+    lang: Lang,
+    path: &str,
+    https: bool,
+    draft: Vec<(String, String)>,
+) -> Response {
     let t = labels(lang);
+    let banner = if draft.is_empty() {
+        t.session_expired
+    } else {
+        t.session_expired_draft_kept
+    };
     login_page(
         StatusCode::UNAUTHORIZED,
         lang,
         https,
-        t.session_expired,
+        banner,
         "",
         "",
         path,
+        draft,
     )
+}
+
+/// The `draft.<name>` fields a login form carries back.
+fn carried_draft(form: &FormData) -> Vec<(String, String)> {
+    form.0
+        .iter()
+        .filter_map(|(name, value)| Some((name.strip_prefix("draft.")?.to_owned(), value.clone())))
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -156,6 +180,7 @@ pub async fn login_form(
         "",
         "",
         query.next.as_deref().unwrap_or("/console/"),
+        Vec::new(),
     )
 }
 
@@ -179,6 +204,7 @@ pub async fn login(
     let t = labels(lang);
     let https = is_https(state);
     let (email, next) = (form.get("email").trim(), form.get("next"));
+    let draft = carried_draft(&form);
     let planted = cookie(req, LOGIN_COOKIE).unwrap_or_default();
     if planted.is_empty() || !same_token(planted, form.get("_login")) {
         return login_page(
@@ -189,6 +215,7 @@ pub async fn login(
             "",
             email,
             next,
+            draft,
         );
     }
     let attempt = LoginAttempt {
@@ -208,11 +235,30 @@ pub async fn login(
     )
     .await
     {
-        Ok((_, signed_in)) => {
+        Ok((profile, signed_in)) => {
             let max_age = (signed_in.expires_at - state.clock.now())
                 .num_seconds()
                 .max(1);
-            let mut response = see_other(safe_next(next));
+            let next = safe_next(next);
+            // A form that outlived the last sign-in waits on its page, for this person only.
+            let stashed = domain::drafts::stash(
+                &state.db,
+                &state.clock,
+                profile.user.id,
+                next.split('?').next().unwrap_or(next),
+                &draft,
+            )
+            .await
+            .unwrap_or_else(|err| {
+                tracing::error!(error = ?err, "a console draft could not be kept");
+                None
+            });
+            let target = match stashed {
+                Some(id) if next.contains('?') => format!("{next}&draft={id}"),
+                Some(id) => format!("{next}?draft={id}"),
+                None => next.to_owned(),
+            };
+            let mut response = see_other(&target);
             let headers = response.headers_mut();
             for cookie in [
                 // `Path=/`: the `__Host-` prefix requires it.
@@ -253,6 +299,7 @@ pub async fn login(
                 &error,
                 email,
                 next,
+                draft,
             );
             response
                 .headers_mut()
@@ -267,11 +314,21 @@ pub async fn login(
             t.wrong_credentials,
             email,
             next,
+            draft,
         ),
         Err(err) => {
             let failure = domain_failure(err);
             let status = failure.status();
-            login_page(status, lang, https, "", t.error_internal, email, next)
+            login_page(
+                status,
+                lang,
+                https,
+                "",
+                t.error_internal,
+                email,
+                next,
+                draft,
+            )
         }
     }
 }

@@ -2,6 +2,8 @@
 //! template. Templates live in `api/console/templates` and are compiled into the binary.
 
 pub mod auth;
+pub mod district;
+pub mod news;
 pub mod start;
 
 use askama::Template;
@@ -60,11 +62,14 @@ impl Chrome {
         let profile = domain::users::profile(&state.db, console.actor.user_id)
             .await
             .map_err(super::edge::domain_failure)?;
+        let districts = domain::districts::list(&state.db)
+            .await
+            .map_err(super::edge::domain_failure)?;
         let t = labels(console.lang);
         Ok(Self {
             user_name: profile.user.display_name,
             csrf: console.csrf.clone(),
-            nav: nav::links(&console.actor, t, current),
+            nav: nav::links(&console.actor, t, current, &districts),
             ..Self::anonymous(console.lang, title.into())
         })
     }

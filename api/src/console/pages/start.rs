@@ -15,6 +15,8 @@ use domain::auth::Role;
 pub struct Task {
     pub role: &'static str,
     pub scope: String,
+    /// The page of this task, where one exists.
+    pub href: String,
 }
 
 #[derive(Template)]
@@ -22,13 +24,23 @@ pub struct Task {
 pub struct StartPage {
     pub chrome: Chrome,
     pub tasks: Vec<Task>,
+    pub banner: String,
+}
+
+#[derive(serde::Deserialize)]
+pub struct StartQuery {
+    done: Option<String>,
 }
 
 has_chrome!(StartPage);
 
 /// `GET /console/`
 #[handler]
-pub async fn start(Data(state): Data<&AppState>, page: Console) -> poem::Result<Response> {
+pub async fn start(
+    Data(state): Data<&AppState>,
+    page: Console,
+    poem::web::Query(query): poem::web::Query<StartQuery>,
+) -> poem::Result<Response> {
     let t = labels(page.lang);
     let districts = domain::districts::list(&state.db)
         .await
@@ -62,13 +74,21 @@ pub async fn start(Data(state): Data<&AppState>, page: Console) -> poem::Result<
         } else {
             district_name(assignment.district_id)
         };
-        tasks.push(Task { role, scope });
+        let href = match (assignment.role, assignment.district_id) {
+            (Role::DistrictLeader, Some(district)) => format!("/console/districts/{district}"),
+            _ => String::new(),
+        };
+        tasks.push(Task { role, scope, href });
     }
     Ok(render(
         StatusCode::OK,
         &StartPage {
             chrome: Chrome::signed_in(state, &page, t.start, "/console/").await?,
             tasks,
+            banner: match query.done.as_deref() {
+                Some("withdrawn") => t.news_withdrawn.to_owned(),
+                _ => String::new(),
+            },
         },
     ))
 }

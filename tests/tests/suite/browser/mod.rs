@@ -9,6 +9,7 @@
 //! Without them each test says it was skipped and passes, so `cargo test` needs no browser.
 
 mod a11y;
+mod flows;
 
 use std::{path::PathBuf, time::Duration};
 
@@ -274,10 +275,22 @@ impl Page {
             widths[0].as_u64().unwrap_or(0),
             widths[1].as_u64().unwrap_or(0),
         );
-        assert!(
-            scroll <= inner,
-            "{what}: {scroll} px wide in a {inner} px window"
-        );
+        if scroll > inner {
+            // Name the widest offenders, so the fix does not need a second run.
+            let offenders = self
+                .client
+                .execute(
+                    "return [...document.querySelectorAll('body *')]
+                       .filter(e => e.getBoundingClientRect().right > window.innerWidth)
+                       .slice(-5)
+                       .map(e => e.tagName + '#' + e.id + '.' + e.className + ' ' +
+                            Math.round(e.getBoundingClientRect().right))",
+                    vec![],
+                )
+                .await
+                .unwrap_or_default();
+            panic!("{what}: {scroll} px wide in a {inner} px window; {offenders}");
+        }
     }
 
     /// A screenshot for `docs/console.md`, when screenshots are asked for.

@@ -129,5 +129,11 @@ pub fn hidden(html: &str, name: &str) -> String {
         .unwrap_or_else(|| panic!("no hidden {name} in {html}"))
         + marker.len();
     let end = html[start..].find('"').expect("closing quote") + start;
-    html[start..end].to_owned()
+    html[start..end]
+        .replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
 }
