@@ -71,7 +71,7 @@ macro_rules! page {
 
 /// Every page of the console.
 pub fn routes() -> Vec<ConsoleRoute> {
-    use pages::{auth, district, news, start};
+    use pages::{auth, district, news, shop, start};
     vec![
         page!(GET, "/", Mirror::SignedIn, start::start),
         page!(GET, "/login", Mirror::Public, auth::login_form),
@@ -128,6 +128,18 @@ pub fn routes() -> Vec<ConsoleRoute> {
             "/news/reach",
             Mirror::Rule("news::require_publisher"),
             news::reach_fragment
+        ),
+        page!(
+            GET,
+            "/shops/:id",
+            Mirror::Rule("shops::follower_count"),
+            shop::show
+        ),
+        page!(
+            POST,
+            "/shops/:id/notices",
+            Mirror::Op("createShopNotice"),
+            shop::post_notice
         ),
     ]
 }

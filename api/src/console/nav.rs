@@ -41,6 +41,17 @@ pub fn links(
             district.name.clone(),
         ));
     }
+    for shop in actor
+        .assignments
+        .iter()
+        .filter(|a| a.role == Role::ShopOperator)
+        .filter_map(|a| a.shop_id)
+    {
+        links.push((
+            format!("/console/shops/{shop}"),
+            t.role_shop_operator.to_owned(),
+        ));
+    }
     if actor.is_admin() || actor.has(Role::DistrictLeader) {
         links.push(("/console/news/new".to_owned(), t.news_new.to_owned()));
     }

@@ -758,6 +758,26 @@ pub async fn delete_notice(
     Ok(())
 }
 
+/// How many people follow a shop: for its operators and administrators (the number of
+/// followers is the shop's business, not the public's).
+pub async fn follower_count(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    shop_id: Uuid,
+) -> DomainResult<u64> {
+    shop::Entity::find_by_id(shop_id)
+        .one(conn)
+        .await?
+        .ok_or_else(shop_not_found)?;
+    may_edit(actor, shop_id)?;
+    Ok(sea_orm::PaginatorTrait::count(
+        entity::shop_follower::Entity::find()
+            .filter(entity::shop_follower::Column::ShopId.eq(shop_id)),
+        conn,
+    )
+    .await?)
+}
+
 /// Where the notices come from.
 #[derive(Clone, Copy, Debug)]
 pub enum NoticeScope {

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod district;
 pub mod news;
+pub mod shop;
 pub mod start;
 
 use askama::Template;

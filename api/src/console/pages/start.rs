@@ -76,6 +76,10 @@ pub async fn start(
         };
         let href = match (assignment.role, assignment.district_id) {
             (Role::DistrictLeader, Some(district)) => format!("/console/districts/{district}"),
+            (Role::ShopOperator, _) => assignment
+                .shop_id
+                .map(|shop| format!("/console/shops/{shop}"))
+                .unwrap_or_default(),
             _ => String::new(),
         };
         tasks.push(Task { role, scope, href });

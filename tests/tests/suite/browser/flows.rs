@@ -128,3 +128,53 @@ async fn a_mayor_writes_news_with_a_live_preview_and_sees_it_delivered() {
     page.assert_no_sideways_scroll("news form on a phone").await;
     page.close().await;
 }
+
+#[tokio::test]
+async fn a_shopkeeper_posts_a_notice_from_a_phone_in_three_taps() {
+    let env = browser_or_skip!();
+    let served = serve(|_| {}).await;
+    let app = &served.app;
+    let cast = Cast::new(app).await;
+    let page = Page::open(&env, &served).await;
+    page.size(PHONE).await;
+    page.sign_in(&cast.operator.email, PASSWORD).await;
+    // Tap 1: the shop, from the start page.
+    page.mark_page().await;
+    page.client
+        .find(Locator::Css(&format!(
+            "main a[href='/console/shops/{}']",
+            cast.shop
+        )))
+        .await
+        .expect("the shop's link")
+        .click()
+        .await
+        .expect("click");
+    page.settled().await;
+    page.assert_accessible("shop page on a phone").await;
+    page.assert_no_sideways_scroll("shop page on a phone").await;
+    // Tap 2: a ready-made headline.
+    page.mark_page().await;
+    page.client
+        .find(Locator::LinkText("Frische Brötchen bis 11 Uhr"))
+        .await
+        .expect("chip")
+        .click()
+        .await
+        .expect("click");
+    page.settled().await;
+    page.screenshot("shop-phone").await;
+    // Tap 3: publish.
+    page.press("Veröffentlichen").await;
+    assert!(
+        page.text()
+            .await
+            .contains("Der Aushang ist veröffentlicht.")
+    );
+    page.assert_accessible("shop page after posting").await;
+    let notices = get_anonymous(app, &format!("/api/v1/shops/{}/notices", cast.shop))
+        .await
+        .json();
+    assert_eq!(notices["items"][0]["title"], "Frische Brötchen bis 11 Uhr");
+    page.close().await;
+}

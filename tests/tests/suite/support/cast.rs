@@ -24,6 +24,8 @@ pub struct Cast {
     pub resident: Session,
     pub rieder: String,
     pub badeborn: String,
+    /// The shop in Rieder that `operator` runs.
+    pub shop: String,
 }
 
 impl Cast {
@@ -46,6 +48,7 @@ impl Cast {
             admin,
             rieder,
             badeborn,
+            shop,
         }
     }
 

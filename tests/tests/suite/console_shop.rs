@@ -1,0 +1,97 @@
+//! The shopkeeper's page in the console: open now or not, followers, and a notice in three
+//! taps that reaches the followers once, however often it is sent.
+
+use crate::support::*;
+
+#[tokio::test]
+async fn a_shopkeeper_posts_a_notice_in_three_taps_and_it_is_posted_once() {
+    let (app, cast) = spawn_cast().await;
+    let follows = send(
+        &app,
+        poem::http::Method::PUT,
+        &format!("/api/v1/shops/{}/follow", cast.shop),
+        Some(&cast.resident.access),
+        &[],
+        None,
+    )
+    .await;
+    assert!(follows.status.is_success(), "{}", follows.text);
+    let mut browser = Browser::sign_in(&app, &cast.operator.email, PASSWORD).await;
+    // Tap 1: the shop from the start page.
+    let start = browser.get(&app, "/console/").await;
+    let shop_page = format!("/console/shops/{}", cast.shop);
+    assert!(
+        start.text.contains(&format!("href=\"{shop_page}\"")),
+        "{}",
+        start.text
+    );
+    let page = browser.get(&app, &shop_page).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(
+        page.text.contains("1 Personen folgen Ihrem Laden"),
+        "{}",
+        page.text
+    );
+    // Tap 2: a ready-made headline fills the form.
+    let chip = format!(
+        "/console/shops/{}?title=Frische+Br%C3%B6tchen+bis+11+Uhr#notice",
+        cast.shop
+    );
+    assert!(
+        page.text.contains(&chip.replace('&', "&amp;")),
+        "{}",
+        page.text
+    );
+    let filled = browser.get(&app, chip.trim_end_matches("#notice")).await;
+    assert!(
+        filled
+            .text
+            .contains("value=\"Frische Brötchen bis 11 Uhr\""),
+        "{}",
+        filled.text
+    );
+    let until = hidden_input_value(&filled.text, "valid_until");
+    assert_eq!(until, "2026-06-02T23:59", "valid until the end of today");
+    // Tap 3: publish — twice, as on a slow connection.
+    let fields = [
+        ("_csrf", hidden(&filled.text, "_csrf")),
+        ("idempotency_key", hidden(&filled.text, "idempotency_key")),
+        ("title", "Frische Brötchen bis 11 Uhr".to_owned()),
+        ("body", String::new()),
+        ("valid_until", until),
+        ("notify", "on".to_owned()),
+    ];
+    let form: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let notices_path = format!("/console/shops/{}/notices", cast.shop);
+    for _ in 0..2 {
+        let posted = browser.post(&app, &notices_path, &form).await;
+        assert_eq!(posted.status, 303, "{}", posted.text);
+    }
+    let public = get_anonymous(&app, &format!("/api/v1/shops/{}/notices", cast.shop))
+        .await
+        .json();
+    let titles: Vec<&str> = public["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|n| n["title"].as_str())
+        .collect();
+    assert_eq!(titles, ["Frische Brötchen bis 11 Uhr"], "posted once");
+    let after = browser.get(&app, &format!("{shop_page}?done=posted")).await;
+    assert!(after.text.contains("Der Aushang ist veröffentlicht."));
+
+    // Someone else's shop page is not theirs to see.
+    let mut resident = Browser::sign_in(&app, &cast.resident.email, PASSWORD).await;
+    assert_eq!(resident.get(&app, &shop_page).await.status, 403);
+}
+
+/// The value of a visible input (the helper `hidden` reads any `name="…" value="…"`).
+fn hidden_input_value(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" type=\"datetime-local\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in {html}"))
+        + marker.len();
+    let end = html[start..].find('"').expect("quote") + start;
+    html[start..end].to_owned()
+}
