@@ -34,6 +34,10 @@ macro_rules! vocabulary {
         }
 
         impl $name {
+            /// Every value, in declaration order (for lists that offer them, e.g. a form's
+            /// choices), so that no caller writes the set again.
+            pub const ALL: &'static [Self] = &[$($name::$variant),+];
+
             /// The stored and wire value.
             pub fn as_str(self) -> &'static str {
                 match self {

@@ -81,18 +81,35 @@ pub fn local_moment(
     }
 }
 
-/// Text made safe for HTML (for the few fragments answered without a template).
-pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            other => out.push(other),
-        }
+/// A rule's refusal of a form, shown on the same form: field errors next to their fields, a
+/// conflict or a used-up quota as a calm banner, with the status the API would give.
+pub struct Refusal {
+    pub status: poem::http::StatusCode,
+    pub errors: FieldErrors,
+    pub banner: String,
+}
+
+/// The form's answer to a domain error; anything that is not about the input (403, 404, a
+/// fault of ours) becomes the error page.
+pub fn refusal(err: domain::DomainError, lang: domain::text::Lang) -> poem::Result<Refusal> {
+    use domain::DomainError;
+    use poem::http::StatusCode;
+    match err {
+        DomainError::Validation(errors) => Ok(Refusal {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            errors: FieldErrors::from_domain(&errors, lang),
+            banner: String::new(),
+        }),
+        DomainError::Conflict(text) => Ok(Refusal {
+            status: StatusCode::CONFLICT,
+            errors: FieldErrors::default(),
+            banner: text.get(lang).to_owned(),
+        }),
+        DomainError::QuotaExceeded { detail, .. } => Ok(Refusal {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            errors: FieldErrors::default(),
+            banner: detail.get(lang).to_owned(),
+        }),
+        other => Err(super::edge::domain_failure(other)),
     }
-    out
 }

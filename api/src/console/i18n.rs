@@ -3,6 +3,7 @@
 //! domain (field errors, conflicts) arrive as `Text` and are printed in the page's language.
 
 use domain::text::Lang;
+use entity::vocab::ShopNoticeKind;
 
 /// Every fixed text of the console.
 pub struct Labels {
@@ -76,7 +77,13 @@ pub struct Labels {
     pub shop_no_notices: &'static str,
     pub shop_until: &'static str,
     /// Ready-made headlines for a notice.
-    pub shop_quick_titles: &'static [&'static str],
+    pub shop_quick_titles: &'static [(&'static str, entity::vocab::ShopNoticeKind)],
+    pub shop_notice_kind: &'static str,
+    pub notice_offer: &'static str,
+    pub notice_new_stock: &'static str,
+    pub notice_closure: &'static str,
+    pub notice_event: &'static str,
+    pub notice_info: &'static str,
     pub category_news: &'static str,
     pub category_announcement: &'static str,
     pub category_event: &'static str,
@@ -207,10 +214,16 @@ pub const DE: Labels = Labels {
     shop_no_notices: "Zurzeit keine Aushänge.",
     shop_until: "bis",
     shop_quick_titles: &[
-        "Frische Brötchen bis 11 Uhr",
-        "Neue Ware eingetroffen",
-        "Heute geschlossen",
+        ("Frische Brötchen bis 11 Uhr", ShopNoticeKind::NewStock),
+        ("Neue Ware eingetroffen", ShopNoticeKind::NewStock),
+        ("Heute geschlossen", ShopNoticeKind::Closure),
     ],
+    shop_notice_kind: "Art",
+    notice_offer: "Angebot",
+    notice_new_stock: "Neue Ware",
+    notice_closure: "Geschlossen",
+    notice_event: "Veranstaltung im Laden",
+    notice_info: "Hinweis",
     category_news: "Nachricht",
     category_announcement: "Bekanntmachung",
     category_event: "Veranstaltung",
@@ -340,7 +353,17 @@ pub const EN: Labels = Labels {
     shop_current_notices: "Current notices",
     shop_no_notices: "No notices at the moment.",
     shop_until: "until",
-    shop_quick_titles: &["Fresh rolls until 11", "New stock in", "Closed today"],
+    shop_quick_titles: &[
+        ("Fresh rolls until 11", ShopNoticeKind::NewStock),
+        ("New stock in", ShopNoticeKind::NewStock),
+        ("Closed today", ShopNoticeKind::Closure),
+    ],
+    shop_notice_kind: "Kind",
+    notice_offer: "Offer",
+    notice_new_stock: "New stock",
+    notice_closure: "Closed",
+    notice_event: "Event at the shop",
+    notice_info: "Notice",
     category_news: "News",
     category_announcement: "Announcement",
     category_event: "Event",
@@ -471,6 +494,17 @@ pub fn moment(at: chrono::DateTime<chrono::Utc>, tz: chrono_tz::Tz, lang: Lang) 
 /// The value of a `datetime-local` input for a moment (`2026-06-02T10:00`).
 pub fn input_value(at: chrono::DateTime<chrono::Utc>, tz: chrono_tz::Tz) -> String {
     at.with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string()
+}
+
+/// A shop notice's kind in words.
+pub fn notice_kind(t: &Labels, kind: ShopNoticeKind) -> &'static str {
+    match kind {
+        ShopNoticeKind::Offer => t.notice_offer,
+        ShopNoticeKind::NewStock => t.notice_new_stock,
+        ShopNoticeKind::Closure => t.notice_closure,
+        ShopNoticeKind::Event => t.notice_event,
+        ShopNoticeKind::Info => t.notice_info,
+    }
 }
 
 /// A ride's status in words (the colour of its badge is never the only sign).

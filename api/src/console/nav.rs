@@ -1,6 +1,6 @@
-//! The console's menu: which links a person sees, and which districts a form offers. This is
-//! the only place in the console that looks at roles, and only to choose what to show; whether
-//! a page may be used is decided by the domain rule the page calls, as for the API.
+//! The console's menu: which links a person sees. This is the only place in the console that
+//! looks at roles, and only to choose links; whether a page may be used is decided by the
+//! domain rule the page calls, as for the API.
 
 use domain::auth::{Actor, Role};
 use entity::district;
@@ -14,17 +14,6 @@ pub struct NavLink {
     pub label: String,
     /// The page being shown (`aria-current="page"`).
     pub current: bool,
-}
-
-/// The districts a person's news form offers: all for administrators, the led ones for
-/// district leaders.
-pub fn publishable_districts<'a>(
-    actor: &Actor,
-    all: &'a [district::Model],
-) -> Vec<&'a district::Model> {
-    all.iter()
-        .filter(|d| actor.is_admin() || actor.leads(d.id))
-        .collect()
 }
 
 /// The menu of a signed-in person, with the current page marked.

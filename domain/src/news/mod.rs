@@ -213,6 +213,17 @@ fn may_publish_to(
         || organisation.is_some_and(|o| actor.edits_for(o.id) && districts == [o.district_id])
 }
 
+/// The districts a form offers the caller to publish to under their own name: the same rule
+/// [`create`] applies, one district at a time.
+pub fn districts_to_offer<'a>(
+    actor: &Actor,
+    all: &'a [entity::district::Model],
+) -> Vec<&'a entity::district::Model> {
+    all.iter()
+        .filter(|d| may_publish_to(actor, &[d.id], None))
+        .collect()
+}
+
 /// Whether the caller may change an existing item: those who may publish to its districts, and
 /// the editors of the organisation it is published under (whose district was checked when it
 /// was written, and is checked again with the change).

@@ -590,3 +590,86 @@ async fn the_console_speaks_english_on_request() {
         missing.text
     );
 }
+
+#[tokio::test]
+async fn hostile_requests_get_calm_pages_never_a_500() {
+    let (app, cast) = spawn_cast().await;
+    let mut browser = Browser::sign_in(&app, &cast.leader.email, PASSWORD).await;
+    let csrf = browser.csrf(&app, "/console/").await;
+    // Ids that are not ids, and ids of nothing.
+    for (path, status) in [
+        ("/console/news/keine-uuid", 400),
+        ("/console/districts/%00", 400),
+        ("/console/news/00000000-0000-0000-0000-000000000000", 404),
+        ("/console/shops/00000000-0000-0000-0000-000000000000", 404),
+    ] {
+        let reply = browser.get(&app, path).await;
+        assert_eq!(reply.status, status, "{path}: {}", reply.text);
+        assert!(
+            header(&reply, "content-type").starts_with("text/html"),
+            "{path}"
+        );
+    }
+    // A body that is not a form, a form that is not urlencoded properly, a body too large.
+    let wrong_type = app
+        .client
+        .post("/console/news/new")
+        .header(
+            "cookie",
+            format!(
+                "dorfapp_console={}",
+                browser.session_cookie().expect("cookie")
+            ),
+        )
+        .content_type("application/json")
+        .body("{\"title\": \"x\"}")
+        .send()
+        .await;
+    let wrong_type = Reply::from(wrong_type).await;
+    assert!(wrong_type.status.is_client_error(), "{}", wrong_type.status);
+    assert!(header(&wrong_type, "content-type").starts_with("text/html"));
+    let garbled = browser
+        .post(
+            &app,
+            "/console/news/new",
+            &[("_csrf", &csrf), ("title", "%ZZ\u{0}\u{202e}")],
+        )
+        .await;
+    assert!(garbled.status.is_client_error(), "{}", garbled.status);
+    let huge = "x".repeat(2 * 1024 * 1024);
+    let too_large = browser
+        .post(
+            &app,
+            "/console/news/new",
+            &[("_csrf", &csrf), ("title", &huge)],
+        )
+        .await;
+    assert_eq!(too_large.status, 413);
+    assert!(
+        too_large.text.contains("zu viel auf einmal"),
+        "{}",
+        too_large.text
+    );
+    // A headline far too long is a field error, with the text kept.
+    let long = "Ü".repeat(500);
+    let page = browser.get(&app, "/console/news/new").await;
+    let key = hidden(&page.text, "idempotency_key");
+    let refused = browser
+        .post(
+            &app,
+            "/console/news/new",
+            &[
+                ("_csrf", &csrf),
+                ("idempotency_key", &key),
+                ("title", &long),
+                ("body", "Text"),
+                ("category", "news"),
+                ("district_ids", &cast.rieder),
+                ("action", "publish"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    assert!(refused.text.contains("href=\"#title\""));
+    assert!(refused.text.contains(&long));
+}

@@ -34,11 +34,11 @@ async fn a_shopkeeper_posts_a_notice_in_three_taps_and_it_is_posted_once() {
     );
     // Tap 2: a ready-made headline fills the form.
     let chip = format!(
-        "/console/shops/{}?title=Frische+Br%C3%B6tchen+bis+11+Uhr#notice",
+        "/console/shops/{}?title=Frische+Br%C3%B6tchen+bis+11+Uhr&kind=new_stock#notice",
         cast.shop
     );
     assert!(
-        page.text.contains(&chip.replace('&', "&amp;")),
+        page.text.contains(&chip.replace('&', "&#38;")),
         "{}",
         page.text
     );
@@ -50,11 +50,12 @@ async fn a_shopkeeper_posts_a_notice_in_three_taps_and_it_is_posted_once() {
         "{}",
         filled.text
     );
-    let until = hidden_input_value(&filled.text, "valid_until");
+    let until = hidden(&filled.text, "valid_until");
     assert_eq!(until, "2026-06-02T23:59", "valid until the end of today");
     // Tap 3: publish — twice, as on a slow connection.
     let fields = [
         ("_csrf", hidden(&filled.text, "_csrf")),
+        ("kind", "new_stock".to_owned()),
         ("idempotency_key", hidden(&filled.text, "idempotency_key")),
         ("title", "Frische Brötchen bis 11 Uhr".to_owned()),
         ("body", String::new()),
@@ -80,18 +81,48 @@ async fn a_shopkeeper_posts_a_notice_in_three_taps_and_it_is_posted_once() {
     let after = browser.get(&app, &format!("{shop_page}?done=posted")).await;
     assert!(after.text.contains("Der Aushang ist veröffentlicht."));
 
+    // "Heute geschlossen" is posted as a closure, not as new stock.
+    let closed = browser
+        .get(
+            &app,
+            &format!(
+                "/console/shops/{}?title=Heute+geschlossen&kind=closure",
+                cast.shop
+            ),
+        )
+        .await;
+    assert!(
+        closed.text.contains("<option value=\"closure\" selected>"),
+        "{}",
+        closed.text
+    );
+    let fields = [
+        ("_csrf", hidden(&closed.text, "_csrf")),
+        ("idempotency_key", hidden(&closed.text, "idempotency_key")),
+        ("kind", "closure".to_owned()),
+        ("title", "Heute geschlossen".to_owned()),
+        ("body", String::new()),
+        ("valid_until", hidden(&closed.text, "valid_until")),
+    ];
+    let form: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(browser.post(&app, &notices_path, &form).await.status, 303);
+    let public = get_anonymous(&app, &format!("/api/v1/shops/{}/notices", cast.shop))
+        .await
+        .json();
+    assert_eq!(public["items"][0]["kind"], "closure");
+    // A kind that does not exist, and a time that cannot be read, are named by their fields.
+    let mut bad = form.clone();
+    bad[2] = ("kind", "sonderangebot");
+    bad[5] = ("valid_until", "morgen");
+    let refused = browser.post(&app, &notices_path, &bad).await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused.text.contains("href=\"#kind\"") && refused.text.contains("href=\"#valid_until\""),
+        "{}",
+        refused.text
+    );
+
     // Someone else's shop page is not theirs to see.
     let mut resident = Browser::sign_in(&app, &cast.resident.email, PASSWORD).await;
     assert_eq!(resident.get(&app, &shop_page).await.status, 403);
-}
-
-/// The value of a visible input (the helper `hidden` reads any `name="…" value="…"`).
-fn hidden_input_value(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" type=\"datetime-local\" value=\"");
-    let start = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no {name} in {html}"))
-        + marker.len();
-    let end = html[start..].find('"').expect("quote") + start;
-    html[start..end].to_owned()
 }

@@ -11,7 +11,6 @@ use poem::{
     http::StatusCode,
     web::{Data, Path, Query},
 };
-use sea_orm::Iterable;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -19,9 +18,9 @@ use super::{Chrome, has_chrome, render, see_other};
 use crate::{
     console::{
         edge::domain_failure,
-        forms::{FieldErrors, FieldMessage, FormData, local_moment},
+        forms::{FieldErrors, FieldMessage, FormData, local_moment, refusal},
         i18n::{Labels, input_value, labels, moment},
-        markdown, nav,
+        markdown,
         session::{Console, ConsolePost},
     },
     http::{etag::etag_of, news::NewsItem},
@@ -108,7 +107,10 @@ impl NewsFields {
                 text: text.get(lang).to_owned(),
             });
         };
-        let category = NewsCategory::iter().find(|c| c.as_str() == self.category);
+        let category = NewsCategory::ALL
+            .iter()
+            .copied()
+            .find(|c| c.as_str() == self.category);
         if category.is_none() {
             problem(
                 "category",
@@ -194,6 +196,13 @@ pub struct PreviewFragment {
     pub push_text: String,
 }
 
+/// The reach line alone, for htmx.
+#[derive(Template)]
+#[template(source = "{{ line }}", ext = "html")]
+pub struct ReachFragment {
+    pub line: String,
+}
+
 has_chrome!(NewsFormPage, WithdrawPage);
 
 fn category_label(t: &Labels, category: NewsCategory) -> &'static str {
@@ -224,7 +233,7 @@ async fn district_choices(
     let all = domain::districts::list(&state.db)
         .await
         .map_err(domain_failure)?;
-    Ok(nav::publishable_districts(&page.actor, &all)
+    Ok(news::districts_to_offer(&page.actor, &all)
         .into_iter()
         .map(|d| Choice {
             checked: chosen.iter().any(|c| *c == d.id.to_string()),
@@ -287,7 +296,9 @@ async fn form_page(
 ) -> poem::Result<Response> {
     let t = labels(page.lang);
     // Events are written as events (`/events`); the news `event` field is deprecated.
-    let categories = NewsCategory::iter()
+    let categories = NewsCategory::ALL
+        .iter()
+        .copied()
         .filter(|c| *c != NewsCategory::Event)
         .map(|c| Choice {
             value: c.as_str().to_owned(),
@@ -400,20 +411,6 @@ fn new_form_state(t: &Labels, idempotency_key: String) -> FormState {
     }
 }
 
-/// A domain refusal shown on the form: field errors next to their fields, a conflict or a
-/// used-up quota as a calm banner; anything else is the error page.
-fn refusal(err: DomainError, lang: Lang) -> poem::Result<(FieldErrors, String)> {
-    match err {
-        DomainError::Validation(errors) => {
-            Ok((FieldErrors::from_domain(&errors, lang), String::new()))
-        }
-        DomainError::Conflict(text) | DomainError::QuotaExceeded { detail: text, .. } => {
-            Ok((FieldErrors::default(), text.get(lang).to_owned()))
-        }
-        other => Err(domain_failure(other)),
-    }
-}
-
 /// `POST /console/news/new`: preview, save as draft, or publish (now or at `publish_at`).
 #[handler]
 pub async fn create(Data(state): Data<&AppState>, post: ConsolePost) -> poem::Result<Response> {
@@ -424,11 +421,11 @@ pub async fn create(Data(state): Data<&AppState>, post: ConsolePost) -> poem::Re
     let t = labels(page.lang);
     let fields = NewsFields::from_form(&form);
     let key = form.get("idempotency_key").to_owned();
-    let again = |errors: FieldErrors, banner: String| {
+    let again = |status: StatusCode, errors: FieldErrors, banner: String| {
         form_page(
             state,
             &page,
-            StatusCode::UNPROCESSABLE_ENTITY,
+            status,
             new_form_state(t, key.clone()),
             fields.clone(),
             errors,
@@ -438,7 +435,9 @@ pub async fn create(Data(state): Data<&AppState>, post: ConsolePost) -> poem::Re
     };
     let decoded = match fields.decode(state.time_zone, page.lang) {
         Ok(decoded) => decoded,
-        Err(errors) => return again(errors, String::new()).await,
+        Err(errors) => {
+            return again(StatusCode::UNPROCESSABLE_ENTITY, errors, String::new()).await;
+        }
     };
     if form.get("action") == "preview" {
         return form_page(
@@ -481,8 +480,8 @@ pub async fn create(Data(state): Data<&AppState>, post: ConsolePost) -> poem::Re
     {
         Ok(claim) => claim,
         Err(err) => {
-            let (errors, banner) = refusal(err, page.lang)?;
-            return again(errors, banner).await;
+            let refused = refusal(err, page.lang)?;
+            return again(refused.status, refused.errors, refused.banner).await;
         }
     };
     match news::create(
@@ -501,8 +500,8 @@ pub async fn create(Data(state): Data<&AppState>, post: ConsolePost) -> poem::Re
             view.item.id
         ))),
         Err(err) => {
-            let (errors, banner) = refusal(err, page.lang)?;
-            again(errors, banner).await
+            let refused = refusal(err, page.lang)?;
+            again(refused.status, refused.errors, refused.banner).await
         }
     }
 }
@@ -515,13 +514,19 @@ pub struct EditQuery {
 
 /// The item, for those who may see how far its push got (its editors and its author): the
 /// API's `getNewsDelivery` rule. Anyone else gets 403 for a public item and 404 otherwise.
-async fn load(state: &AppState, page: &Console, id: Uuid) -> poem::Result<NewsView> {
-    news::delivery(&state.db, &state.clock, &page.actor, id)
+/// Its delivery counts come along: the edit page shows them.
+async fn load(
+    state: &AppState,
+    page: &Console,
+    id: Uuid,
+) -> poem::Result<(NewsView, DeliveryCounts)> {
+    let delivery = news::delivery(&state.db, &state.clock, &page.actor, id)
         .await
         .map_err(domain_failure)?;
-    news::get(&state.db, &state.clock, Some(&page.actor), id)
+    let view = news::get(&state.db, &state.clock, Some(&page.actor), id)
         .await
-        .map_err(domain_failure)
+        .map_err(domain_failure)?;
+    Ok((view, delivery))
 }
 
 /// The item's version as the API's `ETag` names it (without the quotes, for a form field).
@@ -531,7 +536,12 @@ fn version_of(view: &NewsView) -> String {
         .to_owned()
 }
 
-async fn edit_state(state: &AppState, page: &Console, view: &NewsView) -> FormState {
+fn edit_state(
+    state: &AppState,
+    page: &Console,
+    view: &NewsView,
+    delivery: DeliveryCounts,
+) -> FormState {
     let t = labels(page.lang);
     let mut status = status_label(t, view.status).to_owned();
     if view.status == NewsStatus::Scheduled
@@ -546,10 +556,7 @@ async fn edit_state(state: &AppState, page: &Console, view: &NewsView) -> FormSt
         version: version_of(view),
         idempotency_key: String::new(),
         status,
-        // Only those who may edit see the counts; for others the form is refused on saving.
-        delivery: news::delivery(&state.db, &state.clock, &page.actor, view.item.id)
-            .await
-            .ok(),
+        delivery: Some(delivery),
     }
 }
 
@@ -561,13 +568,13 @@ pub async fn edit_form(
     Path(id): Path<Uuid>,
     Query(query): Query<EditQuery>,
 ) -> poem::Result<Response> {
-    let view = load(state, &page, id).await?;
+    let (view, delivery) = load(state, &page, id).await?;
     let t = labels(page.lang);
     let success = match query.done.as_deref() {
         Some("saved") => t.news_saved,
         _ => "",
     };
-    let mut form = edit_state(state, &page, &view).await;
+    let mut form = edit_state(state, &page, &view, delivery);
     let path = format!("/console/news/{id}");
     let (fields, banner) = match restored(state, &page, &path, query.draft).await? {
         Some(kept) => {
@@ -604,8 +611,8 @@ pub async fn save(
     } = post;
     let t = labels(page.lang);
     let fields = NewsFields::from_form(&form);
-    let current = load(state, &page, id).await?;
-    let mut form_state = edit_state(state, &page, &current).await;
+    let (current, delivery) = load(state, &page, id).await?;
+    let mut form_state = edit_state(state, &page, &current, delivery);
     // The version the person read, until the save succeeds or is refused for a change meanwhile.
     form_state.version = form.get("version").to_owned();
     let decoded = match fields.decode(state.time_zone, page.lang) {
@@ -668,7 +675,7 @@ pub async fn save(
         Err(DomainError::PreconditionFailed) => {
             // Someone saved meanwhile: keep what this person typed, show what is stored now,
             // and take the new version, so that saving again is a deliberate choice.
-            let now = load(state, &page, id).await?;
+            let (now, _) = load(state, &page, id).await?;
             form_state.version = version_of(&now);
             let banner = format!("{} „{}“", t.news_changed_meanwhile, now.item.title);
             form_page(
@@ -684,15 +691,15 @@ pub async fn save(
             .await
         }
         Err(err) => {
-            let (errors, banner) = refusal(err, page.lang)?;
+            let refused = refusal(err, page.lang)?;
             form_page(
                 state,
                 &page,
-                StatusCode::UNPROCESSABLE_ENTITY,
+                refused.status,
                 form_state,
                 fields,
-                errors,
-                banner,
+                refused.errors,
+                refused.banner,
                 String::new(),
             )
             .await
@@ -708,7 +715,7 @@ async fn withdraw_page(
     status: StatusCode,
     banner: &str,
 ) -> poem::Result<Response> {
-    let view = load(state, page, id).await?;
+    let (view, _) = load(state, page, id).await?;
     let t = labels(page.lang);
     Ok(render(
         status,
@@ -801,7 +808,7 @@ pub async fn reach_fragment(
     } = post;
     news::require_publisher(&page.actor).map_err(domain_failure)?;
     let line = reach_line(state, page.lang, &NewsFields::from_form(&form)).await?;
-    fragment_response(Ok(crate::console::forms::escape_html(&line)))
+    fragment_response(ReachFragment { line }.render())
 }
 
 fn fragment_response(html: askama::Result<String>) -> poem::Result<Response> {

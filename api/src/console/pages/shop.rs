@@ -16,16 +16,16 @@ use super::{Chrome, has_chrome, render, see_other};
 use crate::{
     console::{
         edge::domain_failure,
-        forms::{FieldErrors, local_moment},
+        forms::{FieldErrors, local_moment, refusal},
         i18n::{labels, moment},
         session::{Console, ConsolePost},
     },
     state::AppState,
 };
 use domain::{
-    DomainError,
     idempotency::Claim,
     shops::{self, NewNotice, NoticeScope, opening_hours},
+    text::Text,
 };
 use entity::vocab::ShopNoticeKind;
 
@@ -45,6 +45,7 @@ pub struct ShopPage {
     pub notices: Vec<NoticeRow>,
     /// Ready-made headlines: one tap fills the form.
     pub quick: Vec<(String, String)>,
+    pub kinds: Vec<super::news::Choice>,
     pub title: String,
     pub body: String,
     pub valid_until: String,
@@ -60,11 +61,14 @@ has_chrome!(ShopPage);
 #[derive(Deserialize)]
 pub struct ShopQuery {
     title: Option<String>,
+    /// The kind that goes with a ready-made headline (`closure` for "Heute geschlossen").
+    kind: Option<String>,
     done: Option<String>,
 }
 
 /// What the form holds when the page is shown.
 struct Typed {
+    kind: String,
     title: String,
     body: String,
     valid_until: String,
@@ -126,10 +130,13 @@ async fn shop_page(
     let quick = t
         .shop_quick_titles
         .iter()
-        .map(|title| {
+        .map(|(title, kind)| {
             let encoded: String = url::form_urlencoded::byte_serialize(title.as_bytes()).collect();
             (
-                format!("/console/shops/{id}?title={encoded}#notice"),
+                format!(
+                    "/console/shops/{id}?title={encoded}&kind={}#notice",
+                    kind.as_str()
+                ),
                 (*title).to_owned(),
             )
         })
@@ -150,6 +157,14 @@ async fn shop_page(
             followers,
             notices,
             quick,
+            kinds: ShopNoticeKind::ALL
+                .iter()
+                .map(|k| super::news::Choice {
+                    value: k.as_str().to_owned(),
+                    label: crate::console::i18n::notice_kind(t, *k).to_owned(),
+                    checked: typed.kind == k.as_str(),
+                })
+                .collect(),
             title: typed.title,
             body: typed.body,
             valid_until: typed.valid_until,
@@ -172,10 +187,23 @@ pub async fn show(
 ) -> poem::Result<Response> {
     let t = labels(page.lang);
     // Valid until the end of today by default: "frische Brötchen" are not news tomorrow.
-    let end_of_day = domain::clock::start_of_day(state.clock.now(), state.time_zone)
-        + chrono::Duration::hours(23)
-        + chrono::Duration::minutes(59);
+    // 23:59 on the local calendar (on a day the clocks change, that is not 23:59 h after
+    // midnight); the date is never in a gap, so the first reading always exists.
+    let today = state
+        .clock
+        .now()
+        .with_timezone(&state.time_zone)
+        .date_naive();
+    let end_of_day = today
+        .and_hms_opt(23, 59, 0)
+        .and_then(|local| {
+            chrono::TimeZone::from_local_datetime(&state.time_zone, &local).earliest()
+        })
+        .map_or_else(|| state.clock.now(), |at| at.with_timezone(&chrono::Utc));
     let typed = Typed {
+        kind: query
+            .kind
+            .unwrap_or_else(|| ShopNoticeKind::NewStock.as_str().to_owned()),
         title: query.title.unwrap_or_default(),
         body: String::new(),
         valid_until: crate::console::i18n::input_value(end_of_day, state.time_zone),
@@ -211,16 +239,36 @@ pub async fn post_notice(
         form,
     } = post;
     let typed = Typed {
+        kind: form.get("kind").to_owned(),
         title: form.get("title").to_owned(),
         body: form.get("body").to_owned(),
         valid_until: form.get("valid_until").to_owned(),
         notify: form.get("notify") == "on",
         idempotency_key: form.get("idempotency_key").to_owned(),
     };
-    let valid_until = match local_moment(&typed.valid_until, state.time_zone) {
-        Ok(at) => at,
-        Err(text) => {
-            let errors = FieldErrors::one("valid_until", &text, page.lang);
+    let kind = ShopNoticeKind::ALL
+        .iter()
+        .copied()
+        .find(|k| k.as_str() == typed.kind);
+    let valid_until = local_moment(&typed.valid_until, state.time_zone);
+    let (Some(kind), Ok(valid_until)) = (kind, valid_until.clone()) else {
+        let mut errors = FieldErrors::default();
+        if kind.is_none() {
+            errors.0.extend(
+                FieldErrors::one(
+                    "kind",
+                    &Text::new("Bitte eine Art wählen.", "Please choose a kind."),
+                    page.lang,
+                )
+                .0,
+            );
+        }
+        if let Err(text) = valid_until {
+            errors
+                .0
+                .extend(FieldErrors::one("valid_until", &text, page.lang).0);
+        }
+        {
             return shop_page(
                 state,
                 &page,
@@ -235,7 +283,7 @@ pub async fn post_notice(
         }
     };
     let input = NewNotice {
-        kind: ShopNoticeKind::NewStock,
+        kind,
         title: typed.title.clone(),
         // The rule wants a text; on a phone the headline often says it all ("three taps").
         body: if typed.body.trim().is_empty() {
@@ -275,34 +323,19 @@ pub async fn post_notice(
     };
     match outcome {
         Ok(()) => Ok(see_other(&format!("/console/shops/{id}?done=posted"))),
-        Err(DomainError::Validation(errors)) => {
-            let errors = FieldErrors::from_domain(&errors, page.lang);
+        Err(err) => {
+            let refused = refusal(err, page.lang)?;
             shop_page(
                 state,
                 &page,
                 id,
-                StatusCode::UNPROCESSABLE_ENTITY,
+                refused.status,
                 typed,
-                errors,
-                String::new(),
+                refused.errors,
+                refused.banner,
                 String::new(),
             )
             .await
         }
-        Err(DomainError::Conflict(text) | DomainError::QuotaExceeded { detail: text, .. }) => {
-            let banner = text.get(page.lang).to_owned();
-            shop_page(
-                state,
-                &page,
-                id,
-                StatusCode::CONFLICT,
-                typed,
-                FieldErrors::default(),
-                banner,
-                String::new(),
-            )
-            .await
-        }
-        Err(err) => Err(domain_failure(err)),
     }
 }

@@ -48,15 +48,7 @@ async fn a_mayor_writes_news_with_a_live_preview_and_sees_it_delivered() {
         "//main//a[@href='/console/news/new?district={}']",
         cast.rieder
     );
-    page.mark_page().await;
-    page.client
-        .find(Locator::XPath(&xpath))
-        .await
-        .expect("link")
-        .click()
-        .await
-        .expect("click");
-    page.settled().await;
+    page.follow(Locator::XPath(&xpath)).await;
     page.fill("title", "Dorffest am Sonntag").await;
     page.fill("body", "Am **Sonntag** ab 14 Uhr auf dem Anger.")
         .await;
@@ -70,21 +62,9 @@ async fn a_mayor_writes_news_with_a_live_preview_and_sees_it_delivered() {
         .expect("bold");
     assert_eq!(strong.text().await.expect("text"), "Sonntag");
     // Changing the districts updates the reach line.
-    page.client
-        .find(Locator::Css("input[name=district_ids]"))
-        .await
-        .expect("district")
-        .click()
-        .await
-        .expect("click");
+    page.click(Locator::Css("input[name=district_ids]")).await;
     wait_for_text(&page, "#reach", "Wählen Sie mindestens einen Ortsteil.").await;
-    page.client
-        .find(Locator::Css("input[name=district_ids]"))
-        .await
-        .expect("district")
-        .click()
-        .await
-        .expect("click");
+    page.click(Locator::Css("input[name=district_ids]")).await;
     wait_for_text(&page, "#reach", "Erreicht etwa").await;
     page.assert_accessible("news form").await;
     page.screenshot("news-edit").await;
@@ -139,30 +119,16 @@ async fn a_shopkeeper_posts_a_notice_from_a_phone_in_three_taps() {
     page.size(PHONE).await;
     page.sign_in(&cast.operator.email, PASSWORD).await;
     // Tap 1: the shop, from the start page.
-    page.mark_page().await;
-    page.client
-        .find(Locator::Css(&format!(
-            "main a[href='/console/shops/{}']",
-            cast.shop
-        )))
-        .await
-        .expect("the shop's link")
-        .click()
-        .await
-        .expect("click");
-    page.settled().await;
+    page.follow(Locator::Css(&format!(
+        "main a[href='/console/shops/{}']",
+        cast.shop
+    )))
+    .await;
     page.assert_accessible("shop page on a phone").await;
     page.assert_no_sideways_scroll("shop page on a phone").await;
     // Tap 2: a ready-made headline.
-    page.mark_page().await;
-    page.client
-        .find(Locator::LinkText("Frische Brötchen bis 11 Uhr"))
-        .await
-        .expect("chip")
-        .click()
-        .await
-        .expect("click");
-    page.settled().await;
+    page.follow(Locator::LinkText("Frische Brötchen bis 11 Uhr"))
+        .await;
     page.screenshot("shop-phone").await;
     // Tap 3: publish.
     page.press("Veröffentlichen").await;

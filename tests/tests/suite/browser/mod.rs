@@ -182,6 +182,24 @@ impl Page {
         self.settled().await;
     }
 
+    /// Clicks the element (a checkbox, a link that stays on the page).
+    pub async fn click(&self, locator: Locator<'_>) {
+        self.client
+            .find(locator)
+            .await
+            .unwrap_or_else(|e| panic!("{locator:?}: {e}"))
+            .click()
+            .await
+            .expect("click");
+    }
+
+    /// Clicks a link and waits for the page it leads to.
+    pub async fn follow(&self, locator: Locator<'_>) {
+        self.mark_page().await;
+        self.click(locator).await;
+        self.settled().await;
+    }
+
     /// Marks the current document, so that [`Page::settled`] can tell when it was replaced.
     pub async fn mark_page(&self) {
         self.client

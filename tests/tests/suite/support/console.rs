@@ -120,16 +120,21 @@ impl Browser {
     }
 }
 
-/// The value of the hidden input `name` in a page.
+/// The value of the input `name` in a page (hidden or not), as a browser would read it.
 #[track_caller]
 pub fn hidden(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html
+    let marker = format!("name=\"{name}\"");
+    let at = html
         .find(&marker)
-        .unwrap_or_else(|| panic!("no hidden {name} in {html}"))
-        + marker.len();
-    let end = html[start..].find('"').expect("closing quote") + start;
-    html[start..end]
+        .unwrap_or_else(|| panic!("no input {name} in {html}"));
+    let tag_start = html[..at].rfind('<').expect("inside a tag");
+    let tag = &html[tag_start..at + html[at..].find('>').expect("closing >")];
+    let start = tag
+        .find(" value=\"")
+        .unwrap_or_else(|| panic!("input {name} has no value: {tag}"))
+        + " value=\"".len();
+    let end = tag[start..].find('"').expect("closing quote") + start;
+    tag[start..end]
         .replace("&#34;", "\"")
         .replace("&quot;", "\"")
         .replace("&#39;", "'")
