@@ -62,6 +62,13 @@ impl AppState {
             if adopted > 0 {
                 tracing::info!(adopted, "news items with an event adopted as events");
             }
+            let keyed = domain::rides::desk::backfill_phone_keys(txn).await?;
+            if keyed > 0 {
+                tracing::info!(
+                    keyed,
+                    "rides given a phone key for the ride desk's caller lookup"
+                );
+            }
             let admin_created = match admin {
                 Some((email, password, hash)) => {
                     accounts::ensure_admin_in(txn, &clock, &email, &password, hash)

@@ -39,6 +39,31 @@ pub fn looks_like_phone(phone: &str) -> bool {
             .all(|c| c.is_ascii_digit() || " +-/()".contains(c))
 }
 
+/// Longest [`phone_key`] (E.164 has at most 15 digits, plus a `00` prefix).
+pub const PHONE_KEY_MAX: usize = 20;
+
+/// The digits of a phone number in one canonical form, so that numbers match however they were
+/// typed: "+49 39483 1234", "0049 39483-1234" and "039483/1234" all give "0394831234"; a
+/// foreign number keeps its country code behind `00`. `None` for fewer than five digits (too
+/// little to tell callers apart) or more than [`PHONE_KEY_MAX`].
+pub fn phone_key(phone: &str) -> Option<String> {
+    let phone = phone.trim();
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    let international = if phone.starts_with('+') {
+        Some(digits.as_str())
+    } else {
+        digits.strip_prefix("00")
+    };
+    let key = match international {
+        Some(rest) => match rest.strip_prefix("49") {
+            Some(national) => format!("0{}", national.trim_start_matches('0')),
+            None => format!("00{rest}"),
+        },
+        None => digits,
+    };
+    (5..=PHONE_KEY_MAX).contains(&key.len()).then_some(key)
+}
+
 impl Validator {
     /// An optional phone number; empty or blank counts as none.
     pub fn phone(&mut self, field: &str, phone: Option<&str>) -> &mut Self {
@@ -94,5 +119,21 @@ mod tests {
         ] {
             assert!(!looks_like_email(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn one_key_however_the_number_was_typed() {
+        let key = Some("0394831234".to_owned());
+        assert_eq!(phone_key("+49 39483 1234"), key);
+        assert_eq!(phone_key("0049 39483-1234"), key);
+        assert_eq!(phone_key("039483/1234"), key);
+        assert_eq!(phone_key(" (039483) 12 34 "), key);
+        // "+49 (0) 39483 …" is written too; the bracketed zero is not part of the number.
+        assert_eq!(phone_key("+49 (0)39483 1234"), key);
+        assert_eq!(phone_key("+43 1 234567"), Some("00431234567".to_owned()));
+        assert_eq!(phone_key("0043 1 234567"), Some("00431234567".to_owned()));
+        assert_eq!(phone_key("112"), None);
+        assert_eq!(phone_key(""), None);
+        assert_eq!(phone_key(&"1".repeat(21)), None);
     }
 }

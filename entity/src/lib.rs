@@ -37,6 +37,7 @@ pub mod push_subscription;
 pub mod quota_use;
 pub mod refresh_token;
 pub mod ride;
+pub mod ride_callback;
 pub mod ride_event;
 pub mod role_assignment;
 pub mod session;

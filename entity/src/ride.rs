@@ -12,6 +12,9 @@ pub struct Model {
     pub rider_user_id: Option<Uuid>,
     pub rider_name: Option<String>,
     pub contact_phone: Option<String>,
+    /// The digits of `contact_phone` in one canonical form (`domain::contact::phone_key`), to
+    /// find a caller's last rides however the number was typed.
+    pub contact_phone_key: Option<String>,
     /// Who booked it: the rider, or a dispatcher on their behalf.
     pub booked_by: Option<Uuid>,
     pub pickup_district_id: Uuid,

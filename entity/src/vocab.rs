@@ -221,6 +221,23 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// Why the ride desk should call a rider who was booked by phone: a change they did not
+    /// make themselves and have not yet been told of.
+    RideCallbackReason {
+        /// A driver took the ride (or the desk assigned one).
+        DriverFound = "driver_found",
+        /// The driver gave the ride back; it waits for another.
+        Released = "released",
+        /// Nobody took it by its pickup time.
+        NoDriver = "no_driver",
+        /// Called off (by the desk, the driver's side, or the system).
+        Cancelled = "cancelled",
+        /// The pickup time was changed.
+        Rescheduled = "rescheduled",
+    }
+}
+
+vocabulary! {
     /// What a notification is about.
     NoticeKind as "NotificationKind" {
         /// A news item of a followed district (warnings included).

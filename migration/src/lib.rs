@@ -22,6 +22,7 @@ mod m20261206_000016_event_shifts;
 mod m20261206_000017_ride_event;
 mod m20261207_000018_event_occurrence_town;
 mod m20261208_000019_console;
+mod m20261209_000020_ride_desk;
 
 pub struct Migrator;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000017_ride_event::Migration),
             Box::new(m20261207_000018_event_occurrence_town::Migration),
             Box::new(m20261208_000019_console::Migration),
+            Box::new(m20261209_000020_ride_desk::Migration),
         ]
     }
 }

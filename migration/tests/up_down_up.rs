@@ -125,6 +125,7 @@ async fn expect_schema(db: &DatabaseConnection, present: bool) -> Result<(), DbE
         "event_signup",
         "console_session",
         "console_draft",
+        "ride_callback",
     ] {
         check(
             manager.has_table(table).await? == present,
@@ -139,6 +140,7 @@ async fn expect_schema(db: &DatabaseConnection, present: bool) -> Result<(), DbE
         ("media_use", "event_id"),
         ("ride", "event_id"),
         ("anliegen", "api_client_id"),
+        ("ride", "contact_phone_key"),
     ] {
         check(
             manager.has_column(table, column).await? == present,
@@ -148,6 +150,8 @@ async fn expect_schema(db: &DatabaseConnection, present: bool) -> Result<(), DbE
     for (table, index) in [
         ("media_use", "idx_media_use_anliegen"),
         ("event_occurrence", "idx_event_occurrence_town_start"),
+        ("ride", "idx_ride_contact_phone_key"),
+        ("ride_callback", "idx_ride_callback_open"),
     ] {
         check(
             manager.has_index(table, index).await? == present,

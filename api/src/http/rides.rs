@@ -15,15 +15,19 @@ use crate::{
     state::AppState,
 };
 use domain::{
+    DomainError,
     idempotency::Claim,
-    rides::{self, Action, ListQuery, NewRide, RideView, Visibility},
+    rides::{self, Action, ListQuery, NewRide, RideView, Visibility, desk},
 };
-use entity::vocab::{MobilityAid, RideActorRole, RidePurpose, RideScope, RideStatus};
+use entity::vocab::{
+    MobilityAid, RideActorRole, RideCallbackReason, RidePurpose, RideScope, RideStatus,
+};
 
 /// One step in a ride's history.
 #[derive(Object, Clone, Debug)]
 pub struct RideEvent {
-    /// The status the ride entered.
+    /// The status the ride entered (a new pickup time keeps the status; `reason` then says
+    /// "Abholzeit <old> → <new>").
     pub status: RideStatus,
     /// When.
     pub at: Timestamp,
@@ -243,6 +247,130 @@ pub struct AssignRide {
     pub driver_id: Uuid,
 }
 
+/// A new pickup time.
+#[derive(Object, Clone, Debug)]
+#[oai(example)]
+pub struct RescheduleRide {
+    /// The new pickup time: at least the lead time ahead, at most 60 days; an outward leg's
+    /// before its return leg's, a return leg's after its outward leg's.
+    pub pickup_at: Timestamp,
+    /// The appointment at the destination (outward legs only, not before the pickup); null or
+    /// absent clears it.
+    #[oai(nullable)]
+    pub appointment_at: Option<Timestamp>,
+    /// Why, for the history (at most 500 characters).
+    #[oai(nullable)]
+    pub reason: Option<String>,
+}
+
+impl poem_openapi::types::Example for RescheduleRide {
+    fn example() -> Self {
+        Self {
+            pickup_at: Timestamp::example("2026-06-10T08:00:00Z"),
+            appointment_at: Some(Timestamp::example("2026-06-10T08:30:00Z")),
+            reason: Some("Praxis hat den Termin verschoben".into()),
+        }
+    }
+}
+
+/// A call the ride desk owes a rider booked on their behalf: a change they did not make and
+/// have not yet been told of.
+#[derive(Object, Clone, Debug)]
+pub struct RideCallback {
+    /// Stable identifier (UUID v7).
+    pub id: Uuid,
+    /// What changed.
+    pub reason: RideCallbackReason,
+    /// When it changed.
+    pub created_at: Timestamp,
+    /// When the rider was called, or null while the call is due.
+    #[oai(nullable)]
+    pub done_at: Option<Timestamp>,
+    /// Who ticked it off (null while due, or once that account is erased).
+    #[oai(nullable)]
+    pub done_by: Option<Uuid>,
+    /// The ride as it stands now (with `rider_name` and `contact_phone` to call).
+    pub ride: Ride,
+}
+
+impl From<desk::Callback> for RideCallback {
+    fn from(c: desk::Callback) -> Self {
+        Self {
+            id: c.callback.id,
+            reason: c.callback.reason,
+            created_at: c.callback.created_at.into(),
+            done_at: c.callback.done_at.map(Timestamp),
+            done_by: c.callback.done_by,
+            ride: c.ride.into(),
+        }
+    }
+}
+
+/// The call-backs due, oldest first.
+#[derive(Object, Clone, Debug)]
+pub struct RideCallbackList {
+    /// At most 200; tick the oldest off to see more.
+    pub items: Vec<RideCallback>,
+}
+
+/// Rides, in the order the operation says.
+#[derive(Object, Clone, Debug)]
+pub struct RideList {
+    /// The rides.
+    pub items: Vec<Ride>,
+}
+
+/// A driver's legs on one day, to print or to read out.
+#[derive(Object, Clone, Debug)]
+pub struct RunSheet {
+    /// The driver.
+    pub driver_id: Uuid,
+    /// The local day (the municipality's time zone), `YYYY-MM-DD`.
+    pub day: String,
+    /// Legs taken, under way, done or with nobody at the door, by pickup time.
+    pub items: Vec<Ride>,
+}
+
+/// A driver who may be assigned in a district.
+#[derive(Object, Clone, Debug)]
+pub struct RideDriver {
+    /// The driver's account.
+    pub user_id: Uuid,
+    /// Their display name.
+    pub display_name: String,
+    /// Legs they have taken or are driving on the day asked about.
+    pub legs_that_day: u64,
+}
+
+/// The drivers of a district, by name.
+#[derive(Object, Clone, Debug)]
+pub struct RideDriverList {
+    /// The drivers.
+    pub items: Vec<RideDriver>,
+}
+
+/// A local calendar day from a query parameter, `YYYY-MM-DD`; absent: today.
+fn local_day(state: &AppState, value: Option<&str>) -> ApiResult<chrono::NaiveDate> {
+    match value {
+        None => Ok(state
+            .clock
+            .now()
+            .with_timezone(&state.time_zone)
+            .date_naive()),
+        Some(text) => chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+            .ok()
+            .filter(|d| (1900..=2200).contains(&chrono::Datelike::year(d)))
+            .ok_or_else(|| {
+                DomainError::Validation(vec![domain::text::field(
+                    "day",
+                    "Bitte ein Datum wie 2026-06-10 angeben.",
+                    "Please give a date like 2026-06-10.",
+                )])
+                .into()
+            }),
+    }
+}
+
 /// Why (for the history).
 #[derive(Object, Clone, Debug)]
 pub struct StepReason {
@@ -352,6 +480,12 @@ pub(crate) const ERRORS: super::spec::OperationErrors = &[
     ("noShowRide", &[400, 401, 403, 404, 409]),
     ("releaseRide", &[400, 401, 403, 404, 409, 422]),
     ("startRide", &[400, 401, 403, 404, 409]),
+    ("rescheduleRide", &[400, 401, 403, 404, 409, 422]),
+    ("listRideCallbacks", &[400, 401, 403]),
+    ("completeRideCallback", &[400, 401, 403, 404, 409]),
+    ("listCallerRides", &[400, 401, 403, 422]),
+    ("getRunSheet", &[400, 401, 403, 422]),
+    ("listRideDrivers", &[400, 401, 403, 422]),
 ];
 
 /// The limits of this module's request fields, as the spec publishes them (`super::spec`):
@@ -382,6 +516,7 @@ pub(crate) const CONSTRAINTS: super::spec::SchemaConstraints = {
             )],
         ),
         ("StepReason", "reason", &[MaxLength(rides::REASON_MAX)]),
+        ("RescheduleRide", "reason", &[MaxLength(rides::REASON_MAX)]),
     ]
 };
 
@@ -734,5 +869,178 @@ impl RidesApi {
     ) -> ApiResult<Json<Ride>> {
         let reason = body.0.reason.unwrap_or_default();
         step(&state, &actor, id.0, Action::Cancel { reason }).await
+    }
+
+    /// Move a ride's pickup time
+    ///
+    /// The rider (or whoever booked for a person without an account), dispatchers and admins,
+    /// while the ride is `requested` or `accepted` (409 otherwise). The status stays; the
+    /// history gets a row with the old and the new time. The rider (when someone else moved
+    /// it) and the assigned driver are told; an open ride is offered to the district's drivers
+    /// again with the new time; a rider booked by phone gets a call-back on the desk's list.
+    /// The same lead time and horizon as a booking apply (422 `pickup_at`); asking for the time
+    /// the ride already has changes nothing.
+    #[oai(
+        transform = "no_store",
+        path = "/rides/:id/reschedule",
+        method = "post",
+        operation_id = "rescheduleRide"
+    )]
+    async fn reschedule(
+        &self,
+        state: Data<&AppState>,
+        actor: Caller,
+        /// The ride's id (either leg).
+        id: Path<Uuid>,
+        body: JsonBody<RescheduleRide>,
+    ) -> ApiResult<Json<Ride>> {
+        let b = body.0;
+        let view = rides::reschedule(
+            &state.db,
+            &state.clock,
+            state.ride_settings(),
+            &actor,
+            id.0,
+            rides::Reschedule {
+                pickup_at: b.pickup_at.0,
+                appointment_at: b.appointment_at.map(|t| t.0),
+                reason: b.reason,
+            },
+        )
+        .await?;
+        Ok(Json(view.into()))
+    }
+
+    /// The ride desk's call-back list
+    ///
+    /// Dispatchers and admins. Every change to a ride booked on someone's behalf (by the desk
+    /// for a resident, or for a person without an account) that the rider did not make with
+    /// their own account: a driver found, released, no driver found, cancelled, time changed.
+    /// Oldest first, at most 200; each stays until ticked off.
+    #[oai(
+        transform = "no_store",
+        path = "/rides/callbacks",
+        method = "get",
+        operation_id = "listRideCallbacks"
+    )]
+    async fn callbacks(
+        &self,
+        state: Data<&AppState>,
+        actor: Caller,
+    ) -> ApiResult<Json<RideCallbackList>> {
+        let items = desk::open_callbacks(&state.db, &actor).await?;
+        Ok(Json(RideCallbackList {
+            items: items.into_iter().map(RideCallback::from).collect(),
+        }))
+    }
+
+    /// Tick a call-back off
+    ///
+    /// Dispatchers and admins, after telling the rider. Of two people ticking at once one gets
+    /// 200 and the other 409 ("schon erledigt"); a retry after success also gets 409 and
+    /// changes nothing.
+    #[oai(
+        transform = "no_store",
+        path = "/rides/callbacks/:id/done",
+        method = "post",
+        operation_id = "completeRideCallback"
+    )]
+    async fn callback_done(
+        &self,
+        state: Data<&AppState>,
+        actor: Caller,
+        /// The call-back's id.
+        id: Path<Uuid>,
+    ) -> ApiResult<Json<RideCallback>> {
+        let done = desk::callback_done(&state.db, &state.clock, &actor, id.0).await?;
+        Ok(Json(done.into()))
+    }
+
+    /// A caller's last rides
+    ///
+    /// Dispatchers and admins, during a phone call: the last 5 outward legs booked with this
+    /// phone number, newest first, to book "the same as last time". The number may be written
+    /// in any usual way (`+49 39483 1234`, `039483/1234`); fewer than five digits is 422
+    /// `phone`.
+    #[oai(
+        transform = "no_store",
+        path = "/rides/callers",
+        method = "get",
+        operation_id = "listCallerRides"
+    )]
+    async fn callers(
+        &self,
+        state: Data<&AppState>,
+        actor: Caller,
+        /// The caller's phone number.
+        phone: Query<String>,
+    ) -> ApiResult<Json<RideList>> {
+        let rides = desk::recent_for_phone(&state.db, &actor, &phone.0).await?;
+        Ok(Json(RideList {
+            items: rides.into_iter().map(Ride::from).collect(),
+        }))
+    }
+
+    /// A driver's run sheet
+    ///
+    /// The legs a driver has on one local day, by pickup time, with everything needed to drive
+    /// them: taken, under way, done or with nobody at the door (not those given back or
+    /// cancelled). Dispatchers and admins for any driver; a driver for themselves.
+    #[oai(
+        transform = "no_store",
+        path = "/rides/run-sheet",
+        method = "get",
+        operation_id = "getRunSheet"
+    )]
+    async fn run_sheet(
+        &self,
+        state: Data<&AppState>,
+        actor: Caller,
+        /// The driver.
+        driver_id: Query<Uuid>,
+        /// The local day, `YYYY-MM-DD` (default: today in the municipality's time zone).
+        day: Query<Option<String>>,
+    ) -> ApiResult<Json<RunSheet>> {
+        let day = local_day(&state, day.0.as_deref())?;
+        let rides = desk::run_sheet(&state.db, &actor, driver_id.0, day, state.time_zone).await?;
+        Ok(Json(RunSheet {
+            driver_id: driver_id.0,
+            day: day.format("%Y-%m-%d").to_string(),
+            items: rides.into_iter().map(Ride::from).collect(),
+        }))
+    }
+
+    /// Drivers to assign
+    ///
+    /// Dispatchers and admins: the drivers of a district by name, each with the legs they
+    /// have taken or are driving on the day (default today), to choose whom to assign.
+    #[oai(
+        transform = "no_store",
+        path = "/rides/drivers",
+        method = "get",
+        operation_id = "listRideDrivers"
+    )]
+    async fn drivers(
+        &self,
+        state: Data<&AppState>,
+        actor: Caller,
+        /// The district of the pickup.
+        district_id: Query<Uuid>,
+        /// The local day, `YYYY-MM-DD` (default: today in the municipality's time zone).
+        day: Query<Option<String>>,
+    ) -> ApiResult<Json<RideDriverList>> {
+        let day = local_day(&state, day.0.as_deref())?;
+        let drivers =
+            desk::drivers_for(&state.db, &actor, district_id.0, day, state.time_zone).await?;
+        Ok(Json(RideDriverList {
+            items: drivers
+                .into_iter()
+                .map(|d| RideDriver {
+                    user_id: d.user_id,
+                    display_name: d.display_name,
+                    legs_that_day: d.legs_that_day,
+                })
+                .collect(),
+        }))
     }
 }

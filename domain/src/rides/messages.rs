@@ -110,3 +110,21 @@ pub fn reminder_for_driver(time: &str, pickup_address: &str) -> Message {
         format!("Abholung um {time}, {pickup_address}."),
     )
 }
+
+/// To the rider, when someone else moved the pickup.
+pub fn rescheduled_for_rider(before: &str, after: &str) -> Message {
+    message(
+        "Neue Abholzeit für Ihre Fahrt",
+        format!("Statt am {before} werden Sie am {after} abgeholt."),
+    )
+}
+
+/// To the assigned driver, when the pickup moved: the ride stays theirs unless they give it back.
+pub fn rescheduled_for_driver(after: &str, pickup_address: &str) -> Message {
+    message(
+        "Fahrt verlegt",
+        format!(
+            "Neue Abholzeit: {after}, {pickup_address}. Passt es nicht, geben Sie die Fahrt bitte zurück."
+        ),
+    )
+}

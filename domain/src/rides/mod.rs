@@ -27,8 +27,12 @@ use sea_orm::{
 use serde::Deserialize;
 use uuid::Uuid;
 
+pub mod desk;
 pub mod messages;
+mod reschedule;
 pub mod rules;
+
+pub use reschedule::{Reschedule, reschedule};
 
 use messages::Message;
 use rules::{DriverChange, Relation, StepKind, Transition};
@@ -336,9 +340,10 @@ async fn record(
     role: RideActorRole,
     actor: Option<Uuid>,
     reason: Option<String>,
-) -> Result<(), DbErr> {
+) -> Result<Uuid, DbErr> {
+    let id = Uuid::now_v7();
     ride_event::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id),
         ride_id: Set(ride_id),
         status: Set(status),
         at: Set(at),
@@ -348,7 +353,7 @@ async fn record(
     }
     .insert(conn)
     .await?;
-    Ok(())
+    Ok(id)
 }
 
 /// A ride update for one person, through the notices seam.
@@ -651,6 +656,7 @@ pub async fn create(
         rider_user_id: Set(rider_user_id),
         rider_name: Set(rider_name.clone()),
         contact_phone: Set(phone.clone()),
+        contact_phone_key: Set(phone.as_deref().and_then(crate::contact::phone_key)),
         booked_by: Set(Some(actor.user_id)),
         pickup_district_id: Set(input.pickup_district_id),
         pickup_address: Set(pickup_address.trim().to_owned()),
@@ -885,7 +891,10 @@ pub async fn transition(
     }
     let role = actor_role(actor, &ride);
     let reason = reason.and_then(|r| normalize_optional(Some(r)));
-    record(&txn, id, to, now, role, Some(actor.user_id), reason.clone()).await?;
+    let event_id = record(&txn, id, to, now, role, Some(actor.user_id), reason.clone()).await?;
+    if let Some(why) = desk::callback_reason(to) {
+        desk::note(&txn, &ride, event_id, why, Some(actor.user_id), now).await?;
+    }
     if to != Requested {
         withdraw_offer(&txn, id).await?;
     }
@@ -1077,7 +1086,7 @@ pub async fn expire_due(ctx: JobContext, job: ClaimedJob) -> Result<JobOutcome, 
     if affected == 1
         && let Some(ride) = ride::Entity::find_by_id(payload.ride_id).one(&txn).await?
     {
-        record(
+        let event_id = record(
             &txn,
             ride.id,
             RideStatus::Expired,
@@ -1085,6 +1094,15 @@ pub async fn expire_due(ctx: JobContext, job: ClaimedJob) -> Result<JobOutcome, 
             RideActorRole::System,
             None,
             None,
+        )
+        .await?;
+        desk::note(
+            &txn,
+            &ride,
+            event_id,
+            entity::vocab::RideCallbackReason::NoDriver,
+            None,
+            now,
         )
         .await?;
         jobs::cancel(&txn, &job_key(REMIND_JOB, ride.id)).await?;
@@ -1362,6 +1380,10 @@ pub async fn forget_person(
             .col_expr(ride::Column::Notes, Expr::value(Option::<String>::None))
             .col_expr(
                 ride::Column::ContactPhone,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                ride::Column::ContactPhoneKey,
                 Expr::value(Option::<String>::None),
             )
             .col_expr(ride::Column::RiderName, Expr::value(Option::<String>::None))

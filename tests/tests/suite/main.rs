@@ -38,6 +38,7 @@ mod polls;
 mod push;
 mod push_service;
 mod quotas;
+mod ride_desk;
 mod ride_privacy;
 mod rides;
 mod shop_notices;
