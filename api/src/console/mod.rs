@@ -71,7 +71,7 @@ macro_rules! page {
 
 /// Every page of the console.
 pub fn routes() -> Vec<ConsoleRoute> {
-    use pages::{auth, district, news, shop, start};
+    use pages::{auth, desk, district, news, shop, start};
     vec![
         page!(GET, "/", Mirror::SignedIn, start::start),
         page!(GET, "/login", Mirror::Public, auth::login_form),
@@ -140,6 +140,57 @@ pub fn routes() -> Vec<ConsoleRoute> {
             "/shops/:id/notices",
             Mirror::Op("createShopNotice"),
             shop::post_notice
+        ),
+        page!(GET, "/rides", Mirror::Rule("rides::desk"), desk::board),
+        page!(
+            GET,
+            "/rides/new",
+            Mirror::Rule("rides::desk"),
+            desk::new_form
+        ),
+        page!(POST, "/rides/new", Mirror::Rule("rides::desk"), desk::book),
+        page!(
+            GET,
+            "/rides/callbacks",
+            Mirror::Op("listRideCallbacks"),
+            desk::callbacks
+        ),
+        page!(
+            POST,
+            "/rides/callbacks/:id/done",
+            Mirror::Op("completeRideCallback"),
+            desk::callback_done
+        ),
+        page!(
+            GET,
+            "/rides/sheet",
+            Mirror::Rule("rides::desk"),
+            desk::sheet
+        ),
+        page!(GET, "/rides/:id", Mirror::Rule("rides::desk"), desk::show),
+        page!(
+            POST,
+            "/rides/:id/assign",
+            Mirror::Rule("rides::desk"),
+            desk::assign
+        ),
+        page!(
+            POST,
+            "/rides/:id/release",
+            Mirror::Rule("rides::desk"),
+            desk::release
+        ),
+        page!(
+            POST,
+            "/rides/:id/cancel",
+            Mirror::Rule("rides::desk"),
+            desk::cancel
+        ),
+        page!(
+            POST,
+            "/rides/:id/reschedule",
+            Mirror::Rule("rides::desk"),
+            desk::reschedule
         ),
     ]
 }

@@ -41,6 +41,13 @@ pub fn links(
             t.role_shop_operator.to_owned(),
         ));
     }
+    if actor.is_admin() || actor.is_dispatcher() {
+        links.push(("/console/rides".to_owned(), t.desk.title.to_owned()));
+        links.push((
+            "/console/rides/callbacks".to_owned(),
+            t.desk.callbacks.to_owned(),
+        ));
+    }
     if actor.is_admin() || actor.has(Role::DistrictLeader) {
         links.push(("/console/news/new".to_owned(), t.news_new.to_owned()));
     }

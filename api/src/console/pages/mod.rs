@@ -2,6 +2,7 @@
 //! template. Templates live in `api/console/templates` and are compiled into the binary.
 
 pub mod auth;
+pub mod desk;
 pub mod district;
 pub mod news;
 pub mod shop;

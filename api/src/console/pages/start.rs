@@ -76,6 +76,7 @@ pub async fn start(
         };
         let href = match (assignment.role, assignment.district_id) {
             (Role::DistrictLeader, Some(district)) => format!("/console/districts/{district}"),
+            (Role::Dispatcher, _) => "/console/rides".to_owned(),
             (Role::ShopOperator, _) => assignment
                 .shop_id
                 .map(|shop| format!("/console/shops/{shop}"))

@@ -144,3 +144,160 @@ async fn a_shopkeeper_posts_a_notice_from_a_phone_in_three_taps() {
     assert_eq!(notices["items"][0]["title"], "Frische Brötchen bis 11 Uhr");
     page.close().await;
 }
+
+/// Sets a `datetime-local` input (typing into one depends on the browser's locale).
+async fn set_moment(page: &Page, id: &str, value: &str) {
+    page.client
+        .execute(
+            &format!("document.getElementById('{id}').value = '{value}'"),
+            vec![],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("#{id}: {e}"));
+}
+
+#[tokio::test]
+async fn the_ride_desk_books_a_caller_in_under_a_minute_and_calls_her_back() {
+    let env = browser_or_skip!();
+    let served = serve(|_| {}).await;
+    let app = &served.app;
+    let cast = Cast::new(app).await;
+    for (who, name) in [
+        (&cast.dispatcher, "Jana Kühn"),
+        (&cast.driver, "Klaus Berger"),
+        (&cast.second_driver, "Monika Roth"),
+    ] {
+        let renamed = patch_json(
+            app,
+            "/api/v1/me",
+            Some(&who.access),
+            serde_json::json!({"display_name": name}),
+        )
+        .await;
+        assert_eq!(renamed.status, 200, "{}", renamed.text);
+    }
+    // Frau Schulze rode with the shuttle before (booked by phone, with the way back).
+    let earlier = serde_json::json!({
+        "pickup_district_id": cast.rieder,
+        "pickup_address": "Lindenstraße 4",
+        "destination": "Hausarztpraxis Dr. Krause, Ballenstedt",
+        "purpose": "medical",
+        "pickup_at": rfc3339(at(180)),
+        "return_trip": true,
+        "return_pickup_at": rfc3339(at(300)),
+        "passengers": 1,
+        "mobility_aids": ["walker"],
+        "rider_name": "Erika Schulze",
+        "contact_phone": "039483 1234",
+    });
+    book(app, &cast.dispatcher, &earlier).await;
+
+    let page = Page::open(&env, &served).await;
+    page.sign_in(&cast.dispatcher.email, PASSWORD).await;
+    page.follow(Locator::Css("main a[href='/console/rides']"))
+        .await;
+    assert!(page.text().await.contains("Erika Schulze"));
+    page.assert_accessible("ride desk board").await;
+    page.screenshot("desk-today").await;
+
+    // The phone rings: the same as last time, tomorrow morning.
+    let call = std::time::Instant::now();
+    page.follow(Locator::Css("main a[href='/console/rides/new']"))
+        .await;
+    page.fill("rider_name", "Erika Schulze").await;
+    page.fill("contact_phone", "039483/1234").await;
+    page.press("Frühere Fahrten zu dieser Nummer").await;
+    assert!(page.text().await.contains("Wie am 02.06.2026"));
+    page.follow(Locator::XPath(
+        "//main//a[starts-with(normalize-space(), 'Wie am 02.06.2026')]",
+    ))
+    .await;
+    set_moment(&page, "pickup_at", "2026-06-03T09:30").await;
+    set_moment(&page, "return_pickup_at", "2026-06-03T11:30").await;
+    page.assert_accessible("booking form").await;
+    page.screenshot("desk-book").await;
+    page.press("Fahrt buchen").await;
+    let elapsed = call.elapsed();
+    assert!(page.text().await.contains("Die Fahrt ist gebucht."));
+    assert!(
+        elapsed < Duration::from_secs(60),
+        "booking took {elapsed:?}"
+    );
+    let ride_path = page.path().await;
+    let id = ride_path
+        .trim_start_matches("/console/rides/")
+        .split('?')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let booked = ride_as(app, &cast.dispatcher, &id).await;
+    assert_eq!(booked["rider_name"], "Erika Schulze");
+    assert_eq!(booked["pickup_address"], "Lindenstraße 4");
+    assert_eq!(booked["mobility_aids"], serde_json::json!(["walker"]));
+    assert!(booked["return_ride_id"].is_string(), "{booked}");
+    page.assert_accessible("ride page").await;
+
+    // Klaus Berger drives; then his car breaks down and he gives it back in the app.
+    page.click(Locator::Css(&format!(
+        "input[name=driver_id][value='{}']",
+        cast.driver.user_id
+    )))
+    .await;
+    page.press("Zuteilen").await;
+    assert!(page.text().await.contains("Gespeichert."));
+    let released = step(
+        app,
+        &cast.driver,
+        &id,
+        "release",
+        serde_json::json!({"reason": "Auto kaputt"}),
+    )
+    .await;
+    assert_eq!(released.status, 200, "{}", released.text);
+
+    // Both changes wait on the call-back list until she has been called.
+    page.follow(Locator::Css("nav a[href='/console/rides/callbacks']"))
+        .await;
+    let list = page.text().await;
+    assert!(list.contains("Fahrer:in gefunden"), "{list}");
+    assert!(list.contains("Fahrer:in abgesprungen"), "{list}");
+    page.assert_accessible("call-back list").await;
+    page.screenshot("desk-callbacks").await;
+    page.follow(Locator::Css("form[action$='/done'] button"))
+        .await;
+    assert!(page.text().await.contains("Gespeichert."));
+    let due = get_as(app, "/api/v1/rides/callbacks", &cast.dispatcher.access)
+        .await
+        .json();
+    assert_eq!(due["items"].as_array().map(Vec::len), Some(1), "{due}");
+    assert_eq!(due["items"][0]["reason"], "released");
+
+    // Monika Roth takes it over; her run sheet for the day shows it.
+    page.goto(&format!("/console/rides/{id}")).await;
+    page.click(Locator::Css(&format!(
+        "input[name=driver_id][value='{}']",
+        cast.second_driver.user_id
+    )))
+    .await;
+    page.press("Zuteilen").await;
+    page.follow(Locator::LinkText("Fahrplan")).await;
+    let sheet = page.text().await;
+    assert!(
+        sheet.contains("Monika Roth") && sheet.contains("Erika Schulze"),
+        "{sheet}"
+    );
+    assert!(sheet.contains("Rollator"), "{sheet}");
+    page.assert_accessible("run sheet").await;
+    page.screenshot("run-sheet").await;
+    let now = ride_as(app, &cast.dispatcher, &id).await;
+    assert_eq!(now["status"], "accepted");
+    assert_eq!(now["driver_id"], cast.second_driver.user_id.as_str());
+
+    // On a phone, the board and the list fit the screen.
+    page.size(PHONE).await;
+    page.goto("/console/rides?day=tomorrow").await;
+    page.assert_no_sideways_scroll("ride desk board on a phone")
+        .await;
+    page.assert_accessible("ride desk board on a phone").await;
+    page.close().await;
+}
