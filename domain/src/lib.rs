@@ -15,6 +15,7 @@ pub mod drafts;
 pub mod error;
 pub mod events;
 pub mod geo;
+pub mod health;
 pub mod idempotency;
 pub mod jobs;
 pub mod keys;

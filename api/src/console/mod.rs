@@ -71,7 +71,7 @@ macro_rules! page {
 
 /// Every page of the console.
 pub fn routes() -> Vec<ConsoleRoute> {
-    use pages::{auth, desk, district, news, shop, start};
+    use pages::{admin, auth, desk, district, hours, news, shop, start};
     vec![
         page!(GET, "/", Mirror::SignedIn, start::start),
         page!(GET, "/login", Mirror::Public, auth::login_form),
@@ -141,6 +141,30 @@ pub fn routes() -> Vec<ConsoleRoute> {
             Mirror::Op("createShopNotice"),
             shop::post_notice
         ),
+        page!(
+            GET,
+            "/shops/:id/hours",
+            Mirror::Rule("shops::follower_count"),
+            hours::show
+        ),
+        page!(
+            POST,
+            "/shops/:id/hours",
+            Mirror::Op("setOpeningHours"),
+            hours::save_weekly
+        ),
+        page!(
+            POST,
+            "/shops/:id/special-days",
+            Mirror::Op("setSpecialDays"),
+            hours::save_special
+        ),
+        page!(
+            POST,
+            "/shops/:id/hours/preview",
+            Mirror::Rule("shops::follower_count"),
+            hours::preview
+        ),
         page!(GET, "/rides", Mirror::Rule("rides::desk"), desk::board),
         page!(
             GET,
@@ -191,6 +215,37 @@ pub fn routes() -> Vec<ConsoleRoute> {
             "/rides/:id/reschedule",
             Mirror::Rule("rides::desk"),
             desk::reschedule
+        ),
+        page!(
+            GET,
+            "/admin",
+            Mirror::Op("getSystemHealth"),
+            admin::overview
+        ),
+        page!(
+            POST,
+            "/admin/districts",
+            Mirror::Op("createDistrict"),
+            admin::create_district
+        ),
+        page!(
+            GET,
+            "/admin/users",
+            Mirror::Op("listUsers"),
+            admin::users_list
+        ),
+        page!(GET, "/admin/users/:id", Mirror::Op("getUser"), admin::user),
+        page!(
+            POST,
+            "/admin/users/:id/roles",
+            Mirror::Op("grantRole"),
+            admin::grant
+        ),
+        page!(
+            POST,
+            "/admin/users/:id/roles/:assignment/revoke",
+            Mirror::Op("revokeRole"),
+            admin::revoke
         ),
     ]
 }

@@ -51,6 +51,10 @@ pub fn links(
     if actor.is_admin() || actor.has(Role::DistrictLeader) {
         links.push(("/console/news/new".to_owned(), t.news_new.to_owned()));
     }
+    if actor.is_admin() {
+        links.push(("/console/admin".to_owned(), t.admin.title.to_owned()));
+        links.push(("/console/admin/users".to_owned(), t.admin.users.to_owned()));
+    }
     links.push(("/console/password".to_owned(), t.change_password.to_owned()));
     links
         .into_iter()

@@ -9,12 +9,14 @@ use poem_openapi::{Object, OpenApi, payload::Json};
 use super::ApiTags;
 use poem_openapi::types::Example;
 
+use super::{edge::no_store, types::Timestamp};
 use crate::{
+    auth::Caller,
     error::{ApiError, ApiResult, ErrorCode, Text},
     state::AppState,
     telemetry,
 };
-use domain::db;
+use domain::{db, health};
 
 /// The state of the service.
 #[derive(Object, Clone, Debug)]
@@ -38,8 +40,87 @@ impl poem_openapi::types::Example for Health {
 /// The error answers each operation here can give, besides 412 (with `If-Match`), 413 and 415
 /// (with a body), 500 and 503; the published document lists these and no others
 /// ([`super::spec`]). Add a row with every new operation.
-pub(crate) const ERRORS: super::spec::OperationErrors =
-    &[("healthLive", &[]), ("healthReady", &[])];
+pub(crate) const ERRORS: super::spec::OperationErrors = &[
+    ("healthLive", &[]),
+    ("healthReady", &[]),
+    ("getSystemHealth", &[401, 403]),
+];
+
+/// A job that failed for good.
+#[derive(Object, Clone, Debug)]
+pub struct DeadJob {
+    /// What it was (`ride.expire`, `notices.expand`, …).
+    pub kind: String,
+    /// Its last error, as the server recorded it.
+    #[oai(nullable)]
+    pub last_error: Option<String>,
+    /// When it gave up.
+    pub failed_at: Timestamp,
+}
+
+/// This instance's database connections.
+#[derive(Object, Clone, Debug)]
+pub struct PoolFigures {
+    /// Connections open.
+    pub size: u32,
+    /// Of those, idle.
+    pub idle: u32,
+    /// The most allowed.
+    pub max: u32,
+}
+
+/// The system's health for administrators: counts and error texts, no personal data.
+#[derive(Object, Clone, Debug)]
+#[oai(example)]
+pub struct SystemHealth {
+    /// The database answered a query.
+    pub database_reachable: bool,
+    /// `postgres` or `sqlite`.
+    pub database_backend: String,
+    /// This instance's connection pool, if the driver tells.
+    #[oai(nullable)]
+    pub pool: Option<PoolFigures>,
+    /// Jobs due now and not yet run (reminders, expiries, fan-out).
+    pub jobs_due: u64,
+    /// How long the oldest due job has waited, in seconds; null when none is due.
+    #[oai(nullable)]
+    pub oldest_due_seconds: Option<i64>,
+    /// Jobs that failed for good.
+    pub jobs_dead: u64,
+    /// The latest of them (at most 10), newest first.
+    pub dead_jobs: Vec<DeadJob>,
+    /// Notices waiting to be expanded into inboxes and pushes.
+    pub notices_pending: u64,
+    /// Pushes waiting to be sent.
+    pub pushes_pending: u64,
+    /// Pushes that failed, or whose device was gone, in the last 24 hours.
+    pub pushes_failed_24h: u64,
+}
+
+impl poem_openapi::types::Example for SystemHealth {
+    fn example() -> Self {
+        Self {
+            database_reachable: true,
+            database_backend: "postgres".into(),
+            pool: Some(PoolFigures {
+                size: 4,
+                idle: 3,
+                max: 10,
+            }),
+            jobs_due: 0,
+            oldest_due_seconds: None,
+            jobs_dead: 1,
+            dead_jobs: vec![DeadJob {
+                kind: "ride.remind".into(),
+                last_error: Some("database is locked".into()),
+                failed_at: Timestamp::example("2026-06-02T08:00:00Z"),
+            }],
+            notices_pending: 0,
+            pushes_pending: 12,
+            pushes_failed_24h: 3,
+        }
+    }
+}
 
 pub struct OperationsApi;
 
@@ -71,6 +152,46 @@ impl OperationsApi {
             )
             .with_retry_after(5))
         }
+    }
+
+    /// System health for administrators
+    ///
+    /// Administrators only: whether the database answers, this instance's connection pool,
+    /// the queues (jobs due and how long the oldest has waited, notices to expand, pushes to
+    /// send) and what failed (jobs that gave up, with their last error; pushes failed in the
+    /// last 24 hours). Counts only, no personal data. For the load balancer use `/health/ready`.
+    #[oai(
+        transform = "no_store",
+        path = "/api/v1/admin/health",
+        method = "get",
+        operation_id = "getSystemHealth"
+    )]
+    async fn system(&self, state: Data<&AppState>, actor: Caller) -> ApiResult<Json<SystemHealth>> {
+        let h = health::summary(&state.db, &state.clock, &actor).await?;
+        Ok(Json(SystemHealth {
+            database_reachable: h.database_reachable,
+            database_backend: h.database_backend.to_owned(),
+            pool: h.pool.map(|p| PoolFigures {
+                size: p.size,
+                idle: p.idle,
+                max: p.max,
+            }),
+            jobs_due: h.jobs_due,
+            oldest_due_seconds: h.oldest_due_seconds,
+            jobs_dead: h.jobs_dead,
+            dead_jobs: h
+                .dead_jobs
+                .into_iter()
+                .map(|j| DeadJob {
+                    kind: j.kind,
+                    last_error: j.last_error,
+                    failed_at: j.updated_at.into(),
+                })
+                .collect(),
+            notices_pending: h.notices_pending,
+            pushes_pending: h.pushes_pending,
+            pushes_failed_24h: h.pushes_failed_recently,
+        }))
     }
 }
 

@@ -30,6 +30,8 @@ struct Fixture {
     /// A ride the rider booked in Rieder, still open.
     ride: String,
     driver: String,
+    /// An ordinary account (the neighbour's).
+    user: String,
 }
 
 fn probe(method: &Method, path: &str, fx: &Fixture) -> Probe {
@@ -152,6 +154,42 @@ fn probe(method: &Method, path: &str, fx: &Fixture) -> Probe {
                 Vec::new(),
             )),
         },
+        ("GET", "/shops/:id/hours") => plain(&format!("/console/shops/{}/hours", fx.shop)),
+        ("POST", "/shops/:id/hours/preview") => Probe {
+            path: format!("/console/shops/{}/hours/preview", fx.shop),
+            form: vec![
+                ("d1_0_opens", "07:00".into()),
+                ("d1_0_closes", "12:00".into()),
+            ],
+            version_from: None,
+            api: None,
+        },
+        ("POST", "/shops/:id/hours") => Probe {
+            // A window that closes before it opens: refused (422) for those who may edit.
+            path: format!("/console/shops/{}/hours", fx.shop),
+            form: vec![
+                ("d1_0_opens", "12:00".into()),
+                ("d1_0_closes", "07:00".into()),
+            ],
+            version_from: None,
+            api: Some((
+                Method::PUT,
+                format!("/api/v1/shops/{}/opening-hours", fx.shop),
+                json!([{"weekday": 1, "opens": "12:00", "closes": "07:00"}]),
+                Vec::new(),
+            )),
+        },
+        ("POST", "/shops/:id/special-days") => Probe {
+            path: format!("/console/shops/{}/special-days", fx.shop),
+            form: vec![("s0_date", "2026-02-30".into()), ("s0_closed", "on".into())],
+            version_from: None,
+            api: Some((
+                Method::PUT,
+                format!("/api/v1/shops/{}/special-days", fx.shop),
+                json!([{"date": "2026-02-30", "closed": true}]),
+                Vec::new(),
+            )),
+        },
         ("GET", "/rides") => plain("/console/rides"),
         ("GET", "/rides/new") => plain("/console/rides/new"),
         ("POST", "/rides/new") => Probe {
@@ -197,6 +235,54 @@ fn probe(method: &Method, path: &str, fx: &Fixture) -> Probe {
             version_from: None,
             api: None,
         },
+        ("GET", "/admin") => with_api(
+            "/console/admin".into(),
+            Method::GET,
+            "/api/v1/admin/health".into(),
+        ),
+        ("POST", "/admin/districts") => Probe {
+            // Nothing typed: refused for its input (422) for administrators.
+            path: "/console/admin/districts".into(),
+            form: vec![("slug", String::new()), ("name", String::new())],
+            version_from: None,
+            api: Some((
+                Method::POST,
+                "/api/v1/districts".into(),
+                json!({"slug": "", "name": ""}),
+                Vec::new(),
+            )),
+        },
+        ("GET", "/admin/users") => with_api(
+            "/console/admin/users?q=nachbar".into(),
+            Method::GET,
+            "/api/v1/users?q=nachbar".into(),
+        ),
+        ("GET", "/admin/users/:id") => with_api(
+            format!("/console/admin/users/{}", fx.user),
+            Method::GET,
+            format!("/api/v1/users/{}", fx.user),
+        ),
+        ("POST", "/admin/users/:id/roles") => Probe {
+            // A driver without a district: refused (422) for administrators.
+            path: format!("/console/admin/users/{}/roles", fx.user),
+            form: vec![("role", "driver".into())],
+            version_from: None,
+            api: Some((
+                Method::POST,
+                format!("/api/v1/users/{}/roles", fx.user),
+                json!({"role": "driver"}),
+                Vec::new(),
+            )),
+        },
+        ("POST", "/admin/users/:id/roles/:assignment/revoke") => {
+            // An assignment that does not exist: 404 for administrators, 403 for the rest.
+            let missing = uuid::Uuid::now_v7();
+            with_api(
+                format!("/console/admin/users/{}/roles/{missing}/revoke", fx.user),
+                Method::DELETE,
+                format!("/api/v1/users/{}/roles/{missing}", fx.user),
+            )
+        }
         _ => panic!("console route {method} {path} has no row in console_rbac.rs: add one"),
     }
 }
@@ -243,6 +329,7 @@ async fn every_console_page_answers_each_role_as_its_rule_says() {
         shop: cast.shop.clone(),
         ride: cast.booked(&app, 180).await,
         driver: cast.driver.user_id.clone(),
+        user: cast.neighbour.user_id.clone(),
     };
     let people: Vec<(&str, Option<(&Session, &str)>)> = vec![
         ("anonymous", None),

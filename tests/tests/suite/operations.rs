@@ -77,3 +77,75 @@ async fn metrics_count_requests_by_route_template_and_show_the_pool() {
         "unknown paths collapse"
     );
 }
+
+#[tokio::test]
+async fn administrators_see_the_queues_and_what_failed_and_nobody_else_does() {
+    use chrono::Duration;
+    use domain::clock::Clock;
+    use entity::{job, vocab::JobStatus};
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+
+    let (app, cast) = crate::support::spawn_cast().await;
+    let now = app.clock.now();
+    let row = |status: JobStatus, due: chrono::DateTime<chrono::Utc>, error: Option<&str>| {
+        job::ActiveModel {
+            id: Set(uuid::Uuid::now_v7()),
+            kind: Set("ride.remind".into()),
+            payload: Set("{}".into()),
+            unique_key: Set(None),
+            status: Set(status),
+            due_at: Set(due),
+            attempts: Set(3),
+            max_attempts: Set(3),
+            locked_by: Set(None),
+            locked_until: Set(None),
+            last_error: Set(error.map(str::to_owned)),
+            created_at: Set(due),
+            updated_at: Set(now),
+        }
+    };
+    row(
+        JobStatus::Dead,
+        now - Duration::hours(1),
+        Some("Gegenstelle antwortet nicht"),
+    )
+    .insert(&app.state.db)
+    .await
+    .expect("dead job");
+    row(JobStatus::Pending, now - Duration::minutes(10), None)
+        .insert(&app.state.db)
+        .await
+        .expect("due job");
+
+    let reply = crate::support::get_as(&app, "/api/v1/admin/health", &cast.admin.access).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let health = reply.json();
+    assert_eq!(health["database_reachable"], true);
+    assert!(health["jobs_due"].as_u64() >= Some(1), "{health}");
+    assert!(
+        health["oldest_due_seconds"].as_i64() >= Some(600),
+        "{health}"
+    );
+    assert_eq!(health["jobs_dead"], 1);
+    assert_eq!(health["dead_jobs"][0]["kind"], "ride.remind");
+    assert_eq!(
+        health["dead_jobs"][0]["last_error"],
+        "Gegenstelle antwortet nicht"
+    );
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
+
+    app.get("/api/v1/admin/health")
+        .await
+        .assert_problem(401, "unauthorized");
+    for who in [
+        &cast.dispatcher,
+        &cast.leader,
+        &cast.driver,
+        &cast.operator,
+        &cast.resident,
+    ] {
+        crate::support::get_as(&app, "/api/v1/admin/health", &who.access)
+            .await
+            .assert_problem(403, "forbidden");
+    }
+}

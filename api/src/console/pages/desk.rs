@@ -18,7 +18,7 @@ use poem::{
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{Chrome, has_chrome, render, see_other};
+use super::{Chrome, DoneQuery, has_chrome, render, see_other};
 use crate::{
     console::{
         edge::domain_failure,
@@ -744,11 +744,6 @@ async fn ride_page(
             success,
         },
     ))
-}
-
-#[derive(Deserialize)]
-pub struct DoneQuery {
-    done: Option<String>,
 }
 
 /// `GET /console/rides/{id}`

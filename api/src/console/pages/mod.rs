@@ -1,9 +1,11 @@
 //! The console's pages: each handler reads its input, calls one domain function, and renders a
 //! template. Templates live in `api/console/templates` and are compiled into the binary.
 
+pub mod admin;
 pub mod auth;
 pub mod desk;
 pub mod district;
+pub mod hours;
 pub mod news;
 pub mod shop;
 pub mod start;
@@ -136,4 +138,30 @@ pub fn see_other(location: &str) -> Response {
         .status(StatusCode::SEE_OTHER)
         .header(header::LOCATION, location)
         .finish()
+}
+
+/// One line of text, for an htmx partial (the news form's reach, the opening hours' preview).
+#[derive(Template)]
+#[template(source = "{{ line }}", ext = "html")]
+pub struct LineFragment {
+    pub line: String,
+}
+
+/// A partial page for htmx: no frame, the console's headers.
+pub fn fragment_response(html: askama::Result<String>) -> poem::Result<Response> {
+    let html = html.map_err(|err| {
+        tracing::error!(error = %err, "a console fragment failed to render");
+        poem::Error::from_status(StatusCode::INTERNAL_SERVER_ERROR)
+    })?;
+    let mut response = Response::builder()
+        .content_type("text/html; charset=utf-8")
+        .body(html);
+    response.set_data(Rendered);
+    Ok(response)
+}
+
+/// `?done=…` after a form's redirect: which success message the page shows.
+#[derive(serde::Deserialize)]
+pub struct DoneQuery {
+    pub done: Option<String>,
 }

@@ -14,7 +14,7 @@ use poem::{
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{Chrome, has_chrome, render, see_other};
+use super::{Chrome, LineFragment, fragment_response, has_chrome, render, see_other};
 use crate::{
     console::{
         edge::domain_failure,
@@ -194,13 +194,6 @@ pub struct PreviewFragment {
     pub title: String,
     pub preview: String,
     pub push_text: String,
-}
-
-/// The reach line alone, for htmx.
-#[derive(Template)]
-#[template(source = "{{ line }}", ext = "html")]
-pub struct ReachFragment {
-    pub line: String,
 }
 
 has_chrome!(NewsFormPage, WithdrawPage);
@@ -808,17 +801,5 @@ pub async fn reach_fragment(
     } = post;
     news::require_publisher(&page.actor).map_err(domain_failure)?;
     let line = reach_line(state, page.lang, &NewsFields::from_form(&form)).await?;
-    fragment_response(ReachFragment { line }.render())
-}
-
-fn fragment_response(html: askama::Result<String>) -> poem::Result<Response> {
-    let html = html.map_err(|err| {
-        tracing::error!(error = %err, "a console fragment failed to render");
-        poem::Error::from_status(StatusCode::INTERNAL_SERVER_ERROR)
-    })?;
-    let mut response = Response::builder()
-        .content_type("text/html; charset=utf-8")
-        .body(html);
-    response.set_data(crate::console::edge::Rendered);
-    Ok(response)
+    fragment_response(LineFragment { line }.render())
 }

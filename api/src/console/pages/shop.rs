@@ -24,7 +24,7 @@ use crate::{
 };
 use domain::{
     idempotency::Claim,
-    shops::{self, NewNotice, NoticeScope, opening_hours},
+    shops::{self, NewNotice, NoticeScope},
     text::Text,
 };
 use entity::vocab::ShopNoticeKind;
@@ -96,22 +96,7 @@ async fn shop_page(
         .await
         .map_err(domain_failure)?;
     let view = shops::get(&state.db, id).await.map_err(domain_failure)?;
-    let now = state.clock.now();
-    let (open, change) = opening_hours::status(now, state.time_zone, &view.weekly, &view.special);
-    let open_line = match (open, change) {
-        (true, Some(at)) => format!(
-            "{} {}",
-            t.shop_open_until,
-            moment(at, state.time_zone, page.lang)
-        ),
-        (true, None) => t.shop_open.to_owned(),
-        (false, Some(at)) => format!(
-            "{} {}",
-            t.shop_opens_at,
-            moment(at, state.time_zone, page.lang)
-        ),
-        (false, None) => t.shop_closed.to_owned(),
-    };
+    let open_line = super::hours::open_line(state, page.lang, &view.weekly, &view.special);
     let (current, _) =
         shops::current_notices(&state.db, &state.clock, NoticeScope::Shop(id), None, 20)
             .await

@@ -52,15 +52,7 @@ pub async fn start(
     };
     let mut tasks = Vec::new();
     for assignment in &page.actor.assignments {
-        let role = match assignment.role {
-            Role::Admin => t.role_admin,
-            Role::Dispatcher => t.role_dispatcher,
-            Role::DistrictLeader => t.role_district_leader,
-            Role::Driver => t.role_driver,
-            Role::ShopOperator => t.role_shop_operator,
-            Role::TownStaff => t.role_town_staff,
-            Role::OrganisationEditor => t.role_organisation_editor,
-        };
+        let role = crate::console::i18n::role(t, assignment.role);
         let scope = if let Some(shop) = assignment.shop_id {
             domain::shops::get(&state.db, shop)
                 .await
@@ -77,6 +69,7 @@ pub async fn start(
         let href = match (assignment.role, assignment.district_id) {
             (Role::DistrictLeader, Some(district)) => format!("/console/districts/{district}"),
             (Role::Dispatcher, _) => "/console/rides".to_owned(),
+            (Role::Admin, _) => "/console/admin".to_owned(),
             (Role::ShopOperator, _) => assignment
                 .shop_id
                 .map(|shop| format!("/console/shops/{shop}"))

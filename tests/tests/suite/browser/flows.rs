@@ -301,3 +301,160 @@ async fn the_ride_desk_books_a_caller_in_under_a_minute_and_calls_her_back() {
     page.assert_accessible("ride desk board on a phone").await;
     page.close().await;
 }
+
+#[tokio::test]
+async fn an_admin_checks_the_system_adds_a_district_and_grants_and_revokes_a_role() {
+    let env = browser_or_skip!();
+    let served = serve(|_| {}).await;
+    let app = &served.app;
+    let cast = Cast::new(app).await;
+    let renamed = patch_json(
+        app,
+        "/api/v1/me",
+        Some(&cast.neighbour.access),
+        serde_json::json!({"display_name": "Uwe Nachbar"}),
+    )
+    .await;
+    assert_eq!(renamed.status, 200, "{}", renamed.text);
+    let page = Page::open(&env, &served).await;
+    page.sign_in(&cast.admin.email, ADMIN_PASSWORD).await;
+    page.follow(Locator::Css("main a[href='/console/admin']"))
+        .await;
+    let overview = page.text().await;
+    assert!(
+        overview.contains("Zustand des Systems") && overview.contains("erreichbar"),
+        "{overview}"
+    );
+    page.assert_accessible("admin overview").await;
+    page.screenshot("admin-health").await;
+
+    // A new district.
+    page.fill("name", "Neu-Rieder").await;
+    page.fill("slug", "neu-rieder").await;
+    page.press("Ortsteil anlegen").await;
+    assert!(page.text().await.contains("Der Ortsteil ist angelegt."));
+    let districts = get_anonymous(app, "/api/v1/districts").await.json();
+    assert!(
+        districts
+            .as_array()
+            .is_some_and(|all| all.iter().any(|d| d["slug"] == "neu-rieder")),
+        "{districts}"
+    );
+
+    // Uwe Nachbar becomes a driver in Rieder, and stops being one.
+    page.follow(Locator::Css("nav a[href='/console/admin/users']"))
+        .await;
+    page.fill("q", "Uwe").await;
+    page.press("Suchen").await;
+    page.follow(Locator::LinkText("Uwe Nachbar")).await;
+    page.click(Locator::Css("#role option[value='driver']"))
+        .await;
+    page.click(Locator::Css(&format!(
+        "#district_id option[value='{}']",
+        cast.rieder
+    )))
+    .await;
+    page.press("Rolle vergeben").await;
+    assert!(page.text().await.contains("Die Rolle ist vergeben"));
+    page.assert_accessible("a person's roles").await;
+    page.screenshot("admin-user").await;
+    let path = format!("/api/v1/users/{}", cast.neighbour.user_id);
+    let user = get_as(app, &path, &cast.admin.access).await.json();
+    assert_eq!(user["roles"][0]["role"], "driver", "{user}");
+    assert_eq!(user["roles"][0]["district_id"], cast.rieder.as_str());
+
+    page.follow(Locator::Css("form[action$='/revoke'] button"))
+        .await;
+    assert!(page.text().await.contains("Die Rolle ist entzogen"));
+    let user = get_as(app, &path, &cast.admin.access).await.json();
+    assert_eq!(user["roles"], serde_json::json!([]), "{user}");
+
+    // A role without its district is explained next to the field, nothing is granted.
+    page.click(Locator::Css("#role option[value='driver']"))
+        .await;
+    page.press("Rolle vergeben").await;
+    assert!(page.text().await.contains("Bitte prüfen Sie Ihre Eingaben"));
+    page.assert_accessible("grant refused").await;
+    page.size(PHONE).await;
+    page.goto("/console/admin").await;
+    page.assert_no_sideways_scroll("admin overview on a phone")
+        .await;
+    page.close().await;
+}
+
+#[tokio::test]
+async fn a_shopkeeper_sets_the_opening_hours_and_sees_at_once_whether_the_shop_is_open() {
+    let env = browser_or_skip!();
+    let served = serve(|_| {}).await;
+    let app = &served.app;
+    let cast = Cast::new(app).await;
+    let page = Page::open(&env, &served).await;
+    page.size(PHONE).await;
+    page.sign_in(&cast.operator.email, PASSWORD).await;
+    page.goto(&format!("/console/shops/{}", cast.shop)).await;
+    page.follow(Locator::LinkText("Öffnungszeiten ändern"))
+        .await;
+    // The test clock stands on a Tuesday, 10:00 in Ballenstedt.
+    page.fill("d2_0_opens", "07:00").await;
+    page.fill("d2_0_closes", "12:30").await;
+    page.fill("d2_1_opens", "14:00").await;
+    page.fill("d2_1_closes", "18:00").await;
+    let line = wait_for_text(&page, "#hours-preview", "Mit diesen Zeiten").await;
+    assert!(
+        line.contains("geöffnet") && line.contains("12:30"),
+        "{line}"
+    );
+    page.assert_accessible("opening hours on a phone").await;
+    page.assert_no_sideways_scroll("opening hours on a phone")
+        .await;
+    // The screenshot shows the line that answers the typing.
+    page.client
+        .execute(
+            "document.getElementById('hours-preview').scrollIntoView({block: 'end'})",
+            vec![],
+        )
+        .await
+        .expect("scroll");
+    page.screenshot("shop-hours").await;
+    page.press("Öffnungszeiten speichern").await;
+    assert!(page.text().await.contains("Gespeichert."));
+    let shop = get_anonymous(app, &format!("/api/v1/shops/{}", cast.shop))
+        .await
+        .json();
+    let tuesday: Vec<(String, String)> = shop["opening_hours"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|w| w["weekday"] == 2)
+        .map(|w| {
+            (
+                w["opens"].as_str().unwrap_or_default().to_owned(),
+                w["closes"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        tuesday,
+        [
+            ("07:00".to_owned(), "12:30".to_owned()),
+            ("14:00".to_owned(), "18:00".to_owned())
+        ],
+        "{shop}"
+    );
+    // A window that ends before it begins is shown next to its field; what was typed stays.
+    page.fill("d3_0_opens", "18:00").await;
+    page.fill("d3_0_closes", "08:00").await;
+    page.press("Öffnungszeiten speichern").await;
+    assert!(page.text().await.contains("Schließt nicht nach dem Öffnen"));
+    let kept = page
+        .client
+        .find(Locator::Id("d3_0_opens"))
+        .await
+        .expect("field")
+        .prop("value")
+        .await
+        .expect("value");
+    assert_eq!(kept.as_deref(), Some("18:00"));
+    page.assert_accessible("opening hours refused").await;
+    page.close().await;
+}
