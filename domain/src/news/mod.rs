@@ -352,15 +352,15 @@ async fn validate(
             v.check(
                 false,
                 "event",
-                "Eine Veranstaltung braucht event.starts_at.",
-                "An event needs event.starts_at.",
+                "Eine Veranstaltung braucht einen Beginn.",
+                "An event needs a start.",
             );
         }
         (Some(_), category) if category != NewsCategory::Event => {
             v.check(
                 false,
                 "event",
-                "Nur für die Kategorie event.",
+                "Nur für die Kategorie Veranstaltung (event).",
                 "Only for the category event.",
             );
         }
@@ -369,8 +369,8 @@ async fn validate(
                 v.check(
                     ends_at > event.starts_at,
                     "event.ends_at",
-                    "Muss nach event.starts_at liegen.",
-                    "Must be after event.starts_at.",
+                    "Muss nach dem Beginn liegen.",
+                    "Must be after the start.",
                 );
             }
             v.optional_text("event.location", event.location.as_deref(), LOCATION_MAX);
@@ -767,8 +767,8 @@ pub async fn update(
         };
         return Err(DomainError::Validation(vec![crate::text::field(
             field,
-            "Die Nachricht ist schon veröffentlicht. Zum Zurückziehen bitte löschen oder expires_at setzen.",
-            "The item is already published. Delete it or set expires_at to withdraw it.",
+            "Die Nachricht ist schon veröffentlicht. Zum Zurückziehen bitte löschen oder ein Ablaufdatum setzen.",
+            "The item is already published. To withdraw it, delete it or give it an expiry.",
         )]));
     }
     let category = patch.category.unwrap_or(current.category);

@@ -569,8 +569,8 @@ pub async fn create(
             v.check(
                 false,
                 "return_pickup_at",
-                "Nur mit return_trip: true.",
-                "Only with return_trip: true.",
+                "Eine Rückfahrzeit nur, wenn eine Rückfahrt gebucht wird.",
+                "A return pickup time only with a return trip.",
             );
         }
         (false, None) => {}
@@ -589,8 +589,8 @@ pub async fn create(
         v.check(
             false,
             "rider_name",
-            "Entweder rider_user_id oder rider_name angeben.",
-            "Give either rider_user_id or rider_name.",
+            "Entweder ein Konto oder einen Namen angeben, nicht beides.",
+            "Give either an account or a name, not both.",
         );
     }
     if let Some(name) = &rider_name {

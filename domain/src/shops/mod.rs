@@ -558,8 +558,8 @@ fn check_notice(
         v.check(
             until > from,
             "valid_until",
-            "Muss nach valid_from liegen.",
-            "Must be after valid_from.",
+            "Muss nach dem Beginn der Gültigkeit liegen.",
+            "Must be after the start of validity.",
         );
     }
 }

@@ -280,19 +280,19 @@ pub async fn grant_role(
         errors.push(field(
             "topic_id",
             "Diese Rolle gilt nicht für einen Fachbereich.",
-            "This role takes no topic_id.",
+            "This role holds for no topic.",
         ));
     }
     match (role.scope() == Scope::Organisation, organisation_id) {
         (true, None) => errors.push(field(
             "organisation_id",
             "Für diese Rolle bitte eine Organisation angeben.",
-            "This role needs an organisation_id.",
+            "For this role, please name an organisation.",
         )),
         (false, Some(_)) => errors.push(field(
             "organisation_id",
             "Diese Rolle gilt nicht für eine Organisation.",
-            "This role takes no organisation_id.",
+            "This role holds for no organisation.",
         )),
         _ => {}
     }
@@ -300,12 +300,12 @@ pub async fn grant_role(
         (true, None) => errors.push(field(
             "district_id",
             "Für diese Rolle bitte einen Ortsteil angeben.",
-            "This role needs a district_id.",
+            "For this role, please name a district.",
         )),
         (false, Some(_)) => errors.push(field(
             "district_id",
             "Diese Rolle gilt nicht für einen Ortsteil.",
-            "This role takes no district_id.",
+            "This role holds for no district.",
         )),
         _ => {}
     }
@@ -313,12 +313,12 @@ pub async fn grant_role(
         (true, None) => errors.push(field(
             "shop_id",
             "Für diese Rolle bitte einen Laden angeben.",
-            "This role needs a shop_id.",
+            "For this role, please name a shop.",
         )),
         (false, Some(_)) => errors.push(field(
             "shop_id",
             "Diese Rolle gilt nicht für einen Laden.",
-            "This role takes no shop_id.",
+            "This role holds for no shop.",
         )),
         _ => {}
     }
