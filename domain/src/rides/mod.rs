@@ -1317,7 +1317,8 @@ const ACCOUNT_ERASED: &str = "Konto gelöscht";
 /// cancelled (a driver who had one is told), rides they had taken and not started go back to
 /// the district's drivers (the rider is told), and every ride of theirs keeps only what the
 /// statistics count (district, time, purpose, status, passengers): no address, destination,
-/// notes, phone, name or aids, and no reasons in its history. Notices about these rides keep
+/// notes, phone, name or aids, and no reasons in its history; the ride desk's call-backs about
+/// them are dropped. Notices about these rides keep
 /// their title (a time, "Fahrt storniert") but lose their text, in every inbox and in every
 /// push still queued.
 pub async fn forget_person(
@@ -1402,6 +1403,11 @@ pub async fn forget_person(
                 Expr::value(Option::<String>::None),
             )
             .filter(ride_event::Column::RideId.is_in(chunk.iter().copied()))
+            .exec(&txn)
+            .await?;
+        // Nobody calls a person who asked to be forgotten.
+        entity::ride_callback::Entity::delete_many()
+            .filter(entity::ride_callback::Column::RideId.is_in(chunk.iter().copied()))
             .exec(&txn)
             .await?;
         notices::strip(

@@ -11,6 +11,7 @@ mod anliegen;
 mod browser;
 mod calendar;
 mod console_auth;
+mod console_desk;
 mod console_news;
 mod console_rbac;
 mod console_shop;

@@ -613,3 +613,25 @@ async fn the_desk_operations_are_for_dispatchers_and_admins_only() {
         "nothing ticked by the refused"
     );
 }
+
+#[tokio::test]
+async fn nobody_is_called_back_after_asking_to_be_forgotten() {
+    let (app, crew) = spawn_cast().await;
+    let body = with(
+        &ride(&crew.rieder, 180),
+        "rider_user_id",
+        json!(crew.rider.user_id),
+    );
+    let id = id_of(&book(&app, &crew.dispatcher, &body).await);
+    step_ok(&app, &crew.driver, &id, "accept").await;
+    assert_eq!(due(&app, &crew.dispatcher).await.len(), 1);
+    let erased = post_json(
+        &app,
+        "/api/v1/me/delete",
+        Some(&crew.rider.access),
+        json!({"password": crate::support::PASSWORD}),
+    )
+    .await;
+    assert_eq!(erased.status, 204, "{}", erased.text);
+    assert!(due(&app, &crew.dispatcher).await.is_empty());
+}
