@@ -58,17 +58,6 @@ pub struct DeadJob {
     pub failed_at: Timestamp,
 }
 
-/// This instance's database connections.
-#[derive(Object, Clone, Debug)]
-pub struct PoolFigures {
-    /// Connections open.
-    pub size: u32,
-    /// Of those, idle.
-    pub idle: u32,
-    /// The most allowed.
-    pub max: u32,
-}
-
 /// The system's health for administrators: counts and error texts, no personal data.
 #[derive(Object, Clone, Debug)]
 #[oai(example)]
@@ -77,9 +66,15 @@ pub struct SystemHealth {
     pub database_reachable: bool,
     /// `postgres` or `sqlite`.
     pub database_backend: String,
-    /// This instance's connection pool, if the driver tells.
+    /// This instance's database connections open (null if the driver does not tell).
     #[oai(nullable)]
-    pub pool: Option<PoolFigures>,
+    pub pool_size: Option<u32>,
+    /// Of those, idle.
+    #[oai(nullable)]
+    pub pool_idle: Option<u32>,
+    /// The most this instance opens.
+    #[oai(nullable)]
+    pub pool_max: Option<u32>,
     /// Jobs due now and not yet run (reminders, expiries, fan-out).
     pub jobs_due: u64,
     /// How long the oldest due job has waited, in seconds; null when none is due.
@@ -102,11 +97,9 @@ impl poem_openapi::types::Example for SystemHealth {
         Self {
             database_reachable: true,
             database_backend: "postgres".into(),
-            pool: Some(PoolFigures {
-                size: 4,
-                idle: 3,
-                max: 10,
-            }),
+            pool_size: Some(4),
+            pool_idle: Some(3),
+            pool_max: Some(10),
             jobs_due: 0,
             oldest_due_seconds: None,
             jobs_dead: 1,
@@ -171,11 +164,9 @@ impl OperationsApi {
         Ok(Json(SystemHealth {
             database_reachable: h.database_reachable,
             database_backend: h.database_backend.to_owned(),
-            pool: h.pool.map(|p| PoolFigures {
-                size: p.size,
-                idle: p.idle,
-                max: p.max,
-            }),
+            pool_size: h.pool.map(|p| p.size),
+            pool_idle: h.pool.map(|p| p.idle),
+            pool_max: h.pool.map(|p| p.max),
             jobs_due: h.jobs_due,
             oldest_due_seconds: h.oldest_due_seconds,
             jobs_dead: h.jobs_dead,
