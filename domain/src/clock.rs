@@ -8,11 +8,27 @@ use chrono::{DateTime, Duration, SubsecRound, Utc};
 /// The start of the day `at` falls on, in the municipality's time zone (whole-day windows of
 /// statistics and figures).
 pub fn start_of_day(at: DateTime<Utc>, tz: chrono_tz::Tz) -> DateTime<Utc> {
-    let local = at.with_timezone(&tz).date_naive();
-    local
-        .and_hms_opt(0, 0, 0)
+    local_midnight(at.with_timezone(&tz).date_naive(), tz).unwrap_or(at)
+}
+
+/// The first instant of a local calendar day (`None` only for a date chrono cannot place).
+fn local_midnight(day: chrono::NaiveDate, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
+    day.and_hms_opt(0, 0, 0)
         .and_then(|midnight| midnight.and_local_timezone(tz).earliest())
-        .map_or(at, |start| start.with_timezone(&Utc))
+        .map(|start| start.with_timezone(&Utc))
+}
+
+/// The start and end of a local calendar day, as instants (23 or 25 hours on the days the
+/// clocks change): a day's rides, a driver's run sheet.
+pub fn day_bounds(day: chrono::NaiveDate, tz: chrono_tz::Tz) -> (DateTime<Utc>, DateTime<Utc>) {
+    let from =
+        local_midnight(day, tz).unwrap_or_else(|| day.and_time(chrono::NaiveTime::MIN).and_utc());
+    let to = day
+        .succ_opt()
+        .and_then(|next| local_midnight(next, tz))
+        .filter(|to| *to > from)
+        .unwrap_or(from + Duration::days(1));
+    (from, to)
 }
 
 /// The source of "now" for everything time-driven.

@@ -15,7 +15,6 @@ use crate::{
     state::AppState,
 };
 use domain::{
-    DomainError,
     idempotency::Claim,
     rides::{self, Action, ListQuery, NewRide, RideView, Visibility, desk},
 };
@@ -357,17 +356,7 @@ fn local_day(state: &AppState, value: Option<&str>) -> ApiResult<chrono::NaiveDa
             .now()
             .with_timezone(&state.time_zone)
             .date_naive()),
-        Some(text) => chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-            .ok()
-            .filter(|d| (1900..=2200).contains(&chrono::Datelike::year(d)))
-            .ok_or_else(|| {
-                DomainError::Validation(vec![domain::text::field(
-                    "day",
-                    "Bitte ein Datum wie 2026-06-10 angeben.",
-                    "Please give a date like 2026-06-10.",
-                )])
-                .into()
-            }),
+        Some(text) => Ok(desk::parse_day(text)?),
     }
 }
 

@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use entity::{
     app_user, ride, ride_callback, role_assignment,
@@ -19,7 +19,8 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+    DatabaseTransaction, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -164,6 +165,15 @@ pub async fn open_callbacks(
         .collect())
 }
 
+/// How many call-backs are due (the board's counter; a count, not the list). Staff only.
+pub async fn open_callback_count(conn: &impl ConnectionTrait, actor: &Actor) -> DomainResult<u64> {
+    require_desk(actor)?;
+    Ok(ride_callback::Entity::find()
+        .filter(ride_callback::Column::DoneAt.is_null())
+        .count(conn)
+        .await?)
+}
+
 /// Ticks a call-back off: the rider has been told. Staff only. Of two people ticking at once
 /// one succeeds; the other gets 409 "schon erledigt" (and, like a retry, changes nothing).
 pub async fn callback_done(
@@ -234,27 +244,19 @@ pub async fn recent_for_phone(
     .await
 }
 
-/// The start and end of a local calendar day, as instants (23 or 25 hours on the days the
-/// clocks change).
-pub fn day_window(day: NaiveDate, tz: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
-    let start = |d: NaiveDate| {
-        d.and_hms_opt(0, 0, 0)
-            .and_then(|midnight| midnight.and_local_timezone(tz).earliest())
-            .map_or_else(
-                || d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc(),
-                |at| at.with_timezone(&Utc),
-            )
-    };
-    let next = day.succ_opt().unwrap_or(day);
-    let (from, to) = (start(day), start(next));
-    (
-        from,
-        if to > from {
-            to
-        } else {
-            from + Duration::days(1)
-        },
-    )
+/// A local calendar day as people and clients write it, `YYYY-MM-DD` (years 1900–2200, as
+/// for events); anything else is a 422 naming `day`.
+pub fn parse_day(text: &str) -> DomainResult<NaiveDate> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .ok()
+        .filter(|d| (1900..=2200).contains(&chrono::Datelike::year(d)))
+        .ok_or_else(|| {
+            DomainError::Validation(vec![field(
+                "day",
+                "Bitte ein Datum wie 2026-06-10 angeben.",
+                "Please give a date like 2026-06-10.",
+            )])
+        })
 }
 
 /// The legs a driver has on a local day, by pickup time: taken, under way, done or with nobody
@@ -270,7 +272,7 @@ pub async fn run_sheet(
     if !is_staff(actor) && actor.user_id != driver_id {
         return Err(DomainError::Forbidden);
     }
-    let (from, to) = day_window(day, tz);
+    let (from, to) = crate::clock::day_bounds(day, tz);
     let rides = ride::Entity::find()
         .filter(ride::Column::DriverId.eq(driver_id))
         .filter(ride::Column::Status.is_in([
@@ -328,7 +330,7 @@ pub async fn drivers_for(
         .order_by_asc(app_user::Column::Id)
         .all(conn)
         .await?;
-    let (from, to) = day_window(day, tz);
+    let (from, to) = crate::clock::day_bounds(day, tz);
     let busy: Vec<Option<Uuid>> = ride::Entity::find()
         .select_only()
         .column(ride::Column::DriverId)

@@ -126,3 +126,35 @@ async fn a_shopkeeper_posts_a_notice_in_three_taps_and_it_is_posted_once() {
     let mut resident = Browser::sign_in(&app, &cast.resident.email, PASSWORD).await;
     assert_eq!(resident.get(&app, &shop_page).await.status, 403);
 }
+
+#[tokio::test]
+async fn an_hours_form_stuffed_with_fields_is_refused_and_changes_nothing() {
+    let (app, cast) = spawn_cast().await;
+    let mut browser = Browser::sign_in(&app, &cast.operator.email, PASSWORD).await;
+    let page = format!("/console/shops/{}/hours", cast.shop);
+    let csrf = browser.csrf(&app, &page).await;
+    // Twenty thousand windows on Monday, all the same hour.
+    let names: Vec<(String, String)> = (0..20_000)
+        .flat_map(|n| {
+            [
+                (format!("d1_{n}_opens"), "07:00"),
+                (format!("d1_{n}_closes"), "08:00"),
+            ]
+        })
+        .map(|(k, v)| (k, v.to_owned()))
+        .collect();
+    let mut form: Vec<(&str, &str)> = vec![("_csrf", csrf.as_str())];
+    form.extend(names.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let reply = browser.post(&app, &page, &form).await;
+    assert_eq!(
+        reply.status,
+        422,
+        "{}",
+        &reply.text[..reply.text.len().min(2000)]
+    );
+    assert!(reply.text.contains("Überschneidet sich"));
+    let shop = get_anonymous(&app, &format!("/api/v1/shops/{}", cast.shop))
+        .await
+        .json();
+    assert_eq!(shop["opening_hours"], serde_json::json!([]), "{shop}");
+}

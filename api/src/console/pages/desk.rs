@@ -140,7 +140,7 @@ pub struct BoardPage {
     pub day: &'static str,
     pub day_label: String,
     pub groups: Vec<Group>,
-    pub callbacks: usize,
+    pub callbacks: u64,
 }
 
 has_chrome!(BoardPage);
@@ -161,7 +161,7 @@ pub async fn board(
     let t = labels(page.lang);
     let tomorrow = query.day.as_deref() == Some("tomorrow");
     let day = today(state) + Duration::days(i64::from(tomorrow));
-    let (from, to) = desk::day_window(day, state.time_zone);
+    let (from, to) = domain::clock::day_bounds(day, state.time_zone);
     let (views, _) = rides::list(
         &state.db,
         &page.actor,
@@ -177,10 +177,9 @@ pub async fn board(
     .await
     .map_err(domain_failure)?;
     let names = names_of(state, &page, &views.iter().collect::<Vec<_>>()).await?;
-    let open_callbacks = desk::open_callbacks(&state.db, &page.actor)
+    let open_callbacks = desk::open_callback_count(&state.db, &page.actor)
         .await
-        .map_err(domain_failure)?
-        .len();
+        .map_err(domain_failure)?;
     use RideStatus as S;
     let lanes: [(&str, &[S]); 4] = [
         (t.ride_requested, &[S::Requested]),
@@ -1034,20 +1033,26 @@ pub async fn sheet(
 ) -> poem::Result<Response> {
     desk::require_desk(&page.actor).map_err(domain_failure)?;
     let t = labels(page.lang);
-    let driver = query.driver.unwrap_or_default();
+    // A sheet names its driver; without one there is no such page.
+    let driver = query.driver.ok_or_else(|| {
+        domain_failure(DomainError::NotFound(Text::new(
+            "Dieser Fahrplan nennt keine Fahrer:in.",
+            "This run sheet names no driver.",
+        )))
+    })?;
     let typed = query.day.unwrap_or_default();
     let mut errors = FieldErrors::default();
     let day = if typed.trim().is_empty() {
         today(state)
     } else {
-        NaiveDate::parse_from_str(typed.trim(), "%Y-%m-%d").unwrap_or_else(|_| {
-            errors = FieldErrors::one(
-                "day",
-                &Text::new(t.desk.choose_date, t.desk.choose_date),
-                page.lang,
-            );
-            today(state)
-        })
+        match desk::parse_day(&typed) {
+            Ok(day) => day,
+            Err(DomainError::Validation(found)) => {
+                errors = FieldErrors::from_domain(&found, page.lang);
+                today(state)
+            }
+            Err(other) => return Err(domain_failure(other)),
+        }
     };
     let views = desk::run_sheet(&state.db, &page.actor, driver, day, state.time_zone)
         .await

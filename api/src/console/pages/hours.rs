@@ -3,6 +3,8 @@
 //! inventory, a longer Saturday before Christmas). Saving is the API's `setOpeningHours` and
 //! `setSpecialDays` rules; their errors (`[3].closes`) are shown next to the input they name.
 
+use std::collections::HashMap;
+
 use askama::Template;
 use poem::{
     Response, handler,
@@ -75,18 +77,30 @@ pub struct HoursPage {
 
 has_chrome!(HoursPage);
 
+/// The form's fields by name, first value first (as [`FormData::get`]), looked up in constant
+/// time: the loops below ask for hundreds of names, and a hostile form may hold many thousands.
+fn by_name(form: &FormData) -> HashMap<&str, &str> {
+    let mut fields = HashMap::with_capacity(form.0.len());
+    for (name, value) in &form.0 {
+        fields.entry(name.as_str()).or_insert(value.as_str());
+    }
+    fields
+}
+
 /// The weekly windows as typed: `(input name of opens, input name of closes, window)`, in the
-/// order the rule numbers them, so that its `[i].closes` finds its input again.
+/// order the rule numbers them, so that its `[i].closes` finds its input again. At most
+/// [`opening_hours::MAX_WINDOWS`] slots a day are read: more cannot pass the rule anyway.
 fn typed_windows(form: &FormData) -> Vec<(String, String, Window)> {
+    let fields = by_name(form);
     let mut typed = Vec::new();
     for weekday in 1..=7u8 {
-        for slot in 0.. {
+        for slot in 0..opening_hours::MAX_WINDOWS {
             let opens_name = format!("d{weekday}_{slot}_opens");
             let closes_name = format!("d{weekday}_{slot}_closes");
-            if !form.0.iter().any(|(k, _)| *k == opens_name) {
+            let Some(opens) = fields.get(opens_name.as_str()).map(|v| v.trim()) else {
                 break;
-            }
-            let (opens, closes) = (form.get(&opens_name).trim(), form.get(&closes_name).trim());
+            };
+            let closes = fields.get(closes_name.as_str()).map_or("", |v| v.trim());
             if opens.is_empty() && closes.is_empty() {
                 continue; // an unused slot
             }
@@ -105,25 +119,28 @@ fn typed_windows(form: &FormData) -> Vec<(String, String, Window)> {
 }
 
 /// The special days as typed (a row without a date is no day: that is how one is removed).
+/// One row more than the rule allows is read, so that too many are refused by the rule.
 fn typed_special(form: &FormData) -> Vec<(usize, SpecialDay)> {
+    let fields = by_name(form);
     let mut typed = Vec::new();
-    for n in 0.. {
-        let date_name = format!("s{n}_date");
-        if !form.0.iter().any(|(k, _)| *k == date_name) {
+    for n in 0..=opening_hours::MAX_SPECIAL_DAYS {
+        let Some(date) = fields.get(format!("s{n}_date").as_str()).map(|v| v.trim()) else {
             break;
-        }
-        let date = form.get(&date_name).trim();
+        };
         if date.is_empty() {
             continue;
         }
         let text = |name: &str| {
-            Some(form.get(&format!("s{n}_{name}")).trim().to_owned()).filter(|v| !v.is_empty())
+            fields
+                .get(format!("s{n}_{name}").as_str())
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
         };
         typed.push((
             n,
             SpecialDay {
                 date: date.to_owned(),
-                closed: form.get(&format!("s{n}_closed")) == "on",
+                closed: fields.get(format!("s{n}_closed").as_str()) == Some(&"on"),
                 opens: text("opens"),
                 closes: text("closes"),
                 note: text("note"),
