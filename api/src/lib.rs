@@ -130,6 +130,7 @@ pub fn with_api_edge<E: Endpoint + 'static>(
     let limits = edge::BodyLimits {
         default: settings.body_limit_bytes,
         upload: settings.media_max_bytes,
+        is_upload: http::media::is_upload,
     };
     endpoint
         .around(move |ep, req| edge::limit_body(ep, req, limits))

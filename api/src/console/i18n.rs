@@ -148,6 +148,8 @@ pub struct Labels {
     pub admin: &'static AdminLabels,
     /// A shop's opening hours.
     pub hours: &'static HoursLabels,
+    /// A news item's photos.
+    pub photos: &'static PhotoLabels,
     pub minutes: &'static str,
 }
 
@@ -291,6 +293,7 @@ pub const DE: Labels = Labels {
     desk: &DESK_DE,
     admin: &ADMIN_DE,
     hours: &HOURS_DE,
+    photos: &PHOTOS_DE,
     minutes: "Minuten erneut.",
 };
 
@@ -434,6 +437,7 @@ pub const EN: Labels = Labels {
     desk: &DESK_EN,
     admin: &ADMIN_EN,
     hours: &HOURS_EN,
+    photos: &PHOTOS_EN,
     minutes: "minutes.",
 };
 
@@ -900,6 +904,84 @@ pub const HOURS_EN: HoursLabels = HoursLabels {
     closed: "Closed all day",
     note: "Note (optional)",
     save_special: "Save the special days",
+};
+
+/// The words of a news item's photo page.
+pub struct PhotoLabels {
+    pub title: &'static str,
+    /// The edit page's link to the photos.
+    pub link: &'static str,
+    /// Under the form of a new item.
+    pub after_save: &'static str,
+    pub none: &'static str,
+    pub add: &'static str,
+    pub file: &'static str,
+    /// Followed by the limit in MB.
+    pub file_hint: &'static str,
+    pub alt: &'static str,
+    pub alt_hint: &'static str,
+    pub add_button: &'static str,
+    pub remove_button: &'static str,
+    pub added: &'static str,
+    pub removed: &'static str,
+    pub back: &'static str,
+    pub choose_file: &'static str,
+    pub describe: &'static str,
+    /// Around the limit of characters.
+    pub alt_too_long_prefix: &'static str,
+    pub alt_too_long_suffix: &'static str,
+    /// Around the limit of photos.
+    pub full_prefix: &'static str,
+    pub full_suffix: &'static str,
+    pub busy: &'static str,
+}
+
+pub const PHOTOS_DE: PhotoLabels = PhotoLabels {
+    title: "Fotos der Meldung",
+    link: "Fotos hinzufügen oder entfernen",
+    after_save: "Fotos fügen Sie nach dem Speichern hinzu (als Entwurf oder veröffentlicht).",
+    none: "Diese Meldung hat noch kein Foto.",
+    add: "Foto hinzufügen",
+    file: "Foto",
+    file_hint: "Ein Foto vom Handy oder vom Rechner (JPEG, PNG oder WebP), höchstens",
+    alt: "Was ist auf dem Foto zu sehen?",
+    alt_hint: "Für Menschen, die das Foto nicht sehen können, z. B. „Das neue Buswartehäuschen an der Hauptstraße“.",
+    add_button: "Foto hinzufügen",
+    remove_button: "Entfernen",
+    added: "Das Foto ist hinzugefügt. Die App zeigt es mit der Meldung.",
+    removed: "Das Foto ist entfernt.",
+    back: "Zurück zur Meldung",
+    choose_file: "Bitte ein Foto auswählen.",
+    describe: "Bitte beschreiben Sie kurz, was auf dem Foto zu sehen ist.",
+    alt_too_long_prefix: "Bitte höchstens",
+    alt_too_long_suffix: "Zeichen.",
+    full_prefix: "Eine Meldung zeigt höchstens",
+    full_suffix: "Fotos. Entfernen Sie eines, um ein anderes zu zeigen.",
+    busy: "Die Meldung wird gerade von jemand anderem geändert. Bitte in einem Moment noch einmal versuchen.",
+};
+
+pub const PHOTOS_EN: PhotoLabels = PhotoLabels {
+    title: "Photos of the item",
+    link: "Add or remove photos",
+    after_save: "Add photos after saving (as a draft or published).",
+    none: "This item has no photo yet.",
+    add: "Add a photo",
+    file: "Photo",
+    file_hint: "A photo from your phone or computer (JPEG, PNG or WebP), at most",
+    alt: "What does the photo show?",
+    alt_hint: "For people who cannot see the photo, e.g. “The new bus shelter on the high street”.",
+    add_button: "Add the photo",
+    remove_button: "Remove",
+    added: "The photo has been added. The app shows it with the item.",
+    removed: "The photo has been removed.",
+    back: "Back to the item",
+    choose_file: "Please choose a photo.",
+    describe: "Please say briefly what the photo shows.",
+    alt_too_long_prefix: "Please use at most",
+    alt_too_long_suffix: "characters.",
+    full_prefix: "An item shows at most",
+    full_suffix: "photos. Remove one to show another.",
+    busy: "Someone else is changing this item right now. Please try again in a moment.",
 };
 
 pub fn labels(lang: Lang) -> &'static Labels {

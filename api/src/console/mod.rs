@@ -71,7 +71,7 @@ macro_rules! page {
 
 /// Every page of the console.
 pub fn routes() -> Vec<ConsoleRoute> {
-    use pages::{admin, auth, desk, district, hours, news, shop, start};
+    use pages::{admin, auth, desk, district, hours, news, photos, shop, start};
     vec![
         page!(GET, "/", Mirror::SignedIn, start::start),
         page!(GET, "/login", Mirror::Public, auth::login_form),
@@ -116,6 +116,30 @@ pub fn routes() -> Vec<ConsoleRoute> {
             "/news/:id/withdraw",
             Mirror::Op("deleteNews"),
             news::withdraw
+        ),
+        page!(
+            GET,
+            "/media/:id/:file",
+            Mirror::Op("getMediaFile"),
+            photos::rendition
+        ),
+        page!(
+            GET,
+            "/news/:id/photos",
+            Mirror::Op("getNewsDelivery"),
+            photos::show
+        ),
+        page!(
+            POST,
+            "/news/:id/photos",
+            Mirror::Op("updateNews"),
+            photos::add
+        ),
+        page!(
+            POST,
+            "/news/:id/photos/remove",
+            Mirror::Op("updateNews"),
+            photos::remove
         ),
         page!(
             POST,
@@ -250,6 +274,9 @@ pub fn routes() -> Vec<ConsoleRoute> {
     ]
 }
 
+/// What the photo form may add to the photo: its text fields and the multipart framing.
+const MULTIPART_ALLOWANCE_BYTES: usize = 64 * 1024;
+
 /// Where the console is served.
 pub const MOUNT: &str = "/console";
 
@@ -282,7 +309,9 @@ pub fn app(settings: &Settings) -> impl Endpoint + 'static + use<> {
     );
     let limits = crate::http::edge::BodyLimits {
         default: settings.body_limit_bytes,
-        upload: settings.body_limit_bytes,
+        // The photo, its form's few fields and the multipart framing around them.
+        upload: settings.media_max_bytes + MULTIPART_ALLOWANCE_BYTES,
+        is_upload: pages::photos::is_photo_upload,
     };
     table
         .around(move |ep, req| crate::http::edge::limit_body(ep, req, limits))

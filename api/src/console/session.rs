@@ -4,11 +4,16 @@
 //!   answers with a redirect to the login page, which comes back to the same address.
 //! - [`ConsolePost`]: the same for a form sent with `POST`, plus its fields, after checking
 //!   the form's CSRF token. A form whose sign-in has expired gets the login page.
+//! - [`ConsoleUpload`]: the same for a form with a file (`multipart/form-data`).
 //!
 //! Cookies are written and read here by hand (a few lines; poem's cookie feature would add a
 //! jar and signing we do not need: the value is a random key whose hash is in the database).
 
-use poem::{FromRequest, Request, RequestBody, http::StatusCode, web::Form};
+use poem::{
+    FromRequest, Request, RequestBody,
+    http::StatusCode,
+    web::{Form, Multipart},
+};
 use uuid::Uuid;
 
 use super::{edge::PageLang, forms::FormData};
@@ -183,14 +188,71 @@ impl<'a> FromRequest<'a> for ConsolePost {
             Err(err) => return Err(err),
         };
         let form = FormData(fields);
-        let state = app_state(req)?;
-        if !console::csrf_matches(
-            &state.keys.token_signing_key,
-            console.console_session,
-            form.get(CSRF_FIELD),
-        ) {
-            return Err(csrf_rejected());
-        }
+        check_csrf(req, &console, &form)?;
         Ok(Self { console, form })
+    }
+}
+
+fn check_csrf(req: &Request, console: &Console, form: &FormData) -> poem::Result<()> {
+    let state = app_state(req)?;
+    if console::csrf_matches(
+        &state.keys.token_signing_key,
+        console.console_session,
+        form.get(CSRF_FIELD),
+    ) {
+        Ok(())
+    } else {
+        Err(csrf_rejected())
+    }
+}
+
+/// A form with a file (`multipart/form-data`) sent by its signed-in caller, its CSRF token
+/// checked: the photo form. Its size was bounded by the edge before it got here.
+#[derive(Clone, Debug)]
+pub struct ConsoleUpload {
+    pub console: Console,
+    /// The text fields.
+    pub form: FormData,
+    /// The bytes of the file field `name` asked for, if one was chosen.
+    pub file: Option<Vec<u8>>,
+}
+
+/// Text fields of an upload form beyond these are refused: the photo form has five.
+const UPLOAD_FORM_FIELDS_MAX: usize = 16;
+/// A text field of an upload form longer than this is refused (the longest is a photo's
+/// description, 300 characters).
+const UPLOAD_TEXT_MAX_BYTES: usize = 4 * 1024;
+
+impl<'a> FromRequest<'a> for ConsoleUpload {
+    async fn from_request(req: &'a Request, body: &mut RequestBody) -> poem::Result<Self> {
+        let mut multipart = Multipart::from_request(req, body).await?;
+        let mut fields = Vec::new();
+        let mut file = None;
+        while let Some(field) = multipart.next_field().await? {
+            let name = field.name().unwrap_or_default().to_owned();
+            if field.file_name().is_some() {
+                let bytes = field.bytes().await?;
+                // A file input left empty still sends a part, with no bytes.
+                if file.is_none() && !bytes.is_empty() {
+                    file = Some(bytes);
+                }
+                continue;
+            }
+            let text = field.text().await?;
+            if fields.len() >= UPLOAD_FORM_FIELDS_MAX || text.len() > UPLOAD_TEXT_MAX_BYTES {
+                return Err(poem::Error::from_status(StatusCode::BAD_REQUEST));
+            }
+            fields.push((name, text));
+        }
+        // A photo cannot be kept across a new sign-in: the page asks for it again afterwards
+        // (its address is the page's own, so the login comes back to it).
+        let console = Console::resume(req).await?;
+        let form = FormData(fields);
+        check_csrf(req, &console, &form)?;
+        Ok(Self {
+            console,
+            form,
+            file,
+        })
     }
 }

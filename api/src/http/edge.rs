@@ -421,8 +421,10 @@ pub async fn readable_idempotency_key<E: Endpoint>(inner: E, req: Request) -> Re
 #[derive(Clone, Copy, Debug)]
 pub struct BodyLimits {
     pub default: usize,
-    /// For `POST /api/v1/media` only.
+    /// For the requests `is_upload` names only.
     pub upload: usize,
+    /// Which requests carry a photo (`POST /api/v1/media`, the console's photo form).
+    pub is_upload: fn(&Request) -> bool,
 }
 
 pub async fn limit_body<E: Endpoint>(
@@ -430,8 +432,7 @@ pub async fn limit_body<E: Endpoint>(
     mut req: Request,
     limits: BodyLimits,
 ) -> Result<Response> {
-    let is_upload =
-        req.method() == poem::http::Method::POST && req.uri().path() == super::media::UPLOAD_PATH;
+    let is_upload = (limits.is_upload)(&req);
     let limit = if is_upload {
         limits.upload
     } else {

@@ -85,6 +85,11 @@ impl From<ImageInput> for rules::ImageRef {
     }
 }
 
+/// Whether the request is an upload (`POST /api/v1/media`): the edge lets it be larger.
+pub(crate) fn is_upload(req: &poem::Request) -> bool {
+    req.method() == poem::http::Method::POST && req.uri().path() == UPLOAD_PATH
+}
+
 /// Whether `path` names a rendition's file (`/api/v1/media/{id}/{file}`).
 pub(crate) fn is_rendition_path(path: &str) -> bool {
     path.strip_prefix(UPLOAD_PATH)
@@ -237,7 +242,7 @@ pub(crate) const CONSTRAINTS: super::spec::SchemaConstraints = {
 };
 
 /// `800.webp` → (800, WebP).
-fn parse_file(file: &str) -> Option<(u32, Encoding)> {
+pub(crate) fn parse_file(file: &str) -> Option<(u32, Encoding)> {
     let (width, extension) = file.split_once('.')?;
     let encoding = match extension {
         "webp" => Encoding::WebP,

@@ -243,7 +243,7 @@ fn may_see_unpublished(actor: &Actor, view: &NewsView) -> bool {
 
 /// An editor's check: 404 when the item is not public and the caller may not see it (its
 /// existence is nobody else's business), 403 when they see it but may not change it.
-fn require_editor(actor: &Actor, view: &NewsView) -> DomainResult<()> {
+pub fn require_editor(actor: &Actor, view: &NewsView) -> DomainResult<()> {
     if may_edit(actor, view) {
         Ok(())
     } else if view.is_public() || may_see_unpublished(actor, view) {

@@ -32,6 +32,8 @@ struct Fixture {
     driver: String,
     /// An ordinary account (the neighbour's).
     user: String,
+    /// The news item's photo: `{id}/{width}.jpg`.
+    photo: String,
 }
 
 fn probe(method: &Method, path: &str, fx: &Fixture) -> Probe {
@@ -75,6 +77,11 @@ fn probe(method: &Method, path: &str, fx: &Fixture) -> Probe {
             Method::GET,
             format!("/api/v1/rides/stats?district_id={rieder}"),
         ),
+        ("GET", "/media/:id/:file") => with_api(
+            format!("/console/media/{}", fx.photo),
+            Method::GET,
+            format!("/api/v1/media/{}", fx.photo),
+        ),
         ("GET", "/news/new") => plain("/console/news/new"),
         ("POST", "/news/new") => Probe {
             path: "/console/news/new".into(),
@@ -93,14 +100,16 @@ fn probe(method: &Method, path: &str, fx: &Fixture) -> Probe {
                 Vec::new(),
             )),
         },
-        ("GET", "/news/:id") | ("GET", "/news/:id/withdraw") => with_api(
-            format!(
-                "/console/news/{news}{}",
-                path.strip_prefix("/news/:id").unwrap_or_default()
-            ),
-            Method::GET,
-            format!("/api/v1/news/{news}/delivery"),
-        ),
+        ("GET", "/news/:id") | ("GET", "/news/:id/withdraw") | ("GET", "/news/:id/photos") => {
+            with_api(
+                format!(
+                    "/console/news/{news}{}",
+                    path.strip_prefix("/news/:id").unwrap_or_default()
+                ),
+                Method::GET,
+                format!("/api/v1/news/{news}/delivery"),
+            )
+        }
         ("POST", "/news/:id") => Probe {
             path: format!("/console/news/{news}"),
             form: vec![
@@ -128,6 +137,33 @@ fn probe(method: &Method, path: &str, fx: &Fixture) -> Probe {
                 format!("/api/v1/news/{news}"),
                 Value::Null,
                 vec![("if-match", "\"veraltet\"")],
+            )),
+        },
+        ("POST", "/news/:id/photos") => Probe {
+            // Sent without a file or a description (multipart, as the form sends it): refused
+            // for its input (422) by everyone who may change the item, before anything is
+            // uploaded.
+            path: format!("/console/news/{news}/photos"),
+            form: vec![("alt", String::new())],
+            version_from: None,
+            api: Some((
+                Method::PATCH,
+                format!("/api/v1/news/{news}"),
+                json!({"title": ""}),
+                Vec::new(),
+            )),
+        },
+        ("POST", "/news/:id/photos/remove") => Probe {
+            // A photo the item does not show: nothing to take off, the page again (303) for
+            // the editors, like the API's unchanged list of photos (200).
+            path: format!("/console/news/{news}/photos/remove"),
+            form: vec![("media_id", uuid::Uuid::now_v7().to_string())],
+            version_from: None,
+            api: Some((
+                Method::PATCH,
+                format!("/api/v1/news/{news}"),
+                json!({"images": []}),
+                Vec::new(),
             )),
         },
         ("POST", "/news/preview") | ("POST", "/news/reach") => Probe {
@@ -323,7 +359,21 @@ fn same_class(api: u16, console: u16) -> bool {
 async fn every_console_page_answers_each_role_as_its_rule_says() {
     let (app, cast) = spawn_cast().await;
     let news_item = publish(&app, &cast.leader, item("Dorffest", &[&cast.rieder])).await;
+    let photo = upload_photo(&app, &cast.leader).await;
+    let shown = patch_json(
+        &app,
+        &format!("/api/v1/news/{}", news_item["id"].as_str().expect("id")),
+        Some(&cast.leader.access),
+        json!({"images": [{"id": photo["id"], "alt": "Das Festzelt"}]}),
+    )
+    .await;
+    assert_eq!(shown.status, 200, "{}", shown.text);
     let fx = Fixture {
+        photo: format!(
+            "{}/{}.jpg",
+            photo["id"].as_str().expect("id"),
+            photo["renditions"][0]["width"]
+        ),
         rieder: cast.rieder.clone(),
         news: news_item["id"].as_str().expect("id").to_owned(),
         shop: cast.shop.clone(),
@@ -378,7 +428,12 @@ async fn every_console_page_answers_each_role_as_its_rule_says() {
                     form.push(("version", &version));
                 }
                 form.extend(probe.form.iter().map(|(k, v)| (*k, v.as_str())));
-                browser.post(&app, &probe.path, &form).await
+                if route.path.ends_with("/photos") {
+                    // The photo form is the one sent as `multipart/form-data`.
+                    browser.post_multipart(&app, &probe.path, &form, None).await
+                } else {
+                    browser.post(&app, &probe.path, &form).await
+                }
             };
             let status = reply.status.as_u16();
             match route.mirrors {

@@ -13,6 +13,7 @@ mod calendar;
 mod console_auth;
 mod console_desk;
 mod console_news;
+mod console_photos;
 mod console_rbac;
 mod console_shop;
 mod districts;

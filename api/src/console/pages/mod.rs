@@ -7,6 +7,7 @@ pub mod desk;
 pub mod district;
 pub mod hours;
 pub mod news;
+pub mod photos;
 pub mod shop;
 pub mod start;
 

@@ -175,6 +175,8 @@ pub struct NewsFormPage {
     pub preview: String,
     pub push_text: String,
     pub reach: String,
+    /// How many photos the item shows (the edit page links to them).
+    pub photo_count: usize,
 }
 
 #[derive(Template)]
@@ -274,6 +276,7 @@ struct FormState {
     idempotency_key: String,
     status: String,
     delivery: Option<DeliveryCounts>,
+    photo_count: usize,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -319,6 +322,7 @@ async fn form_page(
             success,
             status: form.status,
             delivery: form.delivery,
+            photo_count: form.photo_count,
             reach: reach_text,
             fields,
         },
@@ -401,6 +405,7 @@ fn new_form_state(t: &Labels, idempotency_key: String) -> FormState {
         idempotency_key,
         status: String::new(),
         delivery: None,
+        photo_count: 0,
     }
 }
 
@@ -523,7 +528,7 @@ async fn load(
 }
 
 /// The item's version as the API's `ETag` names it (without the quotes, for a form field).
-fn version_of(view: &NewsView) -> String {
+pub(super) fn version_of(view: &NewsView) -> String {
     etag_of(&NewsItem::from(view.clone()))
         .trim_matches('"')
         .to_owned()
@@ -550,6 +555,7 @@ fn edit_state(
         idempotency_key: String::new(),
         status,
         delivery: Some(delivery),
+        photo_count: view.images.len(),
     }
 }
 

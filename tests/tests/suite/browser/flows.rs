@@ -79,6 +79,44 @@ async fn a_mayor_writes_news_with_a_live_preview_and_sees_it_delivered() {
         .await
         .json();
     assert_eq!(item["title"], "Dorffest am Sonntag");
+
+    // A photo from the computer, with what it shows.
+    page.follow(Locator::XPath(
+        "//main//a[normalize-space()='Fotos hinzufügen oder entfernen']",
+    ))
+    .await;
+    page.assert_accessible("news photos, none yet").await;
+    let file = std::env::temp_dir().join(format!("dorffest-{}.jpg", uuid::Uuid::now_v7()));
+    std::fs::write(&file, ::media::fixtures::phone_photo()).expect("a photo to upload");
+    page.client
+        .find(Locator::Id("photo"))
+        .await
+        .expect("file input")
+        .send_keys(file.to_str().expect("UTF-8 path"))
+        .await
+        .expect("choose the file");
+    page.fill("alt", "Der Anger mit dem Festzelt").await;
+    page.press("Foto hinzufügen").await;
+    let _ = std::fs::remove_file(&file);
+    assert!(page.text().await.contains("Das Foto ist hinzugefügt"));
+    // The browser shows the photo itself (served under the console's CSP).
+    let loaded = page
+        .client
+        .execute(
+            "const img = document.querySelector('.photo img'); \
+             return img !== null && img.complete && img.naturalWidth > 0;",
+            vec![],
+        )
+        .await
+        .expect("image state");
+    assert_eq!(loaded, serde_json::Value::Bool(true));
+    page.assert_accessible("news photos").await;
+    page.screenshot("news-photos").await;
+    let item = get_anonymous(app, &format!("/api/v1/news/{}", items[0]))
+        .await
+        .json();
+    assert_eq!(item["images"][0]["alt"], "Der Anger mit dem Festzelt");
+
     // After delivery, the district page says how far it got.
     settle(app).await;
     page.goto(&format!("/console/districts/{}", cast.rieder))

@@ -205,11 +205,10 @@ impl Reply {
         let response = response.0;
         let status = response.status();
         let headers = response.headers().clone();
-        let text = response
-            .into_body()
-            .into_string()
-            .await
-            .expect("body is text");
+        let bytes = response.into_body().into_vec().await.expect("a body");
+        // A photo's bytes are not text; its status and headers are what the callers look at.
+        let text = String::from_utf8(bytes)
+            .unwrap_or_else(|not_text| format!("({} bytes, not text)", not_text.as_bytes().len()));
         Self {
             status,
             headers,

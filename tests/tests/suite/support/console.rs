@@ -79,6 +79,55 @@ impl Browser {
         self.send(app, Method::POST, path, Some(form)).await
     }
 
+    /// A form with a file, as a browser sends `enctype="multipart/form-data"`: the text
+    /// fields, then the file (if any) as the field `file_field` with its name and type.
+    pub async fn post_multipart(
+        &mut self,
+        app: &TestApp,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: Option<(&str, &str, &str, &[u8])>,
+    ) -> Reply {
+        const BOUNDARY: &str = "----dorfapp-test-boundary-7MA4YWxkTrZu0gW";
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!(
+                    "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        if let Some((field, file_name, content_type, bytes)) = file {
+            body.extend_from_slice(
+                format!(
+                    "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+        let mut request = app.client.request(Method::POST, path);
+        if !self.cookies.is_empty() {
+            request = request.header(header::COOKIE, self.cookie_header());
+        }
+        for (name, value) in &self.headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        let reply = Reply::from(
+            request
+                .content_type(format!("multipart/form-data; boundary={BOUNDARY}"))
+                .body(body)
+                .send()
+                .await,
+        )
+        .await;
+        self.keep_cookies(&reply);
+        reply
+    }
+
     /// Opens the login page and signs in; the answer to the form.
     pub async fn sign_in_reply(&mut self, app: &TestApp, email: &str, password: &str) -> Reply {
         let page = self.get(app, "/console/login").await;
