@@ -64,6 +64,72 @@ pub fn phone_key(phone: &str) -> Option<String> {
     (5..=PHONE_KEY_MAX).contains(&key.len()).then_some(key)
 }
 
+/// Why a number cannot receive text messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmsNumberProblem {
+    /// Not a dialable number (too short, letters, an emergency number …).
+    NotANumber,
+    /// A landline: it cannot receive an SMS (the ride desk calls instead).
+    Landline,
+    /// A number of a country SMS is not sent to.
+    Country,
+}
+
+impl SmsNumberProblem {
+    /// What a person is told, next to the phone field.
+    pub fn text(self) -> crate::text::Text {
+        match self {
+            Self::NotANumber => crate::text::Text::new(
+                "Das ist keine vollständige Handynummer, z. B. 0171 1234567.",
+                "That is not a complete mobile number, e.g. 0171 1234567.",
+            ),
+            Self::Landline => crate::text::Text::new(
+                "Das ist eine Festnetznummer: dorthin kann keine SMS gehen. Bitte eine Handynummer angeben.",
+                "That is a landline number, which cannot receive text messages. Please give a mobile number.",
+            ),
+            Self::Country => crate::text::Text::new(
+                "An Nummern dieses Landes werden keine SMS gesendet.",
+                "Text messages are not sent to numbers of this country.",
+            ),
+        }
+    }
+}
+
+/// A mobile number in E.164 (`+491711234567`), read as people write numbers here: national
+/// (`0171 1234567`, `0171/1234567`), international (`+49 (0)171 1234567`, `0049-171-1234567`).
+/// `countries` are the ISO 3166 codes SMS may go to (`["DE"]`); a national number is read as
+/// the first one's. Numbers whose kind cannot be told from the digits (`FixedLineOrMobile`,
+/// in some countries) are taken: the provider's answer is the last word.
+pub fn sms_number(phone: &str, countries: &[&str]) -> Result<String, SmsNumberProblem> {
+    use phonenumber::{Mode, Type as Kind, country};
+    let phone = phone.trim();
+    // The parser is generous with letters ("0171 CALL ME"); a number is typed in digits.
+    if phone.is_empty()
+        || phone.chars().count() > PHONE_MAX
+        || !phone
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-/().".contains(c))
+    {
+        return Err(SmsNumberProblem::NotANumber);
+    }
+    let home = countries
+        .first()
+        .and_then(|code| code.parse::<country::Id>().ok());
+    let number = phonenumber::parse(home, phone).map_err(|_| SmsNumberProblem::NotANumber)?;
+    if !phonenumber::is_valid(&number) {
+        return Err(SmsNumberProblem::NotANumber);
+    }
+    let region = number.country().id().map(|id| id.as_ref().to_owned());
+    if !region.is_some_and(|region| countries.iter().any(|c| c.eq_ignore_ascii_case(&region))) {
+        return Err(SmsNumberProblem::Country);
+    }
+    match number.number_type(&phonenumber::metadata::DATABASE) {
+        Kind::Mobile | Kind::FixedLineOrMobile => Ok(number.format().mode(Mode::E164).to_string()),
+        Kind::FixedLine => Err(SmsNumberProblem::Landline),
+        _ => Err(SmsNumberProblem::NotANumber),
+    }
+}
+
 impl Validator {
     /// An optional phone number; empty or blank counts as none.
     pub fn phone(&mut self, field: &str, phone: Option<&str>) -> &mut Self {
@@ -135,5 +201,63 @@ mod tests {
         assert_eq!(phone_key("112"), None);
         assert_eq!(phone_key(""), None);
         assert_eq!(phone_key(&"1".repeat(21)), None);
+    }
+
+    #[test]
+    fn a_mobile_number_is_one_e164_however_it_was_typed() {
+        let de = ["DE"];
+        for typed in [
+            "0171 1234567",
+            "+49 (0)171 1234567",
+            "0049-171-1234567",
+            "0171/1234567",
+            "+491711234567 ",
+            "(0171) 123 45 67",
+        ] {
+            assert_eq!(
+                sms_number(typed, &de),
+                Ok("+491711234567".to_owned()),
+                "{typed}"
+            );
+        }
+        // The same key for the desk's caller lookup.
+        assert_eq!(phone_key("0171/1234567"), phone_key("+491711234567"));
+    }
+
+    #[test]
+    fn landlines_foreign_and_broken_numbers_cannot_receive_texts() {
+        let de = ["DE"];
+        assert_eq!(
+            sms_number("039483 1234", &de),
+            Err(SmsNumberProblem::Landline)
+        );
+        assert_eq!(
+            sms_number("030 1234567", &de),
+            Err(SmsNumberProblem::Landline)
+        );
+        assert_eq!(
+            sms_number("+43 664 1234567", &de),
+            Err(SmsNumberProblem::Country)
+        );
+        assert_eq!(
+            sms_number("+43 664 1234567", &["DE", "AT"]),
+            Ok("+436641234567".to_owned())
+        );
+        for broken in [
+            "",
+            "110",
+            "12345",
+            "0171 12",
+            "0171 CALL ME",
+            "０１７１ １２３４５６７",
+            &"0171 1234567 ".repeat(4),
+            "+49 171 1234567; DROP TABLE",
+        ] {
+            assert_eq!(
+                sms_number(broken, &de),
+                Err(SmsNumberProblem::NotANumber),
+                "{broken}"
+            );
+        }
     }
 }
