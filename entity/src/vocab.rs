@@ -615,3 +615,103 @@ vocabulary! {
         Day = "day",
     }
 }
+
+vocabulary! {
+    /// What a number may be sent text messages about (each consented to on its own).
+    SmsPurpose {
+        /// Her rides: confirmed, reminded, changed, and the answers to her replies.
+        Rides = "rides",
+        /// Warnings (news of the kind `warning`) of the recipient's district.
+        Warnings = "warnings",
+    }
+}
+
+vocabulary! {
+    /// A consent record: given or withdrawn.
+    ConsentAction {
+        Given = "given",
+        Withdrawn = "withdrawn",
+    }
+}
+
+vocabulary! {
+    /// How a consent was given or withdrawn: the proof behind the record.
+    ConsentMethod {
+        /// A code sent to the number and entered back by the resident.
+        SmsCode = "sms_code",
+        /// In the app, by the signed-in resident (withdrawals, changes).
+        App = "app",
+        /// On the phone to the ride desk, who read the consent text out.
+        DeskPhone = "desk_phone",
+        /// In person at the desk or the town hall.
+        DeskInPerson = "desk_in_person",
+        /// On paper, kept by the town.
+        DeskWritten = "desk_written",
+        /// A reply STOP.
+        SmsStop = "sms_stop",
+        /// By an administrator (e.g. a number found to be someone else's).
+        Admin = "admin",
+    }
+}
+
+vocabulary! {
+    /// What a text message is.
+    SmsKind {
+        /// A verification code.
+        Code = "code",
+        /// The first message after the desk recorded a consent: says what will come and how to
+        /// stop it (and shows that the number is right).
+        Welcome = "welcome",
+        RideConfirmed = "ride_confirmed",
+        RideReminder = "ride_reminder",
+        RideReleased = "ride_released",
+        RideNoDriver = "ride_no_driver",
+        RideCancelled = "ride_cancelled",
+        RideRescheduled = "ride_rescheduled",
+        /// An answer to a reply ("Ihre Fahrt ist abgesagt", the help text).
+        Reply = "reply",
+        /// The one confirmation of a STOP.
+        StopConfirmed = "stop_confirmed",
+        Warning = "warning",
+    }
+}
+
+vocabulary! {
+    /// Where a text message stands.
+    SmsStatus {
+        /// Queued, or waiting for its next try.
+        Pending = "pending",
+        /// Taken by the provider.
+        Sent = "sent",
+        /// The provider's report: it reached the phone.
+        Delivered = "delivered",
+        /// The provider's report: it did not (switched off too long, rejected, expired).
+        Undelivered = "undelivered",
+        /// Refused by the provider as it is (a number or text it does not take).
+        Failed = "failed",
+        /// Out of attempts; kept for an administrator to look at.
+        Dead = "dead",
+        /// Not sent: the month's budget was used up and it was not urgent.
+        OverBudget = "over_budget",
+        /// Not sent: the consent was withdrawn, or the cause went away, before it left.
+        Cancelled = "cancelled",
+    }
+}
+
+vocabulary! {
+    /// What a message to our number was taken to mean.
+    SmsReplyMeaning {
+        /// "1": yes, as asked.
+        Confirm = "confirm",
+        /// "2": call the ride off.
+        Cancel = "cancel",
+        /// STOP: no more messages.
+        Stop = "stop",
+        /// HILFE or "?".
+        Help = "help",
+        /// A 1 or 2 when more than one question is open, or none: answered with help, no action.
+        Ambiguous = "ambiguous",
+        /// Anything else.
+        Unknown = "unknown",
+    }
+}

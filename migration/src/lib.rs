@@ -23,6 +23,7 @@ mod m20261206_000017_ride_event;
 mod m20261207_000018_event_occurrence_town;
 mod m20261208_000019_console;
 mod m20261209_000020_ride_desk;
+mod m20261210_000021_sms;
 
 pub struct Migrator;
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000018_event_occurrence_town::Migration),
             Box::new(m20261208_000019_console::Migration),
             Box::new(m20261209_000020_ride_desk::Migration),
+            Box::new(m20261210_000021_sms::Migration),
         ]
     }
 }

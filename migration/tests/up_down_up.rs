@@ -96,6 +96,7 @@ async fn up_down_up(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await?;
     expect_schema(db, true).await?;
     expect_foreign_keys(db).await?;
+    expect_sms_rules(db).await?;
     let pending = Migrator::get_pending_migrations(db).await?;
     check(
         pending.is_empty(),
@@ -126,6 +127,13 @@ async fn expect_schema(db: &DatabaseConnection, present: bool) -> Result<(), DbE
         "console_session",
         "console_draft",
         "ride_callback",
+        "sms_recipient",
+        "sms_consent",
+        "sms_verification",
+        "sms_message",
+        "sms_inbound",
+        "sms_webhook_nonce",
+        "sms_usage",
     ] {
         check(
             manager.has_table(table).await? == present,
@@ -152,6 +160,10 @@ async fn expect_schema(db: &DatabaseConnection, present: bool) -> Result<(), DbE
         ("event_occurrence", "idx_event_occurrence_town_start"),
         ("ride", "idx_ride_contact_phone_key"),
         ("ride_callback", "idx_ride_callback_open"),
+        ("sms_message", "idx_sms_message_due"),
+        ("sms_message", "idx_sms_message_provider_id"),
+        ("sms_inbound", "idx_sms_inbound_provider_id"),
+        ("sms_recipient", "idx_sms_recipient_warnings"),
     ] {
         check(
             manager.has_index(table, index).await? == present,
@@ -212,6 +224,52 @@ async fn expect_foreign_keys(db: &DatabaseConnection) -> Result<(), DbErr> {
             .await?;
     }
     Ok(())
+}
+
+/// Numbers are stored in E.164; a cause queues its message once; a number's consent records
+/// and messages go with it.
+async fn expect_sms_rules(db: &DatabaseConnection) -> Result<(), DbErr> {
+    const RECIPIENT: &str = "00000000-0000-7000-8000-000000000021";
+    let national = db
+        .execute_unprepared(&format!(
+            "INSERT INTO sms_recipient (id, e164, created_at, updated_at) \
+             VALUES ('{MISSING}', '01711234567', '{AT}', '{AT}')"
+        ))
+        .await;
+    check(national.is_err(), "sms_recipient.e164 must start with +")?;
+    for sql in [
+        format!(
+            "INSERT INTO sms_recipient (id, e164, name, rides_since, created_at, updated_at) \
+             VALUES ('{RECIPIENT}', '+491711234567', 'Frau Schulze', '{AT}', '{AT}', '{AT}')"
+        ),
+        format!(
+            "INSERT INTO sms_consent (id, recipient_id, purpose, action, method, at, text_version) \
+             VALUES ('{MEDIA}', '{RECIPIENT}', 'rides', 'given', 'desk_phone', '{AT}', '2026-12')"
+        ),
+        format!(
+            "INSERT INTO sms_message (id, recipient_id, kind, body, segments, dedupe_key, status, \
+             due_at, created_at, updated_at) \
+             VALUES ('{MEDIA_USE}', '{RECIPIENT}', 'ride_confirmed', 'Fahrdienst: …', 1, \
+             'ride_event:1', 'pending', '{AT}', '{AT}', '{AT}')"
+        ),
+    ] {
+        db.execute_unprepared(&sql).await?;
+    }
+    let again = db
+        .execute_unprepared(&format!(
+            "INSERT INTO sms_message (id, recipient_id, kind, body, segments, dedupe_key, status, \
+             due_at, created_at, updated_at) \
+             VALUES ('{EVENT}', '{RECIPIENT}', 'ride_confirmed', 'Fahrdienst: …', 1, \
+             'ride_event:1', 'pending', '{AT}', '{AT}', '{AT}')"
+        ))
+        .await;
+    check(again.is_err(), "one message per dedupe key")?;
+    db.execute_unprepared(&format!(
+        "DELETE FROM sms_recipient WHERE id = '{RECIPIENT}'"
+    ))
+    .await?;
+    expect_count(db, "SELECT COUNT(*) AS n FROM sms_consent", 0).await?;
+    expect_count(db, "SELECT COUNT(*) AS n FROM sms_message", 0).await
 }
 
 /// A district, a topic, an Anliegen forwarded to it with one event, and a photo of it.

@@ -46,5 +46,6 @@ mod rides;
 mod shop_notices;
 mod shops;
 mod shutdown;
+mod sms;
 mod users;
 mod versions;
