@@ -290,13 +290,7 @@ fn lines_height(lines: &[Line]) -> f32 {
 /// Lays the sheet out on at most [`MAX_PAGES`] pages (see the module's rules).
 pub fn layout(sheet: &Sheet) -> Result<Layout, AushangError> {
     let shaper = Shaper::new()?;
-    let mut title = shaper.break_lines(&sheet.title, FontKind::Bold, TITLE_SIZE, CONTENT_WIDTH);
-    title.extend(shaper.break_lines(
-        &sheet.subtitle,
-        FontKind::Regular,
-        SUBTITLE_SIZE,
-        CONTENT_WIDTH,
-    ));
+    let title = measure_title(&shaper, sheet);
     let mut sections: Vec<MeasuredSection> = sheet
         .sections
         .iter()
@@ -309,15 +303,7 @@ pub fn layout(sheet: &Sheet) -> Result<Layout, AushangError> {
         BODY_SIZE,
         CONTENT_WIDTH,
     );
-    // The footer's height is reserved on every page before the page count is known; "2" is
-    // as wide as any page number of a sheet that is printed at all.
-    let footer_reserve = lines_height(&shaper.break_lines(
-        &footer_text(MAX_PAGES, MAX_PAGES, &sheet.footer),
-        FontKind::Regular,
-        FOOTER_SIZE,
-        CONTENT_WIDTH,
-    )) + FOOTER_GAP;
-    let body_bottom = PAGE_HEIGHT - MARGIN - footer_reserve;
+    let body_bottom = body_bottom(&shaper, &sheet.footer);
 
     let mut dropped_items = 0;
     loop {
@@ -335,6 +321,29 @@ pub fn layout(sheet: &Sheet) -> Result<Layout, AushangError> {
         }
         dropped_items += 1;
     }
+}
+
+fn measure_title(shaper: &Shaper, sheet: &Sheet) -> Vec<Line> {
+    let mut title = shaper.break_lines(&sheet.title, FontKind::Bold, TITLE_SIZE, CONTENT_WIDTH);
+    title.extend(shaper.break_lines(
+        &sheet.subtitle,
+        FontKind::Regular,
+        SUBTITLE_SIZE,
+        CONTENT_WIDTH,
+    ));
+    title
+}
+
+/// Where the body ends: the footer's height is reserved on every page before the page count
+/// is known; "2" is as wide as any page number of a sheet that is printed at all.
+fn body_bottom(shaper: &Shaper, footer: &str) -> f32 {
+    let footer = shaper.break_lines(
+        &footer_text(MAX_PAGES, MAX_PAGES, footer),
+        FontKind::Regular,
+        FOOTER_SIZE,
+        CONTENT_WIDTH,
+    );
+    PAGE_HEIGHT - MARGIN - lines_height(&footer) - FOOTER_GAP
 }
 
 fn measure_section(shaper: &Shaper, section: &Section) -> MeasuredSection {
@@ -444,6 +453,10 @@ impl<'a> Paginator<'a> {
         self.y + height <= self.bottom
     }
 
+    fn fits_on_a_page(&self, height: f32) -> bool {
+        MARGIN + height <= self.bottom
+    }
+
     /// Starts the next page, carrying an open frame over to it.
     fn new_page(&mut self) {
         let framed = self.frame_top.is_some();
@@ -537,7 +550,9 @@ fn paginate(
             } else {
                 ITEM_GAP
             };
-            if !p.fresh && !p.fits(gap + height) {
+            // Move the block whole to the next page, unless it would not fit there either:
+            // then it starts here and is cut between lines, which wastes no page.
+            if !p.fresh && !p.fits(gap + height) && p.fits_on_a_page(height) {
                 p.new_page();
             }
             p.gap(gap);
@@ -677,5 +692,306 @@ mod tests {
         for line in &lines {
             assert!(line.width <= 150.0);
         }
+    }
+
+    fn item(title: &str, lines: usize) -> Item {
+        Item {
+            title: title.to_owned(),
+            lines: (0..lines).map(|i| format!("{title} Zeile {i}")).collect(),
+        }
+    }
+
+    fn section(heading: &str, items: Vec<Item>, framed: bool) -> Section {
+        Section {
+            heading: heading.to_owned(),
+            items,
+            framed,
+        }
+    }
+
+    fn sheet(sections: Vec<Section>) -> Sheet {
+        Sheet {
+            title: "Rieder – Aushang Woche 49".to_owned(),
+            subtitle: "30.11.–06.12.2026".to_owned(),
+            sections,
+            footer: "Stand 02.12.2026 · dorf.example".to_owned(),
+            overflow_note: "Weitere Termine und Nachrichten: Dorf-App und Gemeindeamt".to_owned(),
+        }
+    }
+
+    /// The body runs of a page: everything but the footer.
+    fn body(page: &Page) -> impl Iterator<Item = &Run> {
+        page.runs
+            .iter()
+            .filter(|r| !r.line.text.starts_with("Seite "))
+    }
+
+    /// On which pages the runs whose text starts with `prefix` lie.
+    fn pages_of(layout: &Layout, prefix: &str) -> Vec<usize> {
+        let mut pages: Vec<usize> = layout
+            .pages
+            .iter()
+            .enumerate()
+            .filter(|(_, page)| body(page).any(|r| r.line.text.starts_with(prefix)))
+            .map(|(index, _)| index)
+            .collect();
+        pages.dedup();
+        pages
+    }
+
+    /// Checks what holds for every layout: inside the margins, nothing under 12 pt, no line
+    /// overlapping the footer, at most two pages, the footer on each.
+    fn assert_well_formed(layout: &Layout) {
+        assert!(!layout.pages.is_empty() && layout.pages.len() <= MAX_PAGES);
+        let total = layout.pages.len();
+        for (index, page) in layout.pages.iter().enumerate() {
+            let footer: Vec<&Run> = page
+                .runs
+                .iter()
+                .filter(|r| r.line.text.starts_with("Seite "))
+                .collect();
+            assert_eq!(footer.len(), 1);
+            assert!(
+                footer[0]
+                    .line
+                    .text
+                    .starts_with(&format!("Seite {} von {total} · Stand", index + 1))
+            );
+            let footer_top = footer[0].baseline - FOOTER_SIZE;
+            for run in &page.runs {
+                assert!(run.line.size >= 12.0);
+                assert!(run.x >= MARGIN - 0.01);
+                assert!(
+                    run.x + run.line.width <= PAGE_WIDTH - MARGIN + 0.01,
+                    "{:?}",
+                    run.line.text
+                );
+                // DejaVu's ascender is 0.928 em: no accent reaches above the line box.
+                assert!(run.baseline - 0.93 * run.line.size >= MARGIN - 0.01);
+                assert!(run.baseline <= PAGE_HEIGHT - MARGIN);
+            }
+            for run in body(page) {
+                assert!(
+                    run.baseline < footer_top,
+                    "{:?} runs into the footer",
+                    run.line.text
+                );
+            }
+            for frame in &page.frames {
+                assert!(frame.x >= MARGIN && frame.x + frame.width <= PAGE_WIDTH - MARGIN);
+                assert!(frame.y >= MARGIN && frame.y + frame.height < footer_top);
+            }
+        }
+    }
+
+    /// A first section whose size varies, so that the second section's heading and items meet
+    /// the page end at every possible line.
+    fn sweep() -> impl Iterator<Item = Layout> {
+        (0..26).map(|filler| {
+            let s = sheet(vec![
+                section(
+                    "Nachrichten",
+                    (0..filler).map(|i| item(&format!("N{i}:"), 0)).collect(),
+                    false,
+                ),
+                section(
+                    "Termine",
+                    (0..4).map(|i| item(&format!("T{i}:"), 3)).collect(),
+                    false,
+                ),
+                section("Warnungen", vec![item("W0:", 2), item("W1:", 3)], true),
+            ]);
+            let l = layout(&s).expect("fits");
+            assert_eq!(l.dropped_items, 0, "filler {filler}");
+            l
+        })
+    }
+
+    #[test]
+    fn a_heading_never_ends_a_page() {
+        let mut moved = 0;
+        for l in sweep() {
+            assert_well_formed(&l);
+            for page in &l.pages {
+                let last = body(page).last().unwrap();
+                assert!(
+                    last.line.size != HEADING_SIZE,
+                    "a page ends with the heading {:?}",
+                    last.line.text
+                );
+            }
+            // The heading is on the page of its first item.
+            assert_eq!(pages_of(&l, "Termine"), pages_of(&l, "T0:"));
+            assert_eq!(pages_of(&l, "Warnungen"), pages_of(&l, "W0:"));
+            moved += usize::from(pages_of(&l, "Termine") == [1]);
+        }
+        assert!(moved > 0, "the sweep never pushed a heading to page 2");
+    }
+
+    #[test]
+    fn an_item_is_never_split() {
+        for l in sweep() {
+            for prefix in ["T0:", "T1:", "T2:", "T3:", "W0:", "W1:"] {
+                assert_eq!(pages_of(&l, prefix).len(), 1, "{prefix} is split");
+            }
+        }
+    }
+
+    #[test]
+    fn a_framed_section_is_framed_on_every_page_it_reaches() {
+        for l in sweep() {
+            let pages = pages_of(&l, "W");
+            let framed: Vec<usize> = (0..l.pages.len())
+                .filter(|&i| !l.pages[i].frames.is_empty())
+                .collect();
+            assert_eq!(pages, framed);
+            // Its text lies inside the frame.
+            for &index in &pages {
+                let frame = l.pages[index].frames[0];
+                for run in body(&l.pages[index]).filter(|r| r.line.text.starts_with('W')) {
+                    assert!(
+                        run.x >= frame.x + FRAME_STROKE
+                            && run.x + run.line.width <= frame.x + frame.width,
+                        "{run:?} outside {frame:?}"
+                    );
+                    assert!(run.baseline > frame.y && run.baseline < frame.y + frame.height);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_long_sheet_is_trimmed_to_two_pages_with_the_note() {
+        let s = sheet(vec![
+            section("Warnungen", vec![item("W0:", 2)], true),
+            section(
+                "Nachrichten",
+                (0..8).map(|i| item(&format!("N{i}:"), 3)).collect(),
+                false,
+            ),
+            section(
+                "Termine",
+                (0..30).map(|i| item(&format!("T{i}:"), 1)).collect(),
+                false,
+            ),
+            section("Fahrdienst", vec![item("F0:", 1)], false),
+        ]);
+        let l = layout(&s).unwrap();
+        assert_well_formed(&l);
+        assert_eq!(l.pages.len(), 2);
+        assert!(l.dropped_items > 0);
+        // The note ends the sheet.
+        let last = body(&l.pages[1]).last().unwrap();
+        assert_eq!(last.line.text, s.overflow_note);
+        // Events went first, from the end; the warning, the first news and the ride service stay.
+        assert!(pages_of(&l, "T29:").is_empty());
+        for kept in [
+            "W0:", "N0:", "N1:", "N2:", "N3:", "N4:", "N5:", "T0:", "F0:",
+        ] {
+            assert_eq!(pages_of(&l, kept).len(), 1, "{kept} was dropped");
+        }
+        // Exactly as many items as needed: with one more, the sheet needs a third page.
+        let kept_events = (0..30)
+            .filter(|i| !pages_of(&l, &format!("T{i}:")).is_empty())
+            .count();
+        let kept_news = (0..8)
+            .filter(|i| !pages_of(&l, &format!("N{i}:")).is_empty())
+            .count();
+        assert_eq!(kept_events + kept_news + l.dropped_items, 38);
+        // The kept items and the note fit; one more event (the last one dropped) does not.
+        let sh = shaper();
+        let title = measure_title(&sh, &s);
+        let bottom = body_bottom(&sh, &s.footer);
+        let note = sh.break_lines(
+            &s.overflow_note,
+            FontKind::Regular,
+            BODY_SIZE,
+            CONTENT_WIDTH,
+        );
+        let mut measured: Vec<MeasuredSection> =
+            s.sections.iter().map(|x| measure_section(&sh, x)).collect();
+        measured[1].items.truncate(kept_news);
+        measured[2].items.truncate(kept_events);
+        assert_eq!(
+            paginate(&sh, bottom, &title, &measured, Some(&note)).len(),
+            2
+        );
+        measured[2].items = measure_section(&sh, &s.sections[2]).items[..kept_events + 1].to_vec();
+        assert_eq!(
+            paginate(&sh, bottom, &title, &measured, Some(&note)).len(),
+            3
+        );
+    }
+
+    #[test]
+    fn a_sheet_that_fits_has_no_note() {
+        let s = sheet(vec![section("Nachrichten", vec![item("N0:", 2)], false)]);
+        let l = layout(&s).unwrap();
+        assert_well_formed(&l);
+        assert_eq!((l.pages.len(), l.dropped_items), (1, 0));
+        assert!(
+            l.pages[0]
+                .runs
+                .iter()
+                .all(|r| r.line.text != s.overflow_note)
+        );
+        assert_eq!(l.pages[0].runs[0].line.text, "Rieder – Aushang Woche 49");
+    }
+
+    #[test]
+    fn the_longest_section_loses_its_last_item_first() {
+        let mut sections = vec![
+            MeasuredSection {
+                heading: vec![],
+                items: vec![vec![]; 3],
+                framed: true,
+            },
+            MeasuredSection {
+                heading: vec![],
+                items: vec![vec![]; 2],
+                framed: false,
+            },
+            MeasuredSection {
+                heading: vec![],
+                items: vec![vec![]; 2],
+                framed: false,
+            },
+        ];
+        let mut lengths = vec![];
+        while drop_one_item(&mut sections) {
+            lengths.push(sections.iter().map(|s| s.items.len()).collect::<Vec<_>>());
+        }
+        assert_eq!(
+            lengths,
+            [
+                vec![3, 2, 1],
+                vec![3, 1, 1],
+                vec![3, 1, 0],
+                vec![3, 0, 0],
+                vec![2, 0, 0],
+                vec![1, 0, 0],
+                vec![0, 0, 0]
+            ]
+        );
+    }
+
+    #[test]
+    fn an_item_taller_than_a_page_is_cut_rather_than_lost() {
+        let s = sheet(vec![section(
+            "Nachrichten",
+            vec![item("Riesig", 45)],
+            false,
+        )]);
+        let l = layout(&s).unwrap();
+        assert_well_formed(&l);
+        assert_eq!(l.pages.len(), 2);
+        assert_eq!(l.dropped_items, 0);
+    }
+
+    #[test]
+    fn a_title_that_cannot_fit_is_an_error() {
+        let mut s = sheet(vec![section("Nachrichten", vec![item("N0:", 2)], false)]);
+        s.title = "Sehr langer Titel ".repeat(200);
+        assert!(matches!(layout(&s), Err(AushangError::TooLong)));
     }
 }

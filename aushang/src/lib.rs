@@ -79,3 +79,46 @@ pub fn render(sheet: &Sheet) -> Result<Vec<u8>, AushangError> {
     let layout = layout::layout(sheet)?;
     pdf::write(&layout, &sheet.title)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sheet() -> Sheet {
+        Sheet {
+            title: "Rieder – Aushang Woche 49".to_owned(),
+            subtitle: "30.11.–06.12.2026".to_owned(),
+            sections: vec![Section {
+                heading: "Warnungen".to_owned(),
+                items: vec![Item {
+                    title: "Straßensperrung in Großörner – „Bitte beachten“".to_owned(),
+                    lines: vec!["Umleitung über den Mühlenweg, Kosten 0 €.".to_owned()],
+                }],
+                framed: true,
+            }],
+            footer: "Stand 02.12.2026 · dorf.example".to_owned(),
+            overflow_note: "Weitere Termine und Nachrichten: Dorf-App und Gemeindeamt".to_owned(),
+        }
+    }
+
+    #[test]
+    fn the_same_sheet_gives_the_same_bytes() {
+        let first = render(&sheet()).unwrap();
+        assert!(first.starts_with(b"%PDF-"));
+        assert_eq!(first, render(&sheet()).unwrap());
+        // …and another sheet other bytes (the id is derived from the content).
+        let mut other = sheet();
+        other.footer = "Stand 03.12.2026 · dorf.example".to_owned();
+        assert_ne!(first, render(&other).unwrap());
+    }
+
+    #[test]
+    fn no_clock_in_the_metadata() {
+        let pdf = render(&sheet()).unwrap();
+        let has = |needle: &[u8]| pdf.windows(needle.len()).any(|w| w == needle);
+        assert!(!has(b"CreationDate") && !has(b"ModDate") && !has(b"CreateDate"));
+        // The catalog names the language, so screen readers read it in German.
+        assert!(has(b"/Lang(de)"));
+        assert!(has(b"<dc:language><rdf:Bag><rdf:li>de</rdf:li>"));
+    }
+}
