@@ -313,6 +313,7 @@ impl MigrationTrait for Migration {
 }
 
 #[derive(DeriveIden, Clone, Copy)]
+#[allow(clippy::enum_variant_names, reason = "the tables' own names")]
 enum SmsTable {
     SmsRecipient,
     SmsConsent,
