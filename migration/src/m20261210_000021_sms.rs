@@ -241,7 +241,8 @@ impl MigrationTrait for Migration {
                     .col(string_len(C::ProviderMessageId, 64))
                     .col(string_len(C::FromE164, 16))
                     .col(uuid_null(C::RecipientId))
-                    .col(string_len(C::Text, 480))
+                    // As long as whoever wrote it made it: a long reply must not fail the insert.
+                    .col(text(C::Text))
                     .col(string_len(C::Meaning, 16))
                     .col(uuid_null(C::RideId))
                     .col(timestamp_with_time_zone(C::ReceivedAt))

@@ -27,9 +27,11 @@ pub struct OutgoingSms {
 /// What became of a send request.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SendOutcome {
-    /// Taken by the provider: its id for the delivery reports, the billed parts and the price.
+    /// Taken by the provider: its id for the delivery reports (`None` when it took the message
+    /// but named no id: its reports cannot be matched, but sending it again would send it
+    /// twice), the billed parts and the price.
     Accepted {
-        provider_id: String,
+        provider_id: Option<String>,
         segments: u32,
         price_micros: Option<i64>,
     },

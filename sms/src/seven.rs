@@ -13,7 +13,7 @@ use sha2::Sha256;
 use crate::{OutgoingSms, SendOutcome, SmsProvider};
 
 /// Where and as whom to send.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct SevenConfig {
     /// The API's base, `https://gateway.seven.io/api` (a local fake in tests).
     pub api_url: String,
@@ -22,6 +22,26 @@ pub struct SevenConfig {
     /// The sender: a number rented from seven.io that replies reach (an alphanumeric sender
     /// cannot be answered, and "2" must reach us).
     pub from: String,
+}
+
+/// Without the API key: settings are logged.
+impl std::fmt::Debug for SevenConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SevenConfig")
+            .field("api_url", &self.api_url)
+            .field("api_key", &"<hidden>")
+            .field("from", &self.from)
+            .finish()
+    }
+}
+
+/// Taken, without an id to match its reports by.
+fn accepted_without_id() -> SendOutcome {
+    SendOutcome::Accepted {
+        provider_id: None,
+        segments: 1,
+        price_micros: None,
+    }
 }
 
 /// seven.io's client: one pooled HTTP client, no redirects, short timeouts (a send runs under
@@ -83,9 +103,9 @@ fn by_code(code: &str) -> Option<SendOutcome> {
         "401" => SendOutcome::Refused {
             reason: reason("text too long"),
         },
-        "402" => SendOutcome::AccountProblem {
-            reason: reason("reload lock: the same text to the same number within 180 s"),
-        },
+        // The reload lock: the same text went to the same number within 180 s. That is our
+        // own earlier try whose answer was lost: it was sent, and must not be sent again.
+        "402" => accepted_without_id(),
         "403" => SendOutcome::AccountProblem {
             reason: reason("daily limit of the account reached"),
         },
@@ -165,9 +185,15 @@ impl SmsProvider for SevenClient {
                 reason: format!("seven.io answered {status}"),
             };
         }
-        if !status.is_success() {
+        if status.as_u16() == 400 || status.as_u16() == 422 {
             return SendOutcome::Refused {
                 reason: format!("seven.io answered {status}"),
+            };
+        }
+        if !status.is_success() {
+            // A redirect, 404, 405 …: the address is wrong (`api_url`), not the message.
+            return SendOutcome::AccountProblem {
+                reason: format!("seven.io answered {status}: check the API address"),
             };
         }
         let body = match response.text().await {
@@ -183,10 +209,14 @@ impl SmsProvider for SevenClient {
         let answer: SendAnswer = match serde_json::from_str(&body) {
             Ok(answer) => answer,
             Err(_) => {
-                return by_code(body.trim()).unwrap_or(SendOutcome::Retry {
-                    after: None,
-                    reason: "seven.io's answer could not be read".into(),
-                });
+                return match body.trim() {
+                    // Sent: a bare "100" names no id, but the message left.
+                    "100" | "101" => accepted_without_id(),
+                    code => by_code(code).unwrap_or(SendOutcome::Retry {
+                        after: None,
+                        reason: "seven.io's answer could not be read".into(),
+                    }),
+                };
             }
         };
         if let Some(outcome) = by_code(&code_of(&answer.success)) {
@@ -195,14 +225,11 @@ impl SmsProvider for SevenClient {
         match answer.messages.into_iter().next() {
             Some(sent) if sent.success != Some(false) => match sent.id {
                 Some(id) => SendOutcome::Accepted {
-                    provider_id: code_of(&id),
+                    provider_id: Some(code_of(&id)),
                     segments: sent.parts.unwrap_or(1),
                     price_micros: sent.price.map(|euros| (euros * 1_000_000.0).round() as i64),
                 },
-                None => SendOutcome::Retry {
-                    after: None,
-                    reason: "seven.io named no message id".into(),
-                },
+                None => accepted_without_id(),
             },
             Some(sent) => SendOutcome::Refused {
                 reason: format!(
@@ -210,10 +237,8 @@ impl SmsProvider for SevenClient {
                     sent.error_text.unwrap_or_default()
                 ),
             },
-            None => SendOutcome::Retry {
-                after: None,
-                reason: "seven.io's answer listed no message".into(),
-            },
+            // "100" without a list: sent all the same.
+            None => accepted_without_id(),
         }
     }
 }
@@ -242,6 +267,9 @@ pub enum WebhookRejection {
     Stale,
     #[error("the signature does not match")]
     BadSignature,
+    /// Without a key anyone could sign: nothing is believed.
+    #[error("no signing key is configured")]
+    NoKey,
 }
 
 /// The string seven.io signs: timestamp, nonce, method, the complete URL and the hex MD5 of the
@@ -272,7 +300,8 @@ pub fn sign(
 
 /// Checks a webhook's signature against our signing key, for the URL seven.io was given (from
 /// the configuration, never the `Host` header) and the raw body bytes. Returns the nonce, which
-/// the caller must record and refuse when seen before with another body (a replay).
+/// the caller must record: seen before with another body it is a replay (refused), with the
+/// same body a resend (answered without acting again).
 pub fn verify_webhook<'a>(
     key: &str,
     headers: WebhookHeaders<'a>,
@@ -281,6 +310,9 @@ pub fn verify_webhook<'a>(
     body: &[u8],
     now_unix: i64,
 ) -> Result<&'a str, WebhookRejection> {
+    if key.trim().is_empty() {
+        return Err(WebhookRejection::NoKey);
+    }
     let (Some(signature), Some(timestamp), Some(nonce)) =
         (headers.signature, headers.timestamp, headers.nonce)
     else {
@@ -300,7 +332,8 @@ pub fn verify_webhook<'a>(
         return Err(WebhookRejection::Malformed);
     }
     let expected = hex::decode(signature.trim()).map_err(|_| WebhookRejection::Malformed)?;
-    if (now_unix - timestamp).abs() > WEBHOOK_WINDOW_SECONDS {
+    // abs_diff: a hostile timestamp like i64::MIN must neither overflow nor wrap into range.
+    if now_unix.abs_diff(timestamp) > WEBHOOK_WINDOW_SECONDS.unsigned_abs() {
         return Err(WebhookRejection::Stale);
     }
     let mut mac = mac(key);
@@ -451,6 +484,16 @@ mod tests {
         assert_eq!(
             check(&signature, "soon", URL, BODY, NOW),
             Err(WebhookRejection::Malformed)
+        );
+        for hostile in ["-9223372036854775808", "9223372036854775807"] {
+            assert_eq!(
+                check(&signature, hostile, URL, BODY, NOW),
+                Err(WebhookRejection::Stale)
+            );
+        }
+        assert_eq!(
+            verify_webhook(" ", headers(&signature, &ts), "POST", URL, BODY, NOW),
+            Err(WebhookRejection::NoKey)
         );
         let missing = WebhookHeaders {
             signature: Some(&signature),

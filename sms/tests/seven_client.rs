@@ -49,6 +49,8 @@ fn send_sms(
         "+491700000202" => Response::builder()
             .content_type("application/json")
             .body(r#"{"success":"202","total_price":0,"balance":12.3,"debug":"false","sms_type":"direct","messages":[]}"#),
+        // The old text mode's bare "100": sent, with no id.
+        "+491700000100" => Response::builder().body("100"),
         "+491700000000" => Response::builder()
             .content_type("application/json")
             .body(r#"{"success":"500","messages":[]}"#),
@@ -108,7 +110,7 @@ async fn a_message_is_sent_with_seven_ios_fields_and_its_id_kept() {
     assert_eq!(
         outcome,
         SendOutcome::Accepted {
-            provider_id: "77149843739".into(),
+            provider_id: Some("77149843739".into()),
             segments: 1,
             price_micros: Some(75_000),
         }
@@ -147,6 +149,22 @@ async fn each_answer_of_the_gateway_becomes_what_the_outbox_must_do() {
     assert!(matches!(
         seven.send(&message("+491700000000")).await,
         SendOutcome::AccountProblem { reason } if reason.contains("credit")
+    ));
+    // Sent, though the answer names no id: never sent again.
+    assert_eq!(
+        seven.send(&message("+491700000100")).await,
+        SendOutcome::Accepted {
+            provider_id: None,
+            segments: 1,
+            price_micros: None
+        }
+    );
+    // A wrong address (404): the operator's to fix, not the message's fault.
+    assert!(matches!(
+        client(&format!("{url}/wrong"), API_KEY)
+            .send(&message("+491711234567"))
+            .await,
+        SendOutcome::AccountProblem { reason } if reason.contains("404")
     ));
     // A wrong key: seven.io's bare "900".
     assert!(matches!(

@@ -213,11 +213,12 @@ pub struct ConsoleUpload {
     pub console: Console,
     /// The text fields.
     pub form: FormData,
-    /// The bytes of the file field `name` asked for, if one was chosen.
+    /// The bytes of the form's first non-empty file field, if a file was chosen (the photo
+    /// form has one).
     pub file: Option<Vec<u8>>,
 }
 
-/// Text fields of an upload form beyond these are refused: the photo form has five.
+/// Text fields of an upload form beyond these are refused: the photo form has three.
 const UPLOAD_FORM_FIELDS_MAX: usize = 16;
 /// A text field of an upload form longer than this is refused (the longest is a photo's
 /// description, 300 characters).

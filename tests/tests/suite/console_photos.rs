@@ -117,7 +117,8 @@ async fn a_mayor_adds_a_photo_with_what_it_shows_once_and_removes_it_again() {
         page.text
     );
     assert!(
-        page.text.contains(&format!("alt=\"{alt}\"")),
+        page.text
+            .contains(&format!("<figcaption>{alt}</figcaption>")),
         "{}",
         page.text
     );

@@ -49,6 +49,8 @@ pub struct PhotosPage {
     pub id: String,
     pub title: String,
     pub photos: Vec<PhotoRow>,
+    /// Whether this person may add and remove photos (`updateNews`'s rule).
+    pub may_change: bool,
     /// Whether another photo may be added (the rule's limit is not reached).
     pub room: bool,
     pub full: String,
@@ -122,6 +124,7 @@ async fn photos_page(
             chrome: Chrome::signed_in(state, page, t.title, "").await?,
             id: view.item.id.to_string(),
             title: view.item.title.clone(),
+            may_change: news::require_editor(&page.actor, view).is_ok(),
             room: photos.len() < IMAGES_MAX,
             full: format!("{} {IMAGES_MAX} {}", t.full_prefix, t.full_suffix),
             photos,
@@ -182,22 +185,31 @@ fn upload_refusal(err: DomainError, lang: Lang) -> poem::Result<(StatusCode, Fie
         DomainError::UnsupportedType(text) => on_file(StatusCode::UNSUPPORTED_MEDIA_TYPE, &text),
         other => {
             let refused = refusal(other, lang)?;
-            // The rules name the API's fields (`images[2].alt`, `body` for the pixels); the
-            // form has two inputs.
-            let errors = refused
-                .errors
-                .0
-                .into_iter()
-                .map(|message| FieldMessage {
-                    field: if message.field.ends_with(".alt") {
-                        "alt".to_owned()
-                    } else {
-                        "photo".to_owned()
-                    },
+            // The rules name the API's fields: `images[2].alt` is the description, `images…`
+            // and `body` (the pixels) the file. Anything else is about the item, not this
+            // form (e.g. an expiry that has passed): said above the form.
+            let mut errors = Vec::new();
+            let mut banner = vec![refused.banner];
+            for message in refused.errors.0 {
+                let field = if message.field.ends_with(".alt") {
+                    "alt"
+                } else if message.field.starts_with("images") || message.field == "body" {
+                    "photo"
+                } else {
+                    banner.push(message.text);
+                    continue;
+                };
+                errors.push(FieldMessage {
+                    field: field.to_owned(),
                     text: message.text,
-                })
-                .collect();
-            Ok((refused.status, FieldErrors(errors), refused.banner))
+                });
+            }
+            let banner = banner
+                .into_iter()
+                .filter(|text| !text.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
+            Ok((refused.status, FieldErrors(errors), banner))
         }
     }
 }
@@ -303,6 +315,15 @@ pub async fn add(
                 t.alt_too_long_prefix, t.alt_too_long_suffix
             ),
         });
+    }
+    if view.images.len() >= IMAGES_MAX {
+        // Full: nothing is uploaded (no quota spent, no photo left over).
+        return refuse(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            FieldErrors::default(),
+            format!("{} {IMAGES_MAX} {}", t.full_prefix, t.full_suffix),
+        )
+        .await;
     }
     let Some(bytes) = file.filter(|_| errors.is_empty()) else {
         return refuse(
@@ -422,12 +443,14 @@ pub async fn rendition(
     )
     .await
     .map_err(domain_failure)?;
-    Ok(Response::builder()
-        .content_type(match encoding {
-            media::Encoding::WebP => "image/webp",
-            media::Encoding::Jpeg => "image/jpeg",
-        })
-        // The bytes of a rendition never change; only this person's browser keeps them.
-        .header(poem::http::header::CACHE_CONTROL, "private, max-age=86400")
-        .body(served.bytes))
+    let mut response = Response::builder().content_type(match encoding {
+        media::Encoding::WebP => "image/webp",
+        media::Encoding::Jpeg => "image/jpeg",
+    });
+    if served.public {
+        // A public photo's bytes never change; the browser may keep them. Any other (a
+        // draft's, an Anliegen's) gets the console's `no-store`: not kept on a shared computer.
+        response = response.header(poem::http::header::CACHE_CONTROL, "private, max-age=86400");
+    }
+    Ok(response.body(served.bytes))
 }
