@@ -51,16 +51,34 @@ pub fn is_gsm7(text: &str) -> bool {
     text.chars().all(|c| septets(c).is_some())
 }
 
-/// How many billed parts the text is sent as (0 for an empty text).
+/// How many billed parts the text is sent as (0 for an empty text). A long message is cut
+/// into parts of 153 septets (67 UTF-16 units), and a character is never split between two
+/// parts (an escaped `€`, a surrogate pair), so parts are filled greedily.
 pub fn segments(text: &str) -> u32 {
-    let (units, single, part) = match text.chars().map(septets).sum::<Option<usize>>() {
-        Some(septets) => (septets, GSM_SINGLE, GSM_PART),
-        None => (text.encode_utf16().count(), UCS2_SINGLE, UCS2_PART),
+    let gsm: Option<Vec<usize>> = text.chars().map(septets).collect();
+    let (units, single, part) = match gsm {
+        Some(sizes) => (sizes, GSM_SINGLE, GSM_PART),
+        None => (
+            text.chars().map(char::len_utf16).collect(),
+            UCS2_SINGLE,
+            UCS2_PART,
+        ),
     };
-    let count = match units {
+    let total: usize = units.iter().sum();
+    let count = match total {
         0 => 0,
         n if n <= single => 1,
-        n => n.div_ceil(part),
+        _ => {
+            let (mut parts, mut used) = (1, 0);
+            for size in units {
+                if used + size > part {
+                    parts += 1;
+                    used = 0;
+                }
+                used += size;
+            }
+            parts
+        }
     };
     u32::try_from(count).unwrap_or(u32::MAX)
 }
@@ -71,7 +89,14 @@ pub fn fit(text: &str, max_segments: u32) -> String {
     if segments(text) <= max_segments {
         return text.to_owned();
     }
-    let mut cut: String = text.to_owned();
+    // No more characters than the parts could hold at best: the loop below then cuts at most a
+    // few words (or, for one long word, a few characters) instead of the whole text.
+    let most = if max_segments <= 1 {
+        GSM_SINGLE
+    } else {
+        GSM_PART * max_segments as usize
+    };
+    let mut cut: String = text.chars().take(most).collect();
     while !cut.is_empty() && segments(&format!("{cut}...")) > max_segments {
         let end = cut
             .trim_end()
@@ -118,6 +143,9 @@ mod tests {
         // One character outside the alphabet makes the whole text UCS-2.
         assert_eq!(segments(&format!("{}✓", "a".repeat(69))), 1);
         assert_eq!(segments(&format!("{}✓", "a".repeat(70))), 2);
+        // An escaped € is not split between parts: 306 septets, but three parts.
+        let straddling = format!("{}€{}", "a".repeat(152), "a".repeat(152));
+        assert_eq!(segments(&straddling), 3);
     }
 
     #[test]
@@ -130,5 +158,8 @@ mod tests {
         assert_eq!(fit("Kurz.", 1), "Kurz.");
         let word = "x".repeat(400);
         assert_eq!(segments(&fit(&word, 1)), 1);
+        // A huge text costs no more than a short one to cut.
+        let huge = "Sturmwarnung ".repeat(100_000);
+        assert_eq!(segments(&fit(&huge, 2)), 2);
     }
 }
