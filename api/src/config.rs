@@ -90,6 +90,9 @@ pub struct Settings {
     pub login_throttle_delay_ms: u64,
     pub ride_min_lead_minutes: u32,
     pub ride_reminder_minutes: u32,
+    /// The ride desk's telephone number as residents dial it ("039483 1234"): printed on the
+    /// Aushang and named in text messages where a rider must call. Unset: not shown.
+    pub ride_desk_phone: Option<String>,
     pub vapid_subject: String,
     pub push_allow_http: bool,
     pub log: String,
@@ -161,6 +164,7 @@ impl Default for Settings {
             login_throttle_delay_ms: 1000,
             ride_min_lead_minutes: 60,
             ride_reminder_minutes: 60,
+            ride_desk_phone: None,
             vapid_subject: "mailto:admin@localhost".into(),
             push_allow_http: false,
             log: "info".into(),
@@ -294,6 +298,14 @@ impl Settings {
             return Err(ConfigError::Invalid {
                 key: "access_token_ttl_seconds",
                 reason: "must be shorter than refresh_token_ttl_seconds".into(),
+            });
+        }
+        if let Some(phone) = &self.ride_desk_phone
+            && !domain::contact::looks_like_phone(phone)
+        {
+            return Err(ConfigError::Invalid {
+                key: "ride_desk_phone",
+                reason: "must be a telephone number as residents dial it, e.g. 039483 1234".into(),
             });
         }
         if self.job_poll_interval_ms == 0 {
@@ -438,6 +450,7 @@ impl fmt::Debug for Settings {
             .field("login_throttle_delay_ms", &self.login_throttle_delay_ms)
             .field("ride_min_lead_minutes", &self.ride_min_lead_minutes)
             .field("ride_reminder_minutes", &self.ride_reminder_minutes)
+            .field("ride_desk_phone", &self.ride_desk_phone)
             .field("vapid_subject", &self.vapid_subject)
             .field("push_allow_http", &self.push_allow_http)
             .field("log", &self.log)
