@@ -95,6 +95,29 @@ pub struct Settings {
     pub ride_desk_phone: Option<String>,
     pub vapid_subject: String,
     pub push_allow_http: bool,
+    /// The SMS provider: `seven` (seven.io); unset, no text messages are sent (`docs/sms.md`).
+    pub sms_provider: Option<String>,
+    /// The provider's API base.
+    pub sms_api_url: String,
+    /// The provider's API key.
+    pub sms_api_key: Option<Secret>,
+    /// The key the provider signs its webhooks with.
+    pub sms_signing_key: Option<Secret>,
+    /// The sender: a number rented from the provider that replies reach (`+4915799912345`).
+    pub sms_from: Option<String>,
+    /// The public address of the webhooks as registered with the provider, without the
+    /// trailing `/dlr` or `/inbound`; defaults to `<public_url>/api/v1/sms/webhooks/seven`.
+    /// The signature covers it, so it must be exactly what the provider calls.
+    pub sms_webhook_url: Option<String>,
+    /// Billed segments a month before only urgent messages go.
+    pub sms_monthly_budget: u32,
+    /// `HH:MM-HH:MM` when ordinary messages wait (warnings do not); empty for none.
+    pub sms_quiet_hours: String,
+    /// Comma-separated ISO country codes messages may go to; a national number is read as the
+    /// first one's.
+    pub sms_countries: String,
+    /// Accept an `http://` provider address (development and tests only).
+    pub sms_allow_http: bool,
     pub log: String,
     pub log_format: LogFormat,
     /// Largest accepted request body in bytes.
@@ -167,6 +190,16 @@ impl Default for Settings {
             ride_desk_phone: None,
             vapid_subject: "mailto:admin@localhost".into(),
             push_allow_http: false,
+            sms_provider: None,
+            sms_api_url: "https://gateway.seven.io/api".into(),
+            sms_api_key: None,
+            sms_signing_key: None,
+            sms_from: None,
+            sms_webhook_url: None,
+            sms_monthly_budget: 500,
+            sms_quiet_hours: "21:00-08:00".into(),
+            sms_countries: "DE".into(),
+            sms_allow_http: false,
             log: "info".into(),
             log_format: LogFormat::Text,
             body_limit_bytes: 1024 * 1024,
@@ -308,6 +341,7 @@ impl Settings {
                 reason: "must be a telephone number as residents dial it, e.g. 039483 1234".into(),
             });
         }
+        self.validate_sms()?;
         if self.job_poll_interval_ms == 0 {
             return Err(ConfigError::Invalid {
                 key: "job_poll_interval_ms",
@@ -315,6 +349,115 @@ impl Settings {
             });
         }
         Ok(())
+    }
+
+    /// A provider, when named, needs its key, signing key and sender; the other SMS settings
+    /// must read as documented even while SMS is off, so a typo shows at once.
+    fn validate_sms(&self) -> Result<(), ConfigError> {
+        let invalid = |key, reason: &str| ConfigError::Invalid {
+            key,
+            reason: reason.into(),
+        };
+        self.sms_quiet_hours_window()
+            .map_err(|reason| invalid("sms_quiet_hours", reason))?;
+        if self.sms_country_list().is_empty()
+            || self
+                .sms_country_list()
+                .iter()
+                .any(|c| c.len() != 2 || !c.chars().all(|c| c.is_ascii_uppercase()))
+        {
+            return Err(invalid(
+                "sms_countries",
+                "must be ISO 3166 country codes, e.g. DE or DE,AT",
+            ));
+        }
+        let Some(provider) = &self.sms_provider else {
+            return Ok(());
+        };
+        if provider != "seven" {
+            return Err(invalid(
+                "sms_provider",
+                "the only provider built in is seven (seven.io)",
+            ));
+        }
+        let blank =
+            |secret: &Option<Secret>| secret.as_ref().is_none_or(|s| s.expose().trim().is_empty());
+        if blank(&self.sms_api_key) {
+            return Err(invalid("sms_api_key", "is required with sms_provider"));
+        }
+        if blank(&self.sms_signing_key) {
+            return Err(invalid(
+                "sms_signing_key",
+                "is required with sms_provider: unsigned webhooks are never believed",
+            ));
+        }
+        let from = self.sms_from.as_deref().unwrap_or_default();
+        let digits = from.strip_prefix('+').unwrap_or(from);
+        if !(8..=15).contains(&digits.len()) || !digits.chars().all(|c| c.is_ascii_digit()) {
+            return Err(invalid(
+                "sms_from",
+                "is required with sms_provider: the number rented from the provider in E.164, \
+                 e.g. +4915799912345 (a name cannot be replied to)",
+            ));
+        }
+        if !self.sms_allow_http && !self.sms_api_url.starts_with("https://") {
+            return Err(invalid(
+                "sms_api_url",
+                "must be https (sms_allow_http is for tests)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// `DORFAPP_SMS_QUIET_HOURS` read; `Ok(None)` when empty.
+    fn sms_quiet_hours_window(
+        &self,
+    ) -> Result<Option<domain::push_prefs::QuietHours>, &'static str> {
+        let window = self.sms_quiet_hours.trim();
+        if window.is_empty() {
+            return Ok(None);
+        }
+        let (start, end) = window
+            .split_once('-')
+            .ok_or("must be HH:MM-HH:MM, e.g. 21:00-08:00, or empty")?;
+        domain::push_prefs::QuietHours::from_stored(Some(start.trim()), Some(end.trim()))
+            .filter(|quiet| quiet.start != quiet.end)
+            .map(Some)
+            .ok_or("must be HH:MM-HH:MM, e.g. 21:00-08:00, or empty")
+    }
+
+    fn sms_country_list(&self) -> Vec<String> {
+        self.sms_countries
+            .split(',')
+            .map(|c| c.trim().to_ascii_uppercase())
+            .filter(|c| !c.is_empty())
+            .collect()
+    }
+
+    /// How text messages are sent (see [`domain::sms::SmsConfig`]).
+    pub fn sms_config(&self) -> Result<domain::sms::SmsConfig, ConfigError> {
+        Ok(domain::sms::SmsConfig {
+            enabled: self.sms_provider.is_some(),
+            countries: self.sms_country_list(),
+            quiet_hours: self
+                .sms_quiet_hours_window()
+                .map_err(|reason| ConfigError::Invalid {
+                    key: "sms_quiet_hours",
+                    reason: reason.into(),
+                })?,
+            monthly_budget: self.sms_monthly_budget,
+            ride_desk_phone: self.ride_desk_phone.clone(),
+            time_zone: self.time_zone()?,
+        })
+    }
+
+    /// The webhooks' base address as the provider calls it.
+    pub fn sms_webhook_url(&self) -> String {
+        self.sms_webhook_url
+            .clone()
+            .unwrap_or_else(|| format!("{}/api/v1/sms/webhooks/seven", self.public_url()))
+            .trim_end_matches('/')
+            .to_owned()
     }
 
     /// The municipality's time zone.
@@ -453,6 +596,16 @@ impl fmt::Debug for Settings {
             .field("ride_desk_phone", &self.ride_desk_phone)
             .field("vapid_subject", &self.vapid_subject)
             .field("push_allow_http", &self.push_allow_http)
+            .field("sms_provider", &self.sms_provider)
+            .field("sms_api_url", &self.sms_api_url)
+            .field("sms_api_key", &self.sms_api_key)
+            .field("sms_signing_key", &self.sms_signing_key)
+            .field("sms_from", &self.sms_from)
+            .field("sms_webhook_url", &self.sms_webhook_url())
+            .field("sms_monthly_budget", &self.sms_monthly_budget)
+            .field("sms_quiet_hours", &self.sms_quiet_hours)
+            .field("sms_countries", &self.sms_countries)
+            .field("sms_allow_http", &self.sms_allow_http)
             .field("log", &self.log)
             .field("log_format", &self.log_format)
             .field("body_limit_bytes", &self.body_limit_bytes)

@@ -27,7 +27,7 @@ use crate::http::{
     districts::DistrictsApi, edge, event_shifts::EventShiftsApi, events::EventsApi, me::MeApi,
     media::MediaApi, news::NewsApi, open311::Open311Api, operations::OperationsApi,
     organisations::OrganisationsApi, polls::PollsApi, push::PushApi, rides::RidesApi,
-    shops::ShopsApi, users::UsersApi,
+    shops::ShopsApi, sms::SmsApi, users::UsersApi,
 };
 pub use crate::state::AppState;
 
@@ -47,7 +47,8 @@ pub type Apis = (
     (EventsApi, CalendarApi, EventShiftsApi),
     ApiClientsApi,
     MediaApi,
-    PushApi,
+    // Text messages beside push: the two channels that reach a person.
+    (PushApi, SmsApi),
     OperationsApi,
     Open311Api,
 );
@@ -71,7 +72,7 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
             (EventsApi, CalendarApi, EventShiftsApi),
             ApiClientsApi,
             MediaApi,
-            PushApi,
+            (PushApi, SmsApi),
             OperationsApi,
             Open311Api,
         ),

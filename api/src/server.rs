@@ -47,6 +47,9 @@ pub async fn run(
     );
     let worker_task = tokio::spawn(worker.run(stop.clone()));
     let push_task = tokio::spawn(state.dispatcher().run(stop.clone()));
+    let sms_task = state
+        .sms_worker()
+        .map(|worker| tokio::spawn(worker.run(stop.clone())));
     let signal = {
         let stop = stop.clone();
         async move {
@@ -96,6 +99,13 @@ pub async fn run(
         Err(_) => {
             tracing::warn!("push worker did not stop in time; its claims expire with their lease")
         }
+    }
+    if let Some(task) = sms_task
+        && tokio::time::timeout(state.settings.shutdown_timeout(), task)
+            .await
+            .is_err()
+    {
+        tracing::warn!("sms worker did not stop in time; its claims expire with their lease");
     }
     if let Err(err) = state.db.close_by_ref().await {
         tracing::warn!(error = %err, "closing the database pool failed");

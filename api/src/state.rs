@@ -33,6 +33,10 @@ pub struct AppState {
     pub ical_feeds: Arc<crate::http::calendar::KeptFeeds>,
     /// Where photos go and what is accepted.
     pub uploads: domain::media::Uploads,
+    /// How text messages are sent.
+    pub sms: Arc<domain::sms::SmsConfig>,
+    /// The SMS provider's client; `None` while SMS is off.
+    pub sms_provider: Option<Arc<dyn ::sms::SmsProvider>>,
 }
 
 impl AppState {
@@ -114,6 +118,8 @@ impl AppState {
             settings.quota_media_per_person_per_day,
             settings.media_parallel,
         );
+        let sms_config = settings.sms_config()?;
+        let sms_provider = sms_provider(&settings)?;
         let news_version = domain::news::FeedVersion::default();
         let feed_cache = crate::http::feed_cache::FeedCache::new(
             settings.feed_cache_ttl(),
@@ -130,7 +136,21 @@ impl AppState {
             keys: Arc::new(keys),
             time_zone,
             push: Arc::new(push),
+            sms: Arc::new(sms_config),
+            sms_provider,
         })
+    }
+
+    /// The SMS worker of this instance, when a provider is configured.
+    pub fn sms_worker(&self) -> Option<domain::sms::outbox::SmsWorker> {
+        let provider = self.sms_provider.clone()?;
+        Some(domain::sms::outbox::SmsWorker::new(
+            self.db.clone(),
+            self.clock.clone(),
+            self.sms.clone(),
+            provider,
+            self.settings.job_poll_interval(),
+        ))
     }
 
     /// What ride booking and erasure need of the settings.
@@ -163,8 +183,33 @@ impl AppState {
             time_zone: self.time_zone,
             news_version: self.news_version.clone(),
             media: self.uploads.store.clone(),
+            sms: self.sms.clone(),
         }
     }
+}
+
+/// The configured SMS provider's client (`DORFAPP_SMS_PROVIDER`); the settings were checked.
+fn sms_provider(settings: &Settings) -> anyhow::Result<Option<Arc<dyn ::sms::SmsProvider>>> {
+    let Some(provider) = settings.sms_provider.as_deref() else {
+        return Ok(None);
+    };
+    anyhow::ensure!(provider == "seven", "unknown SMS provider {provider:?}");
+    let secret = |s: &Option<crate::config::Secret>| {
+        s.as_ref()
+            .map(|s| s.expose().to_owned())
+            .unwrap_or_default()
+    };
+    let client = ::sms::seven::SevenClient::new(
+        ::sms::seven::SevenConfig {
+            api_url: settings.sms_api_url.clone(),
+            api_key: secret(&settings.sms_api_key),
+            from: settings.sms_from.clone().unwrap_or_default(),
+        },
+        settings.sms_allow_http,
+    )
+    .context("preparing the SMS client")?;
+    tracing::info!(provider, api = %settings.sms_api_url, "text messages are sent");
+    Ok(Some(Arc::new(client)))
 }
 
 /// The handlers of every kind of time-driven work. Capabilities add theirs here.
@@ -174,6 +219,7 @@ pub fn job_registry() -> JobRegistry {
     registry.register(domain::news::PUBLISH_JOB, domain::news::publish_due);
     registry.register(domain::rides::EXPIRE_JOB, domain::rides::expire_due);
     registry.register(domain::rides::REMIND_JOB, domain::rides::remind_due);
+    registry.register(domain::rides::sms::JOB, domain::rides::sms::message_due);
     registry.register(domain::media::RELEASE_JOB, domain::media::release_due);
     registry.register(domain::events::REMIND_JOB, domain::events::remind_due);
     registry.register(
@@ -240,6 +286,7 @@ pub mod maintenance {
             .await
             .map_err(|err| JobError::Temporary(format!("{err:?}")))?;
         let photos = domain::media::purge_orphans(&ctx).await?;
+        let sms = domain::sms::outbox::purge(&ctx.db, now).await?;
         // Not a purge, but as regular: the calendar of open-ended series keeps reaching two
         // years ahead.
         let series = domain::events::extend_calendar(&ctx.db, &ctx.clock)
@@ -252,6 +299,7 @@ pub mod maintenance {
             quota_uses,
             console_drafts,
             photos,
+            sms,
             series,
             "purged expired records"
         );

@@ -178,6 +178,8 @@ pub struct JobContext {
     pub news_version: crate::news::FeedVersion,
     /// Where photos' renditions are kept (released photos are removed from it).
     pub media: media::store::MediaStore,
+    /// How text messages are sent (ride messages and warnings are queued by jobs).
+    pub sms: Arc<crate::sms::SmsConfig>,
 }
 
 type Handler = Arc<

@@ -29,6 +29,8 @@ pub mod push_prefs;
 pub mod quotas;
 pub mod rides;
 pub mod shops;
+pub mod sms;
+pub mod sms_replies;
 pub mod text;
 pub mod users;
 

@@ -234,6 +234,8 @@ vocabulary! {
         Cancelled = "cancelled",
         /// The pickup time was changed.
         Rescheduled = "rescheduled",
+        /// The rider texted something the system could not act on ("Ich bin krank").
+        SmsReply = "sms_reply",
     }
 }
 
@@ -374,6 +376,10 @@ vocabulary! {
         Registration = "registration",
         /// An "Ich auch" for an Anliegen, keyed by the person.
         AnliegenSupport = "anliegen_support",
+        /// A verification code sent by SMS, keyed by the person and, separately, the number.
+        SmsCode = "sms_code",
+        /// An automatic answer to a text message, keyed by the number.
+        SmsReply = "sms_reply",
     }
 }
 

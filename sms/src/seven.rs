@@ -274,8 +274,14 @@ pub enum WebhookRejection {
 
 /// The string seven.io signs: timestamp, nonce, method, the complete URL and the hex MD5 of the
 /// raw body, joined by newlines.
+/// Hex MD5 of a body: part of what is signed, and what a nonce is remembered with (a resend
+/// carries the same body, a replay another).
+pub fn body_md5(body: &[u8]) -> String {
+    hex::encode(Md5::digest(body))
+}
+
 fn string_to_sign(timestamp: i64, nonce: &str, method: &str, url: &str, body: &[u8]) -> String {
-    let body_md5 = hex::encode(Md5::digest(body));
+    let body_md5 = body_md5(body);
     format!("{timestamp}\n{nonce}\n{method}\n{url}\n{body_md5}")
 }
 

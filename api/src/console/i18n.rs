@@ -498,6 +498,7 @@ pub struct DeskLabels {
     pub reason_no_driver: &'static str,
     pub reason_cancelled: &'static str,
     pub reason_rescheduled: &'static str,
+    pub reason_sms_reply: &'static str,
     pub changed_at: &'static str,
     pub run_sheet: &'static str,
     pub run_sheet_for: &'static str,
@@ -574,6 +575,7 @@ pub const DESK_DE: DeskLabels = DeskLabels {
     reason_no_driver: "Niemand gefunden",
     reason_cancelled: "Storniert",
     reason_rescheduled: "Zeit geändert",
+    reason_sms_reply: "SMS vom Fahrgast",
     changed_at: "geändert",
     run_sheet: "Fahrplan",
     run_sheet_for: "Fahrplan für",
@@ -650,6 +652,7 @@ pub const DESK_EN: DeskLabels = DeskLabels {
     reason_no_driver: "Nobody found",
     reason_cancelled: "Cancelled",
     reason_rescheduled: "Time changed",
+    reason_sms_reply: "Text from the rider",
     changed_at: "changed",
     run_sheet: "Run sheet",
     run_sheet_for: "Run sheet for",
@@ -1125,6 +1128,7 @@ pub fn callback_reason(t: &DeskLabels, reason: entity::vocab::RideCallbackReason
         R::NoDriver => t.reason_no_driver,
         R::Cancelled => t.reason_cancelled,
         R::Rescheduled => t.reason_rescheduled,
+        R::SmsReply => t.reason_sms_reply,
     }
 }
 

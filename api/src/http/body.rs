@@ -113,6 +113,42 @@ impl<T: Type + ParseFromJSON + 'static> ParsePayload for JsonBody<T> {
     }
 }
 
+/// A signed webhook's body: published as JSON of `T`'s schema, but handed over as the raw
+/// bytes, because the signature covers the bytes exactly as sent. Verify first, parse second.
+#[derive(Debug, Clone)]
+pub struct SignedJson<T> {
+    pub raw: Vec<u8>,
+    _schema: std::marker::PhantomData<T>,
+}
+
+impl<T: Type> Payload for SignedJson<T> {
+    const CONTENT_TYPE: &'static str = "application/json";
+
+    fn check_content_type(content_type: &str) -> bool {
+        JsonBody::<T>::check_content_type(content_type)
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        T::schema_ref()
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+}
+
+impl<T: Type + 'static> ParsePayload for SignedJson<T> {
+    const IS_REQUIRED: bool = true;
+
+    async fn from_request(request: &Request, body: &mut RequestBody) -> Result<Self> {
+        let raw = Vec::<u8>::from_request(request, body).await?;
+        Ok(Self {
+            raw,
+            _schema: std::marker::PhantomData,
+        })
+    }
+}
+
 /// The schemas the check of a `T` body walks, built once per type: `T::register` visits every
 /// nested type and clones its schema, work that need not be repeated on every request.
 fn registry_of<T: Type + 'static>() -> Arc<Registry> {
@@ -431,3 +467,4 @@ fn expected(schema: &MetaSchema) -> Text {
 }
 
 poem_openapi::impl_apirequest_for_payload!(JsonBody<T>, T: Type + ParseFromJSON + 'static);
+poem_openapi::impl_apirequest_for_payload!(SignedJson<T>, T: Type + 'static);

@@ -117,6 +117,10 @@ pub struct AccountExport {
     /// The shifts the caller signed up for as a helper, with the phone number given, and how
     /// many are behind them.
     pub shifts: super::event_shifts::OwnShiftList,
+    /// The confirmed mobile number with its consent records, messages and replies; null when
+    /// the person has none.
+    #[oai(nullable)]
+    pub sms: Option<super::sms::ExportedSms>,
 }
 
 /// An event the person follows.
@@ -392,6 +396,9 @@ impl MeApi {
                     since: f.created_at.into(),
                 })
                 .collect(),
+            sms: domain::sms::consent::export(&state.db, actor.user_id)
+                .await?
+                .map(Into::into),
         }))
     }
 

@@ -27,6 +27,7 @@ pub mod polls;
 pub mod push;
 pub mod rides;
 pub mod shops;
+pub mod sms;
 pub mod spec;
 pub mod types;
 pub mod users;
@@ -69,6 +70,10 @@ pub enum ApiTags {
     Media,
     /// Push notifications (Web Push with VAPID): devices, preferences, quiet hours, the inbox.
     Push,
+    /// Text messages (SMS) for people the app does not reach: a resident's own mobile number
+    /// confirmed by code, consents the ride desk records, and the provider's webhooks
+    /// (delivery reports, replies "1", "2", STOP).
+    Sms,
     /// Health, readiness and metrics for operators.
     Operations,
 }

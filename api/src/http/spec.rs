@@ -74,6 +74,7 @@ const CONSTRAINT_TABLES: &[SchemaConstraints] = &[
     super::push::CONSTRAINTS,
     super::rides::CONSTRAINTS,
     super::shops::CONSTRAINTS,
+    super::sms::CONSTRAINTS,
 ];
 
 /// Query parameters with the same name and rule on every operation that takes them.
@@ -171,6 +172,7 @@ const ERROR_TABLES: &[OperationErrors] = &[
     super::push::ERRORS,
     super::rides::ERRORS,
     super::shops::ERRORS,
+    super::sms::ERRORS,
     super::users::ERRORS,
 ];
 

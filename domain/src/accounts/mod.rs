@@ -828,6 +828,8 @@ pub async fn delete_account(
     // In this transaction: a sign-up made meanwhile would go with the account (cascade)
     // without giving its place back.
     crate::events::shifts::forget_person(&txn, user.id).await?;
+    // Their number, its consent records, messages and replies.
+    crate::sms::consent::forget_person(&txn, user.id).await?;
     app_user::Entity::delete_by_id(user.id).exec(&txn).await?;
     txn.commit().await?;
     tracing::info!(user_id = %user.id, "account erased on request");

@@ -15,7 +15,7 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use entity::{
     district, ride, ride_event,
-    vocab::{MobilityAid, RideActorRole, RidePurpose, RideScope, RideStatus},
+    vocab::{MobilityAid, RideActorRole, RidePurpose, RideScope, RideStatus, SmsKind},
 };
 use sea_orm::{
     ActiveModelTrait,
@@ -31,6 +31,7 @@ pub mod desk;
 pub mod messages;
 mod reschedule;
 pub mod rules;
+pub mod sms;
 
 pub use reschedule::{Reschedule, reschedule};
 
@@ -895,6 +896,17 @@ pub async fn transition(
     if let Some(why) = desk::callback_reason(to) {
         desk::note(&txn, &ride, event_id, why, Some(actor.user_id), now).await?;
     }
+    // The rider's text message, when her number has consent (a rider who cancelled herself
+    // knows already).
+    let texted = match to {
+        Accepted => Some(SmsKind::RideConfirmed),
+        Requested => Some(SmsKind::RideReleased),
+        Cancelled if !rider => Some(SmsKind::RideCancelled),
+        _ => None,
+    };
+    if let Some(kind) = texted {
+        sms::queue(&txn, clock, id, kind, format!("event:{event_id}"), None).await?;
+    }
     if to != Requested {
         withdraw_offer(&txn, id).await?;
     }
@@ -987,7 +999,16 @@ pub async fn transition(
                 .await?;
             }
             if updated.outward_ride_id.is_none() {
-                cancel_return_leg(&txn, clock, settings, actor, role, id, reason.clone()).await?;
+                cancel_return_leg(
+                    &txn,
+                    clock,
+                    settings,
+                    Some(actor.user_id),
+                    role,
+                    id,
+                    reason.clone(),
+                )
+                .await?;
             }
         }
         InProgress | Completed | NoShow | Expired => {}
@@ -1004,7 +1025,7 @@ async fn cancel_return_leg(
     conn: &impl ConnectionTrait,
     clock: &SharedClock,
     settings: RideSettings,
-    actor: &Actor,
+    actor: Option<Uuid>,
     role: RideActorRole,
     outward: Uuid,
     reason: Option<String>,
@@ -1040,14 +1061,14 @@ async fn cancel_return_leg(
         RideStatus::Cancelled,
         now,
         role,
-        Some(actor.user_id),
+        actor,
         reason,
     )
     .await?;
     jobs::cancel(conn, &job_key(EXPIRE_JOB, back.id)).await?;
     jobs::cancel(conn, &job_key(REMIND_JOB, back.id)).await?;
     withdraw_offer(conn, back.id).await?;
-    if back.driver_id.is_some() && back.driver_id != Some(actor.user_id) {
+    if back.driver_id.is_some() && back.driver_id != actor {
         let when = local(back.pickup_at, settings.time_zone);
         tell(
             conn,
@@ -1115,6 +1136,15 @@ pub async fn expire_due(ctx: JobContext, job: ClaimedJob) -> Result<JobOutcome, 
             messages::expired(&ride.destination),
         )
         .await?;
+        sms::queue(
+            &txn,
+            &ctx.clock,
+            ride.id,
+            SmsKind::RideNoDriver,
+            format!("event:{event_id}"),
+            None,
+        )
+        .await?;
     }
     txn.commit().await?;
     Ok(JobOutcome::Done)
@@ -1140,6 +1170,15 @@ pub async fn remind_due(ctx: JobContext, job: ClaimedJob) -> Result<JobOutcome, 
             ride.rider_user_id,
             &ride,
             messages::reminder_for_rider(&time, &ride.destination, status == RideStatus::Accepted),
+        )
+        .await?;
+        sms::queue(
+            &txn,
+            &ctx.clock,
+            ride.id,
+            SmsKind::RideReminder,
+            format!("remind:{}:{}", ride.id, ride.pickup_at.timestamp()),
+            None,
         )
         .await?;
         if status == RideStatus::Accepted {

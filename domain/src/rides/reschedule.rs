@@ -4,7 +4,7 @@
 //! and the reminder move with it; a rider booked by phone gets a call-back.
 
 use chrono::{DateTime, Utc};
-use entity::{ride, vocab::RideCallbackReason, vocab::RideStatus};
+use entity::{ride, vocab::RideCallbackReason, vocab::RideStatus, vocab::SmsKind};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, sea_query::Expr};
 use uuid::Uuid;
 
@@ -180,6 +180,15 @@ pub async fn reschedule(
     let updated = load(&txn, id).await?;
     schedule_jobs(&txn, clock, settings, &updated).await?;
     if updated.rider_user_id != Some(actor.user_id) {
+        super::sms::queue(
+            &txn,
+            clock,
+            id,
+            SmsKind::RideRescheduled,
+            format!("event:{event_id}"),
+            Some(ride.pickup_at),
+        )
+        .await?;
         tell(
             &txn,
             clock,

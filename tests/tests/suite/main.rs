@@ -47,5 +47,8 @@ mod shop_notices;
 mod shops;
 mod shutdown;
 mod sms;
+mod sms_consent;
+mod sms_outbox;
+mod sms_rides;
 mod users;
 mod versions;

@@ -304,6 +304,16 @@ pub async fn deliver_with(state: &AppState) {
         .expect("the push worker runs");
 }
 
+/// Runs the SMS worker once: sends what is due at the test clock (SMS must be configured).
+pub async fn deliver_sms(app: &TestApp) -> usize {
+    app.state
+        .sms_worker()
+        .expect("SMS is configured for this app")
+        .run_due()
+        .await
+        .expect("the SMS worker runs")
+}
+
 /// Runs the other jobs (scheduled publishing …) and then the push worker.
 pub async fn settle(app: &TestApp) {
     run_jobs(app).await;

@@ -13,6 +13,7 @@ mod news;
 pub mod push_service;
 mod rides;
 mod sessions;
+pub mod seven;
 mod shops;
 mod values;
 
@@ -26,5 +27,6 @@ pub use news::*;
 pub use push_service::{Answer, Device, PushService, Received};
 pub use rides::*;
 pub use sessions::*;
+pub use seven::SevenFake;
 pub use shops::*;
 pub use values::*;
