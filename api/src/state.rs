@@ -220,6 +220,7 @@ pub fn job_registry() -> JobRegistry {
     registry.register(domain::rides::EXPIRE_JOB, domain::rides::expire_due);
     registry.register(domain::rides::REMIND_JOB, domain::rides::remind_due);
     registry.register(domain::rides::sms::JOB, domain::rides::sms::message_due);
+    registry.register(domain::sms_warnings::JOB, domain::sms_warnings::warn_due);
     registry.register(domain::media::RELEASE_JOB, domain::media::release_due);
     registry.register(domain::events::REMIND_JOB, domain::events::remind_due);
     registry.register(

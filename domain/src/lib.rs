@@ -31,6 +31,7 @@ pub mod rides;
 pub mod shops;
 pub mod sms;
 pub mod sms_replies;
+pub mod sms_warnings;
 pub mod text;
 pub mod users;
 

@@ -464,6 +464,8 @@ async fn go_live(
     let item = model.update(conn).await?;
     // The deprecated `event` field: the calendar gets the event too.
     crate::events::adopt::queue(conn, clock, &item).await?;
+    // A warning also goes by text message to the numbers that chose warnings.
+    crate::sms_warnings::queue(conn, clock, &item).await?;
     let view = NewsView::new(item, now);
     sync_placements(conn, &view).await?;
     if view.item.notify {

@@ -1,5 +1,6 @@
 //! A rider booked by phone, told by text message (issue 21): her confirmation, the reminder, a
-//! new time, her "2" by reply, and the provider's signed webhooks with their hostile cases.
+//! new time, her "2" by reply, the provider's signed webhooks with their hostile cases, and a
+//! warning for the numbers of a district.
 //! Against the fake seven.io on loopback, on the database under test.
 
 use entity::{
@@ -424,4 +425,53 @@ async fn without_a_provider_the_webhooks_do_not_exist() {
     post_webhook(&app, "inbound", &webhook)
         .await
         .assert_problem(404, "not_found");
+}
+
+#[tokio::test]
+async fn a_warning_reaches_the_numbers_of_its_district_at_once_even_at_night() {
+    let fake = SevenFake::start().await;
+    let (app, mut crew) = sms_cast(&fake).await;
+    for (phone, district) in [
+        ("0171 1234567", &crew.rieder),
+        ("0171 7654321", &crew.badeborn),
+    ] {
+        let reply = post_json(
+            &app,
+            "/api/v1/sms/recipients",
+            Some(&crew.dispatcher.access),
+            json!({"phone": phone, "district_id": district, "purposes": ["warnings"], "method": "desk_phone"}),
+        )
+        .await;
+        assert_eq!(reply.status, 201, "{}", reply.text);
+    }
+    deliver_sms(&app).await;
+    // 23:30 local: inside the quiet hours, which a warning does not wait for.
+    app.clock.set(
+        chrono::DateTime::parse_from_rfc3339("2026-06-02T21:30:00Z")
+            .unwrap()
+            .to_utc(),
+    );
+    crew.renew(&app).await;
+    let mut warning = item("Sturmwarnung für Rieder", &[&crew.rieder]);
+    warning["category"] = json!("warning");
+    warning["notify"] = json!(true);
+    warning["body"] =
+        json!("Bitte **Fenster schließen** und nicht in den Wald gehen.\n\nMehr im Amtsblatt.");
+    publish(&app, &crew.leader, warning).await;
+    run_jobs(&app).await;
+    run_jobs(&app).await;
+    deliver_sms(&app).await;
+    assert_eq!(
+        fake.texts_to(ERNA)[1..],
+        ["WARNUNG Rieder: Sturmwarnung für Rieder. Bitte Fenster schließen und nicht in den Wald gehen.".to_owned()]
+    );
+    assert_eq!(
+        fake.texts_to("+491717654321").len(),
+        1,
+        "only the welcome in Badeborn"
+    );
+    // Published again (a repeat of the job) sends nothing twice.
+    run_jobs(&app).await;
+    deliver_sms(&app).await;
+    assert_eq!(fake.texts_to(ERNA).len(), 2);
 }
