@@ -167,8 +167,10 @@ impl poem_openapi::types::Example for VerifySmsCode {
 #[oai(example)]
 pub struct UpdateMySms {
     /// What it should receive from now on (an empty list withdraws everything).
+    #[oai(skip_serializing_if_is_none)]
     pub purposes: Option<Vec<SmsPurpose>>,
     /// Another district for warnings.
+    #[oai(skip_serializing_if_is_none)]
     pub district_id: Option<Uuid>,
 }
 
