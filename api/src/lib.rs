@@ -23,11 +23,11 @@ use poem_openapi::OpenApiService;
 
 use crate::config::Settings;
 use crate::http::{
-    anliegen::AnliegenApi, api_clients::ApiClientsApi, auth::AuthApi, calendar::CalendarApi,
-    districts::DistrictsApi, edge, event_shifts::EventShiftsApi, events::EventsApi, me::MeApi,
-    media::MediaApi, news::NewsApi, open311::Open311Api, operations::OperationsApi,
-    organisations::OrganisationsApi, polls::PollsApi, push::PushApi, rides::RidesApi,
-    shops::ShopsApi, sms::SmsApi, users::UsersApi,
+    anliegen::AnliegenApi, api_clients::ApiClientsApi, aushang::AushangApi, auth::AuthApi,
+    calendar::CalendarApi, districts::DistrictsApi, edge, event_shifts::EventShiftsApi,
+    events::EventsApi, me::MeApi, media::MediaApi, news::NewsApi, open311::Open311Api,
+    operations::OperationsApi, organisations::OrganisationsApi, polls::PollsApi, push::PushApi,
+    rides::RidesApi, shops::ShopsApi, sms::SmsApi, users::UsersApi,
 };
 pub use crate::state::AppState;
 
@@ -36,7 +36,9 @@ pub type Apis = (
     AuthApi,
     MeApi,
     UsersApi,
-    DistrictsApi,
+    // poem-openapi implements `OpenApi` for tuples of up to 16: a district's Aushang goes
+    // with the districts.
+    (DistrictsApi, AushangApi),
     NewsApi,
     RidesApi,
     ShopsApi,
@@ -62,7 +64,7 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
             AuthApi,
             MeApi,
             UsersApi,
-            DistrictsApi,
+            (DistrictsApi, AushangApi),
             NewsApi,
             RidesApi,
             ShopsApi,

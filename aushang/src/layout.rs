@@ -16,9 +16,10 @@
 //! page it reaches. Each page ends with the footer "Seite 1 von 2 · {footer}".
 //!
 //! **Two pages at most.** While the sheet needs more, the last item of the longest section is
-//! dropped (on a tie, of the later section; framed sections only when no other item is left),
-//! and the sheet is laid out again with [`Sheet::overflow_note`] at the end. For the Aushang
-//! this drops events first, until they are as few as the news, then both in turn.
+//! dropped (on a tie, of the later section; framed sections only when no other item is left;
+//! a section marked [`Section::keep`] never), and the sheet is laid out again with
+//! [`Sheet::overflow_note`] at the end. For the Aushang this drops events first, until they are
+//! as few as the news, then both in turn, and never the ride service's number.
 
 use std::ops::Range;
 
@@ -281,6 +282,7 @@ struct MeasuredSection {
     heading: Vec<Line>,
     items: Vec<Vec<Line>>,
     framed: bool,
+    keep: bool,
 }
 
 fn lines_height(lines: &[Line]) -> f32 {
@@ -360,6 +362,7 @@ fn measure_section(shaper: &Shaper, section: &Section) -> MeasuredSection {
             .map(|item| measure_item(shaper, item, width))
             .collect(),
         framed: section.framed,
+        keep: section.keep,
     }
 }
 
@@ -378,13 +381,15 @@ fn measure_item(shaper: &Shaper, item: &Item, width: f32) -> Vec<Line> {
 }
 
 /// Drops the last item of the longest section (the later one on a tie), leaving framed
-/// sections (warnings) for last. False when nothing is left to drop.
+/// sections (warnings) for last and sections to keep alone. False when nothing is left to drop.
 fn drop_one_item(sections: &mut [MeasuredSection]) -> bool {
     for framed in [false, true] {
         let longest = sections
             .iter_mut()
             .enumerate()
-            .filter(|(_, section)| section.framed == framed && !section.items.is_empty())
+            .filter(|(_, section)| {
+                !section.keep && section.framed == framed && !section.items.is_empty()
+            })
             .max_by_key(|(index, section)| (section.items.len(), *index));
         if let Some((_, section)) = longest {
             section.items.pop();
@@ -706,6 +711,7 @@ mod tests {
             heading: heading.to_owned(),
             items,
             framed,
+            keep: false,
         }
     }
 
@@ -945,16 +951,19 @@ mod tests {
                 heading: vec![],
                 items: vec![vec![]; 3],
                 framed: true,
+                keep: false,
             },
             MeasuredSection {
                 heading: vec![],
                 items: vec![vec![]; 2],
                 framed: false,
+                keep: false,
             },
             MeasuredSection {
                 heading: vec![],
                 items: vec![vec![]; 2],
                 framed: false,
+                keep: false,
             },
         ];
         let mut lengths = vec![];
@@ -973,6 +982,52 @@ mod tests {
                 vec![0, 0, 0]
             ]
         );
+    }
+
+    #[test]
+    fn a_section_to_keep_is_never_trimmed() {
+        // Three sections of one tall item each need three pages. Once every section is down to
+        // one item, trimming takes the later section's: the ride service's number, unless kept.
+        let tall = |name: &str| section(name, vec![item(&format!("{name}:"), 24)], false);
+        let crowded = |keep: bool| {
+            sheet(vec![
+                tall("A"),
+                tall("B"),
+                tall("C"),
+                Section {
+                    keep,
+                    ..section("Fahrdienst", vec![item("F0:", 1)], false)
+                },
+            ])
+        };
+
+        let unkept = layout(&crowded(false)).unwrap();
+        assert!(
+            pages_of(&unkept, "F0:").is_empty(),
+            "the later section went"
+        );
+
+        let kept = layout(&crowded(true)).unwrap();
+        assert_well_formed(&kept);
+        assert_eq!(kept.pages.len(), 2);
+        assert_eq!(kept.dropped_items, 1);
+        assert!(
+            pages_of(&kept, "C:").is_empty(),
+            "the last other section went instead"
+        );
+        assert_eq!(pages_of(&kept, "Fahrdienst"), pages_of(&kept, "F0:"));
+        assert_eq!(pages_of(&kept, "F0:").len(), 1);
+        let last = body(&kept.pages[1]).last().unwrap();
+        assert_eq!(last.line.text, crowded(true).overflow_note);
+    }
+
+    #[test]
+    fn sections_to_keep_that_cannot_fit_are_an_error_not_a_cut() {
+        let s = sheet(vec![Section {
+            keep: true,
+            ..section("Fahrdienst", vec![item("F:", 24); 3], false)
+        }]);
+        assert!(matches!(layout(&s), Err(AushangError::TooLong)));
     }
 
     #[test]

@@ -16,6 +16,8 @@
 mod fonts;
 pub mod layout;
 mod pdf;
+#[cfg(feature = "poppler")]
+pub mod poppler;
 
 /// Everything printed on one Aushang, already in German and in reading order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -46,6 +48,10 @@ pub struct Section {
     /// Draw a 2 pt frame around the section, for warnings. Framed sections are trimmed only
     /// when no other section has an item left.
     pub framed: bool,
+    /// Never trim this section, e.g. the ride service's number: on a crowded week every other
+    /// section loses items first, and a sheet whose kept sections alone need more than two
+    /// pages is [`AushangError::TooLong`].
+    pub keep: bool,
 }
 
 /// One entry: a bold title and its lines of text, never split across pages.
@@ -64,7 +70,8 @@ pub enum AushangError {
     /// A vendored font could not be read (a broken build, never the input).
     #[error("the font {0} could not be read")]
     Font(&'static str),
-    /// Even with every item dropped, the title, subtitle and note need more than two pages.
+    /// Even with every item dropped that may be, the title, subtitle, note and the sections to
+    /// keep need more than two pages.
     #[error("the sheet does not fit on two pages even without items")]
     TooLong,
     /// krilla refused to write the document.
@@ -95,6 +102,7 @@ mod tests {
                     lines: vec!["Umleitung über den Mühlenweg, Kosten 0 €.".to_owned()],
                 }],
                 framed: true,
+                keep: false,
             }],
             footer: "Stand 02.12.2026 · dorf.example".to_owned(),
             overflow_note: "Weitere Termine und Nachrichten: Dorf-App und Gemeindeamt".to_owned(),

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod anliegen;
 pub mod api_clients;
+pub mod aushang;
 pub mod auth;
 pub mod clock;
 pub mod contact;

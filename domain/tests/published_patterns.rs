@@ -3,7 +3,7 @@
 //! might type: a client that checks a form with the pattern never refuses what the server
 //! takes, and (where the pattern is exact) never passes what the server refuses.
 
-use domain::{contact, districts, shops, shops::opening_hours};
+use domain::{aushang, contact, districts, shops, shops::opening_hours};
 use regex::Regex;
 
 /// `exact`: the pattern accepts exactly what the rule accepts; otherwise the pattern is
@@ -100,4 +100,39 @@ fn websites() {
         ],
         true,
     );
+}
+
+#[test]
+fn weeks() {
+    // Not exact: `2025-W53` has the form but not the existence (2025 has 52 weeks).
+    agree(
+        aushang::WEEK_PATTERN,
+        |s| aushang::Week::parse(s).is_some(),
+        &[
+            "2026-W49",
+            "2026-W01",
+            "2026-W53",
+            "2025-W53",
+            "2026-W54",
+            "2026-W00",
+            "2026-49",
+            "2026-w49",
+            "26-W49",
+            "2026-W049",
+            "2026-W4",
+            " 2026-W49",
+            "2026-W49 ",
+            "",
+            "２０２６-W49",
+            "+202-W49",
+            "0000-W01",
+            "9999-W52",
+        ],
+        false,
+    );
+    // Everything else the pattern takes, the rule takes too.
+    let regex = regex::Regex::new(aushang::WEEK_PATTERN).unwrap();
+    for sample in ["2026-W49", "2027-W01", "2026-W53", "2020-W53"] {
+        assert!(regex.is_match(sample) && aushang::Week::parse(sample).is_some());
+    }
 }

@@ -81,10 +81,15 @@ pub struct Rendered {
 impl Rendered {
     pub fn of(value: &impl ToJSON) -> Self {
         let body = Bytes::from(value.to_json_string());
-        let digest = Sha256::digest(&body);
-        let etag = format!("\"{}\"", URL_SAFE_NO_PAD.encode(&digest[..18]));
+        let etag = tag_of_bytes(&body);
         Self { body, etag }
     }
+}
+
+/// A strong entity tag over exactly these bytes (SHA-256, 18 bytes, base64url).
+pub fn tag_of_bytes(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    format!("\"{}\"", URL_SAFE_NO_PAD.encode(&digest[..18]))
 }
 
 /// A strong entity tag over the exact JSON that is sent.

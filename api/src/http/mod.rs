@@ -6,6 +6,7 @@ use poem_openapi::Tags;
 
 pub mod anliegen;
 pub mod api_clients;
+pub mod aushang;
 pub mod auth;
 pub mod body;
 pub mod calendar;

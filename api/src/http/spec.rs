@@ -84,6 +84,10 @@ const PARAMETER_CONSTRAINTS: &[(&str, &[Constraint])] = &[
         &[Constraint::Range(1, super::pagination::MAX_LIMIT as i64)],
     ),
     ("q", &[Constraint::MaxLength(domain::users::QUERY_MAX)]),
+    (
+        "week",
+        &[Constraint::Pattern(domain::aushang::WEEK_PATTERN)],
+    ),
 ];
 
 fn constrain(schema: &mut Map<String, Value>, constraints: &[Constraint]) {
@@ -158,6 +162,7 @@ const ERROR_TABLES: &[OperationErrors] = &[
     super::anliegen::ERRORS,
     super::api_clients::ERRORS,
     super::auth::ERRORS,
+    super::aushang::ERRORS,
     super::calendar::ERRORS,
     super::districts::ERRORS,
     super::events::ERRORS,

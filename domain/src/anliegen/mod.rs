@@ -1347,6 +1347,56 @@ pub async fn list_public(
     Ok((views(conn, actor, items).await?, more))
 }
 
+/// The newest public answer (a step's or a plain answer, as the public history shows them) of
+/// each published Anliegen of a district given in `[from, to)`, newest first, at most `limit`:
+/// what a district's printed week reports back.
+pub async fn public_answers(
+    conn: &impl ConnectionTrait,
+    district: Uuid,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    limit: usize,
+) -> DomainResult<Vec<(anliegen::Model, anliegen_event::Model)>> {
+    use anliegen_event::Column as E;
+    let published = sea_orm::sea_query::Query::select()
+        .column(anliegen::Column::Id)
+        .from(anliegen::Entity)
+        .and_where(anliegen::Column::DistrictId.eq(district))
+        .and_where(anliegen::Column::Publication.eq(AnliegenPublication::Published.as_str()))
+        .to_owned();
+    let events = anliegen_event::Entity::find()
+        .filter(E::AnliegenId.in_subquery(published))
+        .filter(E::Kind.is_in([
+            AnliegenEventKind::Transition.as_str(),
+            AnliegenEventKind::Answer.as_str(),
+        ]))
+        .filter(E::Answer.is_not_null())
+        .filter(E::At.gte(from))
+        .filter(E::At.lt(to))
+        .order_by_desc(E::At)
+        .order_by_desc(E::Id)
+        .all(conn)
+        .await?;
+    let mut newest: Vec<anliegen_event::Model> = Vec::new();
+    for event in events {
+        let blank = event.answer.as_deref().is_none_or(|a| a.trim().is_empty());
+        if !blank && newest.iter().all(|e| e.anliegen_id != event.anliegen_id) {
+            newest.push(event);
+        }
+    }
+    newest.truncate(limit);
+    let mut items: HashMap<Uuid, anliegen::Model> = anliegen::Entity::find()
+        .filter(anliegen::Column::Id.is_in(newest.iter().map(|e| e.anliegen_id)))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|item| (item.id, item))
+        .collect();
+    Ok(newest
+        .into_iter()
+        .filter_map(|event| Some((items.remove(&event.anliegen_id)?, event)))
+        .collect())
+}
+
 /// The handler's queue: what the caller handles (their districts; as town staff what was
 /// forwarded in their topics; everything for admins), oldest first, so the longest waiting
 /// is on top.

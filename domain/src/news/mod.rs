@@ -418,6 +418,12 @@ async fn sync_placements(conn: &impl ConnectionTrait, view: &NewsView) -> Result
 
 /// A push text from Markdown: the first paragraph without markup, at most 300 characters.
 pub fn plain_excerpt(markdown: &str) -> String {
+    plain_paragraph(markdown).chars().take(300).collect()
+}
+
+/// The first paragraph of Markdown without markup, whole: what [`plain_excerpt`] cuts, for a
+/// reader that cuts it elsewhere (the printed Aushang cuts at a word).
+pub fn plain_paragraph(markdown: &str) -> String {
     let mut text = String::new();
     for line in markdown.lines().map(str::trim) {
         if line.is_empty() {
@@ -447,7 +453,7 @@ pub fn plain_excerpt(markdown: &str) -> String {
             _ => plain.push(c),
         }
     }
-    plain.chars().take(300).collect()
+    plain
 }
 
 /// Puts a (draft or scheduled) item live now, in the caller's transaction: feed rows, and with
@@ -1022,6 +1028,46 @@ pub async fn feed(
     })
 }
 
+/// What a district's printed week shows of the news, newest first, at most `limit`: items of
+/// its feed (its own and the town-wide ones) that are public at `now` and live during
+/// `[from, to)` (published before `to`, not expired by `from`), and of those the ones published
+/// in the window, the pinned ones and the warnings. Public at `now` means what the feed shows
+/// now: a week printed in advance has no scheduled item, a past one no expired item.
+pub async fn for_week(
+    conn: &impl ConnectionTrait,
+    district: Uuid,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    now: DateTime<Utc>,
+    limit: u64,
+) -> DomainResult<Vec<news_item::Model>> {
+    use news_placement::Column as C;
+    let published_at = Expr::col((news_placement::Entity, C::PublishedAt));
+    Ok(news_item::Entity::find()
+        .inner_join(news_placement::Entity)
+        .filter(
+            Condition::any()
+                .add(C::DistrictId.eq(district))
+                .add(C::DistrictId.is_null()),
+        )
+        .filter(published_at.clone().lte(now))
+        .filter(published_at.clone().lt(to))
+        .filter(not_expired(
+            Expr::col((news_placement::Entity, C::ExpiresAt)),
+            Ord::max(now, from),
+        ))
+        .filter(
+            Condition::any()
+                .add(published_at.gte(from))
+                .add(C::Pinned.eq(true))
+                .add(C::Category.eq(NewsCategory::Warning)),
+        )
+        .order_by_desc(C::PublishedAt)
+        .order_by_desc(C::NewsId)
+        .limit(limit)
+        .all(conn)
+        .await?)
+}
+
 /// The caller's own items, newest first (keyset on the id), optionally of one status.
 pub async fn mine(
     conn: &impl ConnectionTrait,
@@ -1062,6 +1108,13 @@ pub async fn mine(
 #[cfg(test)]
 mod tests {
     use super::plain_excerpt;
+
+    #[test]
+    fn the_whole_paragraph_is_kept_for_those_who_cut_it_themselves() {
+        let long = "Wort ".repeat(100);
+        assert_eq!(super::plain_paragraph(&long), long.trim_end());
+        assert_eq!(plain_excerpt(&long).chars().count(), 300);
+    }
 
     #[test]
     fn push_texts_drop_markdown_and_keep_the_first_paragraph() {

@@ -215,14 +215,20 @@ pub fn validate_special_days(days: &[SpecialDay]) -> Vec<FieldError> {
     errors
 }
 
-/// The local opening windows of one date (special day first, then the weekly schedule).
-fn windows_on(
+/// The special day of this date, if there is one.
+pub fn special_on(date: NaiveDate, special: &[SpecialDay]) -> Option<&SpecialDay> {
+    let iso = date.format("%Y-%m-%d").to_string();
+    special.iter().find(|d| d.date == iso)
+}
+
+/// The local opening windows of one date (special day first, then the weekly schedule), in
+/// order; none when closed.
+pub fn windows_on(
     date: NaiveDate,
     weekly: &[Window],
     special: &[SpecialDay],
 ) -> Vec<(Minutes, Minutes)> {
-    let iso = date.format("%Y-%m-%d").to_string();
-    if let Some(day) = special.iter().find(|d| d.date == iso) {
+    if let Some(day) = special_on(date, special) {
         if day.closed {
             return Vec::new();
         }

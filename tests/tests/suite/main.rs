@@ -8,6 +8,7 @@ mod abuse;
 mod account_hardening;
 mod accounts;
 mod anliegen;
+mod aushang;
 mod browser;
 mod calendar;
 mod console_auth;
