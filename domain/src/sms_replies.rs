@@ -125,7 +125,7 @@ pub async fn receive(
     if inserted != 1 {
         return Ok(Received::Duplicate);
     }
-    let (recipient, _) = consent::find_or_create(&txn, &inbound.from_e164, now).await?;
+    let (recipient, created) = consent::find_or_create(&txn, &inbound.from_e164, now).await?;
     let known = recipient.user_id.is_some()
         || recipient.rides_since.is_some()
         || recipient.warnings_since.is_some()
@@ -134,12 +134,16 @@ pub async fn receive(
         stop(&txn, config, recipient.clone(), id, now).await?;
         (meaning, None)
     } else if !known || recipient.opted_out_at.is_some() {
-        // Nobody we text: no answer, and no row left behind for a stranger's number.
+        // Nobody we text: no answer. A row made just now for a stranger goes again; a row that
+        // was there (a code waiting, consent records of a withdrawal: proof) stays.
         if !known {
-            sms_recipient::Entity::delete_by_id(recipient.id)
-                .exec(&txn)
-                .await?;
-            finish(&txn, id, None, meaning, None).await?;
+            if created {
+                sms_recipient::Entity::delete_by_id(recipient.id)
+                    .exec(&txn)
+                    .await?;
+            }
+            let kept = (!created).then_some(recipient.id);
+            finish(&txn, id, kept, meaning, None).await?;
             txn.commit().await?;
             return Ok(Received::Read(meaning));
         }

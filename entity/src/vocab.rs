@@ -705,6 +705,18 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// What the server did with a provider's webhook (not stored; the answer to it).
+    SmsWebhookOutcome {
+        /// Acted on.
+        Processed = "processed",
+        /// The same message came again and was acted on once.
+        Resend = "resend",
+        /// An event or message this server does not know: nothing done.
+        Ignored = "ignored",
+    }
+}
+
+vocabulary! {
     /// What a message to our number was taken to mean.
     SmsReplyMeaning {
         /// "1": yes, as asked.

@@ -24,7 +24,9 @@ use crate::{
     state::AppState,
 };
 use domain::sms::consent::{self, DeskConsent, MySms, RecipientView};
-use entity::vocab::{ConsentAction, ConsentMethod, SmsKind, SmsPurpose, SmsStatus};
+use entity::vocab::{
+    ConsentAction, ConsentMethod, SmsKind, SmsPurpose, SmsStatus, SmsWebhookOutcome,
+};
 
 fn example_time(at: &str) -> Timestamp {
     Timestamp::example(at)
@@ -443,15 +445,15 @@ impl ConsentRecorded {
 #[derive(Object, Clone, Debug)]
 #[oai(example)]
 pub struct WebhookReceived {
-    /// `processed`; `resend` when the same request came again (handled once); `ignored` for an
-    /// event or message this server does not know.
-    pub outcome: String,
+    /// `processed`; `resend` when the same message came again (acted on once); `ignored` for
+    /// an event or message this server does not know.
+    pub outcome: SmsWebhookOutcome,
 }
 
 impl poem_openapi::types::Example for WebhookReceived {
     fn example() -> Self {
         Self {
-            outcome: "processed".into(),
+            outcome: SmsWebhookOutcome::Processed,
         }
     }
 }
@@ -1021,9 +1023,13 @@ impl SmsApi {
                     state.clock.now(),
                 )
                 .await?;
-                if found { "processed" } else { "ignored" }
+                if found {
+                    SmsWebhookOutcome::Processed
+                } else {
+                    SmsWebhookOutcome::Ignored
+                }
             }
-            _ => "ignored",
+            _ => SmsWebhookOutcome::Ignored,
         };
         Ok(answered("dlr", outcome))
     }
@@ -1072,7 +1078,7 @@ impl SmsApi {
                 let from = message.sender_e164();
                 let digits = from.len() - 1;
                 if !(8..=15).contains(&digits) {
-                    "ignored"
+                    SmsWebhookOutcome::Ignored
                 } else {
                     let received = domain::sms_replies::receive(
                         &state.db,
@@ -1088,23 +1094,22 @@ impl SmsApi {
                     )
                     .await?;
                     match received {
-                        domain::sms_replies::Received::Duplicate => "resend",
-                        domain::sms_replies::Received::Read(_) => "processed",
+                        domain::sms_replies::Received::Duplicate => SmsWebhookOutcome::Resend,
+                        domain::sms_replies::Received::Read(_) => SmsWebhookOutcome::Processed,
                     }
                 }
             }
-            _ => "ignored",
+            _ => SmsWebhookOutcome::Ignored,
         };
         Ok(answered("sms_mo", outcome))
     }
 }
 
 /// The answer to a webhook, counted.
-fn answered(event: &'static str, outcome: &'static str) -> Json<WebhookReceived> {
-    metrics::counter!("sms_webhooks_total", "event" => event, "outcome" => outcome).increment(1);
-    Json(WebhookReceived {
-        outcome: outcome.into(),
-    })
+fn answered(event: &'static str, outcome: SmsWebhookOutcome) -> Json<WebhookReceived> {
+    metrics::counter!("sms_webhooks_total", "event" => event, "outcome" => outcome.as_str())
+        .increment(1);
+    Json(WebhookReceived { outcome })
 }
 
 /// The signing headers as received.

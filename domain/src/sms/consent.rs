@@ -761,7 +761,12 @@ pub async fn verify_code(
         row.user_id = Set(None);
         row.update(&txn).await?;
     }
-    let (recipient, _) = find_or_create(&txn, &verification.e164, now).await?;
+    let (mut recipient, _) = find_or_create(&txn, &verification.e164, now).await?;
+    // The number was another account's (it changed hands): what that person agreed to ends
+    // here; only what this resident asks for is given.
+    if recipient.user_id.is_some_and(|owner| owner != user_id) {
+        withdraw_all(&txn, &mut recipient, ConsentMethod::App, None, now).await?;
+    }
     let mut row = recipient.into_active_model();
     row.user_id = Set(Some(user_id));
     if verification.district_id.is_some() {

@@ -526,3 +526,37 @@ async fn send_as(
         other => panic!("{other}"),
     }
 }
+
+#[tokio::test]
+async fn a_number_that_changes_hands_keeps_nothing_of_the_first_owners_consent() {
+    let fake = SevenFake::start().await;
+    let (app, crew) = sms_cast(&fake).await;
+    let both = json!({"phone": "0171 1234567", "purposes": ["rides", "warnings"], "district_id": crew.rieder});
+    assert_eq!(ask_code(&app, &crew.resident, both).await.status, 202);
+    deliver_sms(&app).await;
+    let code = code_in(&fake, NUMBER);
+    assert_eq!(verify(&app, &crew.resident, &code).await.status, 200);
+    // The phone now belongs to the neighbour, who wants ride messages only.
+    let rides = json!({"phone": "0171 1234567", "purposes": ["rides"]});
+    assert_eq!(ask_code(&app, &crew.neighbour, rides).await.status, 202);
+    deliver_sms(&app).await;
+    let code = code_in(&fake, NUMBER);
+    let mine = verify(&app, &crew.neighbour, &code).await.json();
+    assert_eq!(mine["purposes"], json!(["rides"]));
+    let earlier = get_as(&app, "/api/v1/me/sms", &crew.resident.access)
+        .await
+        .json();
+    assert_eq!(earlier["phone"], Value::Null);
+    // Chatter from a number whose consent was withdrawn keeps its records (proof).
+    let path = "/api/v1/me/sms";
+    assert_eq!(
+        delete_json(&app, path, Some(&crew.neighbour.access), None)
+            .await
+            .status,
+        204
+    );
+    let before = count(&app, sms_consent::Entity).await;
+    reply_from(&app, NUMBER, "Hallo?").await;
+    assert_eq!(count(&app, sms_consent::Entity).await, before);
+    assert_eq!(count(&app, sms_recipient::Entity).await, 1);
+}
