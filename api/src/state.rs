@@ -221,6 +221,10 @@ pub fn job_registry() -> JobRegistry {
     registry.register(domain::rides::REMIND_JOB, domain::rides::remind_due);
     registry.register(domain::rides::sms::JOB, domain::rides::sms::message_due);
     registry.register(domain::sms_warnings::JOB, domain::sms_warnings::warn_due);
+    registry.register(
+        domain::sms::budget::NOTICE_JOB,
+        domain::sms::budget::notice_due,
+    );
     registry.register(domain::media::RELEASE_JOB, domain::media::release_due);
     registry.register(domain::events::REMIND_JOB, domain::events::remind_due);
     registry.register(

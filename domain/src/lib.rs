@@ -32,6 +32,7 @@ pub mod rides;
 pub mod shops;
 pub mod sms;
 pub mod sms_replies;
+pub mod sms_reports;
 pub mod sms_warnings;
 pub mod text;
 pub mod users;

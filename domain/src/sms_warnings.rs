@@ -3,11 +3,12 @@
 //! districts (all of them for a town-wide item). It sits above `news` and `sms`: the news item
 //! queues a job in its own transaction, the job writes the messages into the outbox.
 
+use chrono::{DateTime, Utc};
 use entity::{
-    district, news_item, sms_recipient,
-    vocab::{NewsCategory, NewsStatus, SmsKind},
+    district, news_item, sms_message, sms_recipient,
+    vocab::{NewsCategory, NewsStatus, SmsKind, SmsStatus},
 };
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, sea_query::Expr};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -44,6 +45,29 @@ pub(crate) async fn queue(
             .unique(format!("{JOB}:{}", item.id)),
     )
     .await
+}
+
+/// Takes a deleted warning's text messages back, in the transaction that deletes it: the job
+/// not yet run, and every message still waiting. A message already handed to the provider
+/// cannot be recalled. Returns the messages cancelled.
+pub(crate) async fn withdraw(
+    conn: &impl ConnectionTrait,
+    news_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    jobs::cancel(conn, &format!("{JOB}:{news_id}")).await?;
+    Ok(sms_message::Entity::update_many()
+        .col_expr(sms_message::Column::Status, Expr::value(SmsStatus::Cancelled))
+        .col_expr(
+            sms_message::Column::LastError,
+            Expr::value(Some("the warning was deleted")),
+        )
+        .col_expr(sms_message::Column::UpdatedAt, Expr::value(now))
+        .filter(sms_message::Column::NewsId.eq(news_id))
+        .filter(sms_message::Column::Status.eq(SmsStatus::Pending))
+        .exec(conn)
+        .await?
+        .rows_affected)
 }
 
 /// "WARNUNG Rieder: Sturm. Bitte Fenster schließen …", cut at a word to two segments.

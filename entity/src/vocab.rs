@@ -268,6 +268,8 @@ vocabulary! {
         EventReminder = "event_reminder",
         /// A shift one signed up for is tomorrow.
         ShiftReminder = "shift_reminder",
+        /// Admins: the month's SMS budget is 80 % used, or used up (once per month and level).
+        SmsBudget = "sms_budget",
     }
 }
 
@@ -288,6 +290,8 @@ vocabulary! {
         Event = "event",
         /// Nothing: a test notification.
         Test = "test",
+        /// The SMS status (`getSmsStatus`; the console's admin page). No `id`.
+        SmsStatus = "sms_status",
     }
 }
 
@@ -331,6 +335,8 @@ vocabulary! {
         EventRemindHour = "event_remind_hour",
         /// Everyone signed up for one shift of an event.
         ShiftHelpers = "shift_helpers",
+        /// Everyone holding the role `admin`.
+        Admins = "admins",
     }
 }
 

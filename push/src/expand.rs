@@ -109,7 +109,10 @@ fn recipients_query(audience: &Audience, cursor: Uuid) -> SelectStatement {
             query.from(shop_follower::Entity);
             Expr::col((shop_follower::Entity, shop_follower::Column::UserId))
         }
-        Audience::DistrictDrivers(_) | Audience::DistrictLeaders(_) | Audience::TownStaff(_) => {
+        Audience::DistrictDrivers(_)
+        | Audience::DistrictLeaders(_)
+        | Audience::TownStaff(_)
+        | Audience::Admins => {
             // Someone driving in a district holds one assignment there; DISTINCT all the same
             // (town-wide and topic staff may be the same person twice).
             query.from(role_assignment::Entity).distinct();
@@ -257,6 +260,12 @@ fn recipients_query(audience: &Audience, cursor: Uuid) -> SelectStatement {
         Audience::ShiftHelpers(shift) => {
             query.and_where(
                 Expr::col((event_signup::Entity, event_signup::Column::ShiftId)).eq(*shift),
+            );
+        }
+        Audience::Admins => {
+            query.and_where(
+                Expr::col((role_assignment::Entity, role_assignment::Column::Role))
+                    .eq(Role::Admin.as_str()),
             );
         }
         Audience::TownStaff(topic) => {

@@ -1015,12 +1015,12 @@ impl SmsApi {
             {
                 let report: ::sms::seven::StatusReport = serde_json::from_value(webhook.data)
                     .map_err(|err| bad_json(&err.to_string()))?;
-                let found = domain::sms::webhooks::apply_report(
+                let found = domain::sms_reports::receive(
                     &state.db,
+                    &state.clock,
                     "seven",
                     &report.message_id(),
                     &report.status,
-                    state.clock.now(),
                 )
                 .await?;
                 if found {

@@ -878,6 +878,7 @@ pub async fn delete(
     jobs::cancel(&txn, &publish_job_key(id)).await?;
     // Nobody is to be told of, or sent to, an item that is gone.
     notices::withdraw(&txn, TargetType::News, id).await?;
+    crate::sms_warnings::withdraw(&txn, id, clock.now()).await?;
     // Its feed rows and photo uses go with it (foreign keys, on delete cascade); the photos
     // that nothing else shows go after.
     let photos = crate::media::shown_ids(&txn, crate::media::Thing::News(id)).await?;

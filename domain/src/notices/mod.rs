@@ -56,6 +56,8 @@ pub enum Audience {
     },
     /// Everyone signed up for one shift of an event (its reminder, a new time).
     ShiftHelpers(Uuid),
+    /// The admins (the SMS budget's notice).
+    Admins,
 }
 
 /// How an audience is stored: kind, the one id it names, the district list, the category.
@@ -106,6 +108,7 @@ impl Audience {
                 None,
             ),
             Audience::ShiftHelpers(shift) => (AudienceKind::ShiftHelpers, Some(*shift), None, None),
+            Audience::Admins => (AudienceKind::Admins, None, None, None),
         }
     }
 
@@ -152,6 +155,7 @@ impl Audience {
                 lead: entity::vocab::EventReminder::Hour,
             },
             AudienceKind::ShiftHelpers => Audience::ShiftHelpers(reference()?),
+            AudienceKind::Admins => Audience::Admins,
         })
     }
 }
@@ -168,6 +172,8 @@ pub enum Target {
     Poll { id: Uuid },
     Event { id: Uuid },
     Test,
+    /// The SMS status, for admins.
+    SmsStatus,
 }
 
 impl Target {
@@ -180,6 +186,7 @@ impl Target {
             Target::Poll { .. } => TargetType::Poll,
             Target::Event { .. } => TargetType::Event,
             Target::Test => TargetType::Test,
+            Target::SmsStatus => TargetType::SmsStatus,
         }
     }
 
@@ -192,7 +199,7 @@ impl Target {
             | Target::Anliegen { id }
             | Target::Poll { id }
             | Target::Event { id } => Some(id),
-            Target::Test => None,
+            Target::Test | Target::SmsStatus => None,
         }
     }
 
@@ -458,6 +465,7 @@ mod tests {
                 lead: entity::vocab::EventReminder::Hour,
             },
             Audience::ShiftHelpers(id),
+            Audience::Admins,
         ];
         let targets = [
             Target::News { id },
@@ -467,6 +475,7 @@ mod tests {
             Target::Poll { id },
             Target::Event { id },
             Target::Test,
+            Target::SmsStatus,
         ];
         for (audience, target) in audiences.iter().zip(targets.iter().cycle()) {
             let stored = row(audience, *target);

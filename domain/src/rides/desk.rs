@@ -213,6 +213,23 @@ pub async fn callback_done(
     Ok(Callback { callback, ride })
 }
 
+/// Ticks off the call-back for a ride step whose text message reached the rider's phone (a
+/// delivery report): nobody needs to call. `done_by` stays empty, as nobody of the desk did it.
+/// A call-back already ticked keeps who ticked it. Returns the call-backs ticked.
+pub async fn told_by_sms(
+    conn: &impl ConnectionTrait,
+    ride_event_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    Ok(ride_callback::Entity::update_many()
+        .col_expr(ride_callback::Column::DoneAt, Expr::value(now))
+        .filter(ride_callback::Column::RideEventId.eq(ride_event_id))
+        .filter(ride_callback::Column::DoneAt.is_null())
+        .exec(conn)
+        .await?
+        .rows_affected)
+}
+
 /// The last outward rides booked with this phone number, newest first (at most
 /// [`RECENT_MAX`]), so that the desk can book "the same as last time" during a call. Staff
 /// only; the number may be typed in any usual way ([`contact::phone_key`]).

@@ -74,6 +74,14 @@ pub(crate) async fn queue(
     .await
 }
 
+/// The ride step (`ride_event` id) a message told of, read from its dedupe key
+/// (`ride:event:<id>`); `None` for reminders and every other message.
+pub fn told_step(dedupe_key: &str) -> Option<Uuid> {
+    dedupe_key
+        .strip_prefix("ride:event:")
+        .and_then(|id| Uuid::parse_str(id).ok())
+}
+
 /// The rider's number with consent to ride messages: their own confirmed number, or the one
 /// the ride was booked with.
 pub(crate) async fn rider_number(

@@ -409,7 +409,14 @@ impl SmsWorker {
         if let Some(segments) = billed {
             metrics::counter!("sms_segments_total", "kind" => kind.as_str())
                 .increment(u64::try_from(segments).unwrap_or(0));
-            count_usage(&txn, &self.config.month(now), kind, segments).await?;
+            let month = self.config.month(now);
+            count_usage(&txn, &month, kind, segments).await?;
+            let after = used_segments(&txn, &self.config, now).await?;
+            let before = after.saturating_sub(u64::try_from(segments).unwrap_or(0));
+            let limit = self.config.monthly_budget;
+            if let Some(level) = budget::crossed(before, after, limit) {
+                budget::queue_notice(&txn, &self.clock, month, level, after, limit).await?;
+            }
         }
         txn.commit().await
     }

@@ -68,21 +68,21 @@ pub fn status_of_report(status: &str) -> Option<SmsStatus> {
 
 /// Applies a delivery report to the message the provider knows as `provider_id`. Reports only
 /// move a message forward: a final status (delivered, undelivered) is never overwritten.
-/// Returns whether a message of ours was found.
+/// Returns the message, if it is one of ours, and whether this report delivered it.
 pub async fn apply_report(
     conn: &impl ConnectionTrait,
     provider: &str,
     provider_id: &str,
     status: &str,
     now: DateTime<Utc>,
-) -> Result<bool, DbErr> {
+) -> Result<Option<Reported>, DbErr> {
     let Some(message) = sms_message::Entity::find()
         .filter(sms_message::Column::Provider.eq(provider))
         .filter(sms_message::Column::ProviderMessageId.eq(provider_id))
         .one(conn)
         .await?
     else {
-        return Ok(false);
+        return Ok(None);
     };
     let word: String = status.chars().take(32).collect();
     let mut update = sms_message::Entity::update_many()
@@ -96,8 +96,20 @@ pub async fn apply_report(
             update = update.col_expr(sms_message::Column::DeliveredAt, Expr::value(Some(now)));
         }
     }
-    update.exec(conn).await?;
-    Ok(true)
+    let moved = update.exec(conn).await?.rows_affected == 1;
+    Ok(Some(Reported {
+        delivered: moved && status_of_report(status) == Some(SmsStatus::Delivered),
+        message,
+    }))
+}
+
+/// A delivery report that found its message.
+#[derive(Debug)]
+pub struct Reported {
+    /// The message as it was before the report.
+    pub message: sms_message::Model,
+    /// This report (not an earlier one, nor a repeat) moved it to `delivered`.
+    pub delivered: bool,
 }
 
 /// Forgets nonces older than [`NONCE_KEPT`] (the hourly purge).

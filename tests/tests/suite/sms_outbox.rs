@@ -362,3 +362,63 @@ async fn over_the_budget_only_warnings_and_same_day_changes_go() {
     assert_eq!(over.len(), 1);
     assert_eq!(over[0].body, "Zugesagt 4");
 }
+
+/// The admins' notices about the SMS budget in `who`'s inbox, oldest first.
+async fn budget_notices(app: &TestApp, who: &Session) -> Vec<serde_json::Value> {
+    let mut told: Vec<_> = inbox(app, who)
+        .await
+        .into_iter()
+        .filter(|entry| entry["kind"] == "sms_budget")
+        .collect();
+    told.reverse();
+    told
+}
+
+/// Sends what waits, runs the jobs (the budget's notice is one) and expands the notices.
+async fn send_and_tell(app: &TestApp) {
+    deliver_sms(app).await;
+    run_jobs(app).await;
+    deliver(app).await;
+}
+
+#[tokio::test]
+async fn the_admins_are_told_once_at_80_percent_and_once_when_the_budget_is_used_up() {
+    let fake = SevenFake::start().await;
+    let app = sms_app(&fake, 5).await;
+    let admin = admin(&app).await;
+    let resident = register(&app, &unique_email("budget"), PASSWORD).await;
+    let who = recipient(&app, NUMBER, true).await;
+    let now = app.clock.now();
+    for n in 0..3 {
+        let text = format!("Zugesagt {n}");
+        queue(&app, message(who.id, SmsKind::RideConfirmed, &text, now)).await;
+    }
+    send_and_tell(&app).await;
+    assert!(budget_notices(&app, &admin).await.is_empty(), "3 of 5");
+
+    queue(&app, message(who.id, SmsKind::RideConfirmed, "Zugesagt 3", now)).await;
+    send_and_tell(&app).await;
+    let told = budget_notices(&app, &admin).await;
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(told[0]["title"], "SMS-Budget zu 80 % verbraucht");
+    let body = told[0]["body"].as_str().unwrap();
+    assert!(body.contains("4 von 5 SMS-Teilen"), "{body}");
+    assert_eq!(told[0]["data"]["type"], "sms_status");
+
+    // Two warnings go over the budget; the notice that it is used up comes once.
+    for text in ["WARNUNG Sturm", "WARNUNG Hochwasser"] {
+        queue(&app, message(who.id, SmsKind::Warning, text, now)).await;
+    }
+    send_and_tell(&app).await;
+    send_and_tell(&app).await;
+    assert_eq!(fake.texts_to(NUMBER).len(), 6);
+    let told = budget_notices(&app, &admin).await;
+    assert_eq!(told.len(), 2, "{told:?}");
+    assert_eq!(told[1]["title"], "SMS-Budget aufgebraucht");
+    let body = told[1]["body"].as_str().unwrap();
+    assert!(body.contains("5 von 5 SMS-Teilen"), "{body}");
+    assert!(body.contains("nur noch Warnungen"), "{body}");
+
+    // Residents hear nothing of it.
+    assert!(budget_notices(&app, &resident).await.is_empty());
+}

@@ -152,6 +152,25 @@ async fn a_rider_booked_by_phone_is_told_by_sms_and_cancels_by_replying_2() {
         .unwrap();
     assert_eq!(stored.status, SmsStatus::Delivered);
     assert_eq!(stored.provider_status.as_deref(), Some("DELIVERED"));
+    // It reached her phone: the desk need not call her about the driver; the new time, not
+    // reported delivered yet, still waits on the call-back list.
+    let reply = get_as(&app, "/api/v1/rides/callbacks", &crew.dispatcher.access).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let due: Vec<_> = reply.json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["reason"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(due, ["rescheduled"]);
+    let ticked = ride_callback::Entity::find()
+        .filter(ride_callback::Column::Reason.eq(entity::vocab::RideCallbackReason::DriverFound))
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(ticked.done_at.is_some(), "{ticked:?}");
+    assert_eq!(ticked.done_by, None, "nobody of the desk called");
 
     // She replies "2": the ride is off, Thomas is told, and so is she.
     let driver_updates = updates_for(&app, &crew.driver).await.len();
@@ -474,4 +493,43 @@ async fn a_warning_reaches_the_numbers_of_its_district_at_once_even_at_night() {
     run_jobs(&app).await;
     deliver_sms(&app).await;
     assert_eq!(fake.texts_to(ERNA).len(), 2);
+}
+
+#[tokio::test]
+async fn a_warning_deleted_before_its_messages_went_out_sends_nothing() {
+    let fake = SevenFake::start().await;
+    let (app, crew) = sms_cast(&fake).await;
+    let reply = post_json(
+        &app,
+        "/api/v1/sms/recipients",
+        Some(&crew.dispatcher.access),
+        json!({"phone": ERNA, "district_id": &crew.rieder, "purposes": ["warnings"], "method": "desk_phone"}),
+    )
+    .await;
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    deliver_sms(&app).await;
+    let mut warning = item("Sturmwarnung (Irrtum)", &[&crew.rieder]);
+    warning["category"] = json!("warning");
+    warning["notify"] = json!(true);
+    let published = publish(&app, &crew.leader, warning).await;
+    // The messages are queued, not yet sent, when the mayor takes the item down.
+    run_jobs(&app).await;
+    let queued = sms_message::Entity::find()
+        .filter(sms_message::Column::Kind.eq(SmsKind::Warning))
+        .all(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    let path = path_of(published["id"].as_str().unwrap());
+    let deleted = delete_json(&app, &path, Some(&crew.leader.access), None).await;
+    assert_eq!(deleted.status, 204, "{}", deleted.text);
+    deliver_sms(&app).await;
+    assert_eq!(fake.texts_to(ERNA).len(), 1, "only the welcome");
+    let cancelled = sms_message::Entity::find_by_id(queued[0].id)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(cancelled.status, SmsStatus::Cancelled);
+    assert_eq!(cancelled.news_id, None, "the item is gone");
 }
