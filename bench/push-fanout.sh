@@ -15,8 +15,14 @@
 #   N=50000 ROUNDS=1 RUNS=3 bench/push-fanout.sh sqlite
 #   LOG=info,dorfapp=debug bench/push-fanout.sh sqlite   # keeps the server log, shows batches
 #
-# Target (issue "push notifications"): ≥ 1,000 deliveries/s, server RSS under 200 MB.
-# Needs: curl, and for PostgreSQL psql.
+#   PEER=0 bench/push-fanout.sh sqlite         # without the Node web-push peer
+#
+# The peer (issue 22): before the server's rounds, Node's `web-push` library sends one push to
+# each of the same N devices at the same receiver, 64 in flight (bench/webpush-node/send.mjs;
+# its pinned dependencies are installed here with `npm ci` on first use).
+# Targets: ≥ 1,000 deliveries/s and RSS under 200 MB (issue "push notifications"); ≥ 5× the
+# Node peer, first push within 100 ms of the POST (issue 22).
+# Needs: curl, Node.js and npm for the peer, and for PostgreSQL psql.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BACKEND="${1:-sqlite}"
@@ -38,6 +44,12 @@ command -v curl >/dev/null || { echo "curl is missing" >&2; exit 1; }
 # and compile much of the tree twice.
 cargo build --release -q --bin dorfapp --example push_fanout
 DRIVER=./target/release/examples/push_fanout
+PEER_ARGS=()
+if [ "${PEER:-1}" != 0 ]; then
+  command -v node >/dev/null || { echo "node is missing (PEER=0 runs without the peer)" >&2; exit 1; }
+  [ -d bench/webpush-node/node_modules/web-push ] || (cd bench/webpush-node && npm ci --no-audit --no-fund --silent)
+  PEER_ARGS=(--node-peer bench/webpush-node/send.mjs)
+fi
 
 SERVER=""
 DATA=""
@@ -76,7 +88,7 @@ for RUN in $(seq 1 "${RUNS}"); do
   echo
   echo "# run ${RUN}"
   "${DRIVER}" --server "${BASE}" --database-url "${DRIVER_DB}" --pid "${SERVER}" --n "${N}" \
-    --rounds "${ROUNDS}" --timeout "${TIMEOUT}" \
+    --rounds "${ROUNDS}" --timeout "${TIMEOUT}" "${PEER_ARGS[@]}" \
     --admin-email "${ADMIN_EMAIL}" --admin-password "${ADMIN_PASSWORD}" || STATUS=$?
   if grep -q "expanded a batch" "${DATA}/server.log"; then
     # With debug logs: when the expansion batches were written, on the server's clock.

@@ -320,6 +320,8 @@ impl Dispatcher {
         for notice in claimed {
             while let Some(more) = self.expand_batch(notice.id).await? {
                 batches += 1;
+                // Both senders, whichever is waiting (and the next to wait, if none is).
+                self.wake_sender.notify_waiters();
                 self.wake_sender.notify_one();
                 if !more {
                     break;

@@ -31,6 +31,11 @@ use domain::{clock::SharedClock, keys::VapidKeys};
 /// a worker that died leaves its claim to run out, then another takes over.
 const LEASE: chrono::Duration = chrono::Duration::seconds(60);
 
+/// How often a woken loop looks again while what woke it may not be committed yet.
+const EAGER_POLL: Duration = Duration::from_millis(5);
+/// How long it keeps looking that often after a wake.
+const EAGER_WINDOW: Duration = Duration::from_millis(500);
+
 /// What sending needs that lives as long as the process: the VAPID signer with its token
 /// cache and the pooled HTTP client.
 pub struct PushClient {
@@ -46,6 +51,19 @@ impl PushClient {
             http: client::build(allow_http)?,
             allow_http,
         })
+    }
+}
+
+/// Rings the notices' doorbell for every notice committed on the database, until the
+/// connection fails.
+async fn listen_for_notices(
+    pool: &sea_orm::sqlx::PgPool,
+) -> Result<std::convert::Infallible, sea_orm::sqlx::Error> {
+    let mut listener = sea_orm::sqlx::postgres::PgListener::connect_with(pool).await?;
+    listener.listen(domain::notices::CHANNEL).await?;
+    loop {
+        listener.recv().await?;
+        domain::notices::ring();
     }
 }
 
@@ -69,6 +87,8 @@ pub struct Dispatcher {
     poll_interval: Duration,
     /// Expansion wakes the sender, so the first pushes leave while later batches expand.
     wake_sender: Arc<Notify>,
+    /// Pushes sent or being sent and not yet recorded ([`send::CONCURRENCY`] at most).
+    in_flight: Arc<tokio::sync::Semaphore>,
 }
 
 impl Dispatcher {
@@ -88,6 +108,7 @@ impl Dispatcher {
             worker_id: format!("push-{}", Uuid::now_v7()),
             poll_interval,
             wake_sender: Arc::new(Notify::new()),
+            in_flight: Arc::new(tokio::sync::Semaphore::new(send::CONCURRENCY)),
         }
     }
 
@@ -119,11 +140,21 @@ impl Dispatcher {
             let this = self.clone();
             let shutdown = shutdown.clone();
             async move {
-                this.keep_running(&shutdown, "expanding notices", None, || this.expand_due())
-                    .await;
+                let doorbell = domain::notices::enqueued();
+                this.keep_running(&shutdown, "expanding notices", Some(doorbell), || {
+                    this.expand_due()
+                })
+                .await;
             }
         };
-        let sending = {
+        let listening = {
+            let this = self.clone();
+            let shutdown = shutdown.clone();
+            async move { this.listen(&shutdown).await }
+        };
+        // Two senders share the permits: while one batch's last pushes are in flight, the
+        // other has claimed the next and starts on the permits they free.
+        let sender = || {
             let this = self.clone();
             let shutdown = shutdown.clone();
             async move {
@@ -132,8 +163,34 @@ impl Dispatcher {
                     .await;
             }
         };
-        tokio::join!(expanding, sending);
+        tokio::join!(expanding, listening, sender(), sender());
         tracing::info!(worker = %self.worker_id, "push worker stopped");
+    }
+
+    /// On PostgreSQL: `LISTEN`s for notices any instance commits and rings the doorbell, so
+    /// that the first push leaves within milliseconds instead of at the next poll. Polling
+    /// stays the fallback: while the listener is down (it reconnects by itself), nothing is
+    /// lost, only later.
+    async fn listen(&self, shutdown: &CancellationToken) {
+        if self.db.get_database_backend() != sea_orm::DbBackend::Postgres {
+            return;
+        }
+        while !shutdown.is_cancelled() {
+            let failed = tokio::select! {
+                () = shutdown.cancelled() => return,
+                result = listen_for_notices(self.db.get_postgres_connection_pool()) => {
+                    match result {
+                        Err(err) => err,
+                        Ok(never) => match never {},
+                    }
+                }
+            };
+            tracing::warn!(worker = %self.worker_id, error = %failed, "listening for notices failed; polling meanwhile");
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = tokio::time::sleep(self.poll_interval.max(Duration::from_secs(1))) => {}
+            }
+        }
     }
 
     async fn keep_running<F, Fut>(
@@ -146,6 +203,9 @@ impl Dispatcher {
         F: Fn() -> Fut,
         Fut: Future<Output = Result<usize, DbErr>>,
     {
+        // After a wake the work may not be visible yet (a notice is announced before its
+        // transaction commits): look again every few milliseconds for a short while.
+        let mut eager_until: Option<tokio::time::Instant> = None;
         while !shutdown.is_cancelled() {
             let done = match step().await {
                 Ok(done) => done,
@@ -154,18 +214,25 @@ impl Dispatcher {
                     0
                 }
             };
-            if done == 0 {
-                let woken = async {
-                    match wake {
-                        Some(notify) => notify.notified().await,
-                        None => std::future::pending().await,
-                    }
-                };
-                tokio::select! {
-                    () = shutdown.cancelled() => break,
-                    () = tokio::time::sleep(self.poll_interval) => {}
-                    () = woken => {}
+            if done > 0 {
+                eager_until = None;
+                continue;
+            }
+            let now = tokio::time::Instant::now();
+            let pause = match eager_until {
+                Some(until) if now < until => EAGER_POLL,
+                _ => self.poll_interval,
+            };
+            let woken = async {
+                match wake {
+                    Some(notify) => notify.notified().await,
+                    None => std::future::pending().await,
                 }
+            };
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                () = tokio::time::sleep(pause) => {}
+                () = woken => eager_until = Some(tokio::time::Instant::now() + EAGER_WINDOW),
             }
         }
     }

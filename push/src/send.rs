@@ -1,17 +1,17 @@
 //! Sending: claim due deliveries, encrypt each for its device (`aes128gcm`, RFC 8291, through
 //! the `web-push` crate), sign with VAPID, POST through the pooled client with bounded
-//! concurrency, and record every outcome in one transaction per batch.
+//! concurrency, and record the outcomes as the pushes complete.
 
-use std::{collections::HashMap, time::Duration};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
 use entity::{notice, push_delivery, push_subscription};
-use futures::{StreamExt, stream};
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, sea_query::Expr};
+use tokio::sync::mpsc;
 use uuid::Uuid;
 use web_push::{ContentEncoding, SubscriptionInfo, WebPushMessageBuilder, request_builder};
 
-use super::{Dispatcher, LEASE};
+use super::{Dispatcher, LEASE, PushClient};
 use domain::{
     db,
     jobs::backoff,
@@ -99,9 +99,25 @@ fn retry_after(headers: &reqwest::header::HeaderMap, now: DateTime<Utc>) -> Opti
     Some(delay.min(MAX_RETRY_AFTER))
 }
 
+/// A finished push on its way to be recorded, with the permit it holds until then.
+type Finished = (
+    ClaimedDelivery,
+    Option<Uuid>,
+    Outcome,
+    tokio::sync::OwnedSemaphorePermit,
+);
+
 impl Dispatcher {
     /// Claims one batch of due deliveries, sends them and records the outcomes; returns how
     /// many were claimed.
+    ///
+    /// Each push is a task of its own, so that encryption (an ECDH per push) spreads over the
+    /// cores. A push holds one of the worker's [`CONCURRENCY`] permits from before its request
+    /// until its outcome is committed; outcomes are committed as pushes complete, together
+    /// with whatever else completed while the last write ran. So at any moment at most
+    /// [`CONCURRENCY`] pushes are sent but not recorded: all that a `kill -9` can make another
+    /// worker send again. Two of these run at once in [`Dispatcher::run`], so the next batch is
+    /// claimed while the last is in flight.
     pub(super) async fn send_due(&self) -> Result<usize, DbErr> {
         let now = self.clock.now();
         let statement = db::Claim {
@@ -127,112 +143,136 @@ impl Dispatcher {
         if claimed.is_empty() {
             return Ok(0);
         }
-        let devices: HashMap<Uuid, push_subscription::Model> = push_subscription::Entity::find()
-            .filter(
-                push_subscription::Column::Id
-                    .is_in(claimed.iter().filter_map(|d| d.subscription_id)),
-            )
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|s| (s.id, s))
-            .collect();
-        let notices: HashMap<Uuid, notice::Model> = notice::Entity::find()
+        let devices: HashMap<Uuid, Arc<push_subscription::Model>> =
+            push_subscription::Entity::find()
+                .filter(
+                    push_subscription::Column::Id
+                        .is_in(claimed.iter().filter_map(|d| d.subscription_id)),
+                )
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .map(|s| (s.id, Arc::new(s)))
+                .collect();
+        let notices: HashMap<Uuid, Arc<notice::Model>> = notice::Entity::find()
             .filter(notice::Column::Id.is_in(claimed.iter().map(|d| d.notice_id)))
             .all(&self.db)
             .await?
             .into_iter()
-            .map(|n| (n.id, n))
+            .map(|n| (n.id, Arc::new(n)))
             .collect();
         let count = claimed.len();
-        let outcomes: Vec<(ClaimedDelivery, Option<Uuid>, Outcome)> = stream::iter(claimed)
-            .map(|delivery| {
-                let device = delivery.subscription_id.and_then(|id| devices.get(&id));
-                let notice = notices.get(&delivery.notice_id);
-                async move {
-                    let outcome = match (device, notice) {
+        let (finished, mut to_record) = mpsc::unbounded_channel::<Finished>();
+        let starting = async move {
+            for delivery in claimed {
+                let Ok(permit) = self.in_flight.clone().acquire_owned().await else {
+                    break; // never closed
+                };
+                let device = delivery.subscription_id.and_then(|id| devices.get(&id).cloned());
+                let notice = notices.get(&delivery.notice_id).cloned();
+                let push = self.push.clone();
+                let finished = finished.clone();
+                tokio::spawn(async move {
+                    let outcome = match (&device, &notice) {
                         (None, _) => Outcome::Gone("the device was removed".into()),
                         (_, None) => Outcome::Failed("the notice was withdrawn".into()),
                         (Some(device), Some(notice)) => {
-                            self.push_one(&delivery, device, notice, now).await
+                            push_one(&push, &delivery, device, notice, now).await
                         }
                     };
-                    (delivery, device.map(|d| d.id), outcome)
-                }
-            })
-            .buffer_unordered(CONCURRENCY)
-            .collect()
-            .await;
-        self.record(outcomes, now).await?;
+                    // The receiver is gone only when recording failed; the lease then hands
+                    // this delivery to the next claim.
+                    let _ = finished.send((delivery, device.map(|d| d.id), outcome, permit));
+                });
+            }
+            Ok::<(), DbErr>(())
+        };
+        // Owns the receiver: if a write fails, `try_join!` stops the starting, and what was
+        // finished but not recorded goes with the receiver (its permits are freed).
+        let recording = async move {
+            let mut group = Vec::new();
+            while to_record.recv_many(&mut group, CONCURRENCY).await > 0 {
+                let (outcomes, permits): (Vec<_>, Vec<_>) = group
+                    .drain(..)
+                    .map(|(delivery, device, outcome, permit)| ((delivery, device, outcome), permit))
+                    .unzip();
+                self.record(outcomes, self.clock.now()).await?;
+                drop(permits);
+            }
+            Ok::<(), DbErr>(())
+        };
+        tokio::try_join!(starting, recording)?;
         Ok(count)
     }
+}
 
-    async fn push_one(
-        &self,
-        delivery: &ClaimedDelivery,
-        device: &push_subscription::Model,
-        notice: &notice::Model,
-        now: DateTime<Utc>,
-    ) -> Outcome {
-        // Checked again at sending: the setting may have changed since the device registered.
-        let url = match check_endpoint(&device.endpoint, self.push.allow_http) {
-            Ok(url) => url,
-            Err(_) => return Outcome::Failed("the endpoint is not a public push service".into()),
-        };
-        let signature = match self.push.vapid.signature(&url, now) {
-            Ok(signature) => signature,
-            Err(err) => return Outcome::Retry(None, err),
-        };
-        let body = match Target::stored(notice) {
-            Ok(target) => payload(delivery.inbox_entry_id, notice, target),
-            Err(err) => return Outcome::Failed(err.to_string()),
-        };
-        let info = SubscriptionInfo::new(
-            device.endpoint.as_str(),
-            device.p256dh.as_str(),
-            device.auth.as_str(),
-        );
-        let mut builder = WebPushMessageBuilder::new(&info);
-        builder.set_payload(ContentEncoding::Aes128Gcm, &body);
-        builder.set_ttl(TTL_SECONDS);
-        builder.set_urgency(match notice.urgency {
-            Urgency::Normal => web_push::Urgency::Normal,
-            Urgency::High | Urgency::Warning => web_push::Urgency::High,
-        });
-        if let Some(topic) = &notice.topic {
-            builder.set_topic(topic.clone());
-        }
-        builder.set_vapid_signature(signature);
-        let message = match builder.build() {
-            Ok(message) => message,
-            Err(err) => return Outcome::Failed(format!("cannot encrypt for this device: {err}")),
-        };
-        // The crate builds the request (headers, encrypted body); our pooled client sends it.
-        let request = request_builder::build_request::<Vec<u8>>(message);
-        let mut outgoing = self.push.http.post(url);
-        for (name, value) in request.headers() {
-            outgoing = outgoing.header(name.as_str(), value.as_bytes());
-        }
-        let started = std::time::Instant::now();
-        let response = outgoing.body(request.into_body()).send().await;
-        metrics::histogram!("push_send_seconds").record(started.elapsed().as_secs_f64());
-        match response {
-            Err(err) => Outcome::Retry(None, format!("push service unreachable: {err}")),
-            Ok(response) => {
-                let status = response.status().as_u16();
-                match status {
-                    200..=299 => Outcome::Sent,
-                    404 | 410 => Outcome::Gone(format!("push service answered {status}")),
-                    408 | 429 | 500..=599 => Outcome::Retry(
-                        retry_after(response.headers(), now),
-                        format!("push service answered {status}"),
-                    ),
-                    _ => Outcome::Failed(format!("push service answered {status}")),
-                }
+async fn push_one(
+    push: &PushClient,
+    delivery: &ClaimedDelivery,
+    device: &push_subscription::Model,
+    notice: &notice::Model,
+    now: DateTime<Utc>,
+) -> Outcome {
+    // Checked again at sending: the setting may have changed since the device registered.
+    let url = match check_endpoint(&device.endpoint, push.allow_http) {
+        Ok(url) => url,
+        Err(_) => return Outcome::Failed("the endpoint is not a public push service".into()),
+    };
+    let signature = match push.vapid.signature(&url, now) {
+        Ok(signature) => signature,
+        Err(err) => return Outcome::Retry(None, err),
+    };
+    let body = match Target::stored(notice) {
+        Ok(target) => payload(delivery.inbox_entry_id, notice, target),
+        Err(err) => return Outcome::Failed(err.to_string()),
+    };
+    let info = SubscriptionInfo::new(
+        device.endpoint.as_str(),
+        device.p256dh.as_str(),
+        device.auth.as_str(),
+    );
+    let mut builder = WebPushMessageBuilder::new(&info);
+    builder.set_payload(ContentEncoding::Aes128Gcm, &body);
+    builder.set_ttl(TTL_SECONDS);
+    builder.set_urgency(match notice.urgency {
+        Urgency::Normal => web_push::Urgency::Normal,
+        Urgency::High | Urgency::Warning => web_push::Urgency::High,
+    });
+    if let Some(topic) = &notice.topic {
+        builder.set_topic(topic.clone());
+    }
+    builder.set_vapid_signature(signature);
+    let message = match builder.build() {
+        Ok(message) => message,
+        Err(err) => return Outcome::Failed(format!("cannot encrypt for this device: {err}")),
+    };
+    // The crate builds the request (headers, encrypted body); our pooled client sends it.
+    let request = request_builder::build_request::<Vec<u8>>(message);
+    let mut outgoing = push.http.post(url);
+    for (name, value) in request.headers() {
+        outgoing = outgoing.header(name.as_str(), value.as_bytes());
+    }
+    let started = std::time::Instant::now();
+    let response = outgoing.body(request.into_body()).send().await;
+    metrics::histogram!("push_send_seconds").record(started.elapsed().as_secs_f64());
+    match response {
+        Err(err) => Outcome::Retry(None, format!("push service unreachable: {err}")),
+        Ok(response) => {
+            let status = response.status().as_u16();
+            match status {
+                200..=299 => Outcome::Sent,
+                404 | 410 => Outcome::Gone(format!("push service answered {status}")),
+                408 | 429 | 500..=599 => Outcome::Retry(
+                    retry_after(response.headers(), now),
+                    format!("push service answered {status}"),
+                ),
+                _ => Outcome::Failed(format!("push service answered {status}")),
             }
         }
     }
+}
 
+impl Dispatcher {
     /// Writes the outcomes of a batch in one transaction, each only while the claim is ours.
     async fn record(
         &self,

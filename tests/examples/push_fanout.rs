@@ -8,6 +8,9 @@
 //!    per person; these people never log in, so they share one fixed password hash).
 //! 3. Logs in as the admin and posts a `warning` with `notify: true` to that district, as a
 //!    district mayor would, then waits until every device has its push.
+//! 3a. With `--node-peer bench/webpush-node/send.mjs`, first lets Node's `web-push` library send
+//!    one push to each of the same N devices at the same receiver (64 in flight), the peer the
+//!    server's figure is compared with in the same run.
 //! 4. Prints N, the time from the POST to the last arrival, deliveries/s, the server's resident
 //!    memory (idle before, highest sampled during, `VmHWM`), its CPU time, how busy the machine
 //!    was, and — read back from the database afterwards — how long expansion and sending took
@@ -59,6 +62,8 @@ struct Options {
     district: Option<String>,
     rounds: usize,
     timeout: Duration,
+    /// `bench/webpush-node/send.mjs`: Node's `web-push` sends to the same devices first.
+    node_peer: Option<String>,
 }
 
 impl Options {
@@ -92,6 +97,7 @@ impl Options {
                     .transpose()?
                     .unwrap_or(300),
             ),
+            node_peer: take("node-peer"),
         })
     }
 }
@@ -374,6 +380,9 @@ async fn main() -> Result<()> {
     }
 
     let mut failed = false;
+    if let Some(script) = &options.node_peer {
+        failed |= !node_peer(script, &receiver, n, port, &p256dh, &auth_b64, &options).await?;
+    }
     for round in 1..=options.rounds {
         receiver.reset();
         let cpu_before = options.pid.and_then(cpu_ticks);
@@ -568,4 +577,64 @@ async fn main() -> Result<()> {
         bail!("not every device got its push");
     }
     Ok(())
+}
+
+/// Node's `web-push` sending one push to each of the `n` devices at the receiver, 64 in flight;
+/// prints its rate (start of the script to the last arrival) and returns whether all arrived.
+async fn node_peer(
+    script: &str,
+    receiver: &Receiver,
+    n: usize,
+    port: u16,
+    p256dh: &str,
+    auth: &str,
+    options: &Options,
+) -> Result<bool> {
+    let subscriptions: Vec<Value> = (0..n)
+        .map(|id| {
+            json!({
+                "endpoint": format!("http://127.0.0.1:{port}/push/{id}"),
+                "keys": {"p256dh": p256dh, "auth": auth},
+            })
+        })
+        .collect();
+    let file = std::env::temp_dir().join(format!("push-fanout-peer-{}.json", std::process::id()));
+    std::fs::write(&file, serde_json::to_vec(&subscriptions)?)?;
+    receiver.reset();
+    let started = Instant::now();
+    let command = {
+        let (script, file) = (script.to_owned(), file.clone());
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new("node")
+                .arg(script)
+                .arg(file)
+                .arg("64")
+                .output()
+        })
+    };
+    let output = tokio::time::timeout(options.timeout, command)
+        .await
+        .context("Node's web-push took longer than --timeout")??
+        .context("run node (is Node.js installed, and `npm ci` done in bench/webpush-node?)")?;
+    let _ = std::fs::remove_file(&file);
+    let distinct = receiver.distinct.load(Ordering::Relaxed);
+    let last = receiver.last_ns.load(Ordering::Relaxed);
+    let to_last = receiver.at(last).saturating_duration_since(started);
+    let rate = distinct as f64 / to_last.as_secs_f64().max(1e-9);
+    println!("\n## peer: Node web-push to the same {n} devices, 64 in flight");
+    println!(
+        "script: {}",
+        String::from_utf8_lossy(&output.stdout).trim_end()
+    );
+    if !output.status.success() {
+        println!("node failed: {}", String::from_utf8_lossy(&output.stderr));
+        return Ok(false);
+    }
+    println!(
+        "received {distinct} distinct devices, {} duplicates; last after {:.3} s",
+        receiver.duplicates.load(Ordering::Relaxed),
+        to_last.as_secs_f64()
+    );
+    println!("PEER node_webpush n={n} delivered={distinct} per_second={rate:.0}");
+    Ok(distinct == n)
 }

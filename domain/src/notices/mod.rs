@@ -233,7 +233,31 @@ pub struct Notice {
     pub not_before: Option<DateTime<Utc>>,
 }
 
+/// The PostgreSQL channel on which a committed notice is announced to every instance.
+pub const CHANNEL: &str = "dorfapp_notices";
+
+/// The process's doorbell for new notices: rung when one is written, so that this instance's
+/// push worker looks at once instead of at its next poll. A process-wide value, because a
+/// notice is written deep inside the rules, which know only their transaction.
+static ENQUEUED: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
+/// What the push worker waits on (besides its poll interval): rung by [`enqueue`] in this
+/// process, and by the worker's `LISTEN` for notices other instances commit.
+pub fn enqueued() -> &'static tokio::sync::Notify {
+    &ENQUEUED
+}
+
+/// Rings [`enqueued`]: wakes whoever waits now, or else the next to wait.
+pub fn ring() {
+    ENQUEUED.notify_waiters();
+    ENQUEUED.notify_one();
+}
+
 /// Writes the notice, in the caller's transaction.
+///
+/// Rings the doorbell before the caller commits, so the worker may look too early; it then
+/// looks again every few milliseconds for a short while. On PostgreSQL a `NOTIFY` in the same
+/// transaction reaches every instance's worker when (and only if) it commits.
 pub async fn enqueue(
     conn: &impl ConnectionTrait,
     clock: &SharedClock,
@@ -269,6 +293,11 @@ pub async fn enqueue(
     }
     .insert(conn)
     .await?;
+    if conn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        conn.execute_unprepared(&format!("NOTIFY {CHANNEL}"))
+            .await?;
+    }
+    ring();
     Ok(id)
 }
 

@@ -296,6 +296,32 @@ async fn a_resident_subscribes_a_device_and_the_same_endpoint_again_renews_its_k
 }
 
 #[tokio::test]
+async fn a_running_worker_sends_a_new_notice_at_once_not_at_its_next_poll() {
+    // Polling once a minute: only the doorbell (and on PostgreSQL the NOTIFY at commit) can
+    // make the push arrive within seconds.
+    let app = spawn_with_admin_and(|settings| settings.job_poll_interval_ms = 60_000).await;
+    let service = start_service(&app).await;
+    let anna = resident(&app, None).await;
+    let device = device_of(&app, &service, &anna).await;
+    let stop = tokio_util::sync::CancellationToken::new();
+    let worker = tokio::spawn(app.state.dispatcher().run(stop.clone()));
+    // Let it go idle first: a ring from before it started must not be what wakes it.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    for n in 1..=2 {
+        let asked = std::time::Instant::now();
+        test_push(&app, &anna).await;
+        while service.received(&device).len() < n
+            && asked.elapsed() < std::time::Duration::from_secs(20)
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert_eq!(service.received(&device).len(), n, "push {n} within 20 s");
+    }
+    stop.cancel();
+    worker.await.expect("the worker stops");
+}
+
+#[tokio::test]
 async fn an_endpoint_subscribed_by_someone_else_moves_to_the_new_caller() {
     let (app, service) = spawn_push().await;
     let anna = resident(&app, None).await;
