@@ -17,7 +17,7 @@ use poem::{
     Endpoint, EndpointExt, Route,
     http::Method,
     middleware::{CatchPanic, Compression, Cors},
-    web::{CompressionAlgo, CompressionLevel},
+    web::CompressionAlgo,
 };
 use poem_openapi::OpenApiService;
 
@@ -149,14 +149,10 @@ pub fn with_api_edge<E: Endpoint + 'static>(
 pub fn with_outer_edge<E: Endpoint + 'static>(endpoint: E) -> impl Endpoint + 'static + use<E> {
     endpoint
         .around(edge::observe)
-        // gzip at its fastest level: the feed page of 22 KB becomes 1.7 KB (1.5 KB at the default
-        // level) at half the CPU. Brotli's fastest level is slower here and gives 2.5 KB, so it is
-        // not offered; every mobile HTTP stack sends gzip (docs/benchmarks.md).
-        .with(
-            Compression::new()
-                .algorithms([CompressionAlgo::GZIP, CompressionAlgo::DEFLATE])
-                .with_quality(CompressionLevel::Fastest),
-        )
+        // Only reads compressed request bodies: `http::coding` compresses the answers (and
+        // takes `Accept-Encoding` away before this sees it).
+        .with(Compression::new().algorithms([CompressionAlgo::GZIP, CompressionAlgo::DEFLATE]))
+        .around(http::coding::compress)
         .around(edge::vary_on_encoding)
 }
 

@@ -55,6 +55,7 @@ impl<T: ToJSON> Versioned<T> {
         let rendered = Rendered::of(value);
         let body = RenderedJson {
             body: rendered.body,
+            gzip: None,
             schema: PhantomData,
         };
         Versioned::Ok(body, rendered.etag)
@@ -76,13 +77,26 @@ pub fn version_check<V, T: ToJSON>(
 pub struct Rendered {
     pub body: Bytes,
     pub etag: String,
+    /// The gzip'd body, for a representation that is kept and served many times
+    /// ([`Rendered::with_gzip`]); `None`: compressed per request if the client asks.
+    pub gzip: Option<Bytes>,
 }
 
 impl Rendered {
     pub fn of(value: &impl ToJSON) -> Self {
         let body = Bytes::from(value.to_json_string());
         let etag = tag_of_bytes(&body);
-        Self { body, etag }
+        Self {
+            body,
+            etag,
+            gzip: None,
+        }
+    }
+
+    /// The same, with its gzip'd form kept beside it (`http::coding` sends that form).
+    pub fn with_gzip(mut self) -> Self {
+        self.gzip = Some(super::coding::gzip(&self.body));
+        self
     }
 }
 
@@ -101,6 +115,8 @@ pub fn etag_of(value: &impl ToJSON) -> String {
 /// in the spec exactly like `Json<T>`.
 pub struct RenderedJson<T> {
     body: Bytes,
+    /// Its gzip'd form, if kept ([`super::coding::PreCompressed`]).
+    gzip: Option<Bytes>,
     schema: PhantomData<fn() -> T>,
 }
 
@@ -119,9 +135,15 @@ impl<T: Type> Payload for RenderedJson<T> {
 
 impl<T: Send> IntoResponse for RenderedJson<T> {
     fn into_response(self) -> Response {
-        Response::builder()
+        let mut response = Response::builder()
             .content_type("application/json; charset=utf-8")
-            .body(self.body)
+            .body(self.body);
+        if let Some(gzip) = self.gzip {
+            response
+                .extensions_mut()
+                .insert(super::coding::PreCompressed(gzip));
+        }
+        response
     }
 }
 
@@ -160,6 +182,7 @@ impl<T: ToJSON> Cached<T> {
         } else {
             let body = RenderedJson {
                 body: rendered.body,
+                gzip: rendered.gzip,
                 schema: PhantomData,
             };
             Cached::Ok(body, rendered.etag, "no-cache".to_owned())

@@ -3,7 +3,8 @@
 //! The public feed is what the server is asked for most: every resident's app opens on it, and
 //! most of a district ask for the same first page. Rendering a page costs two index scans, 20
 //! items decoded and about 22 KB of JSON built and hashed (roughly 1 ms of CPU); serving a kept
-//! page costs a hash lookup. A kept page (its bytes and `ETag`) is served while all of this holds:
+//! page costs a hash lookup. A kept page (its bytes, their gzip'd form and the `ETag`) is served
+//! while all of this holds:
 //! - this instance has committed no news change since the page was read
 //!   ([`news::FeedVersion`]): a publication, edit or deletion made here shows at once;
 //! - nothing on it has expired since ([`news::FeedPage::changes_at`]);
@@ -129,7 +130,10 @@ impl FeedCache {
         // Read before the page: a change committed meanwhile makes the page outdated at once.
         let version = self.version.current();
         let read_at = clock.now();
-        let result = render().await;
+        // A page to keep is gzip'd once here, not for every request that gets it.
+        let result = render()
+            .await
+            .map(|(rendered, changes_at)| (rendered.with_gzip(), changes_at));
         if let Some(guard) = guard {
             let (rendered, changes_at) = match &result {
                 Ok((rendered, changes_at)) => (Some(rendered.clone()), *changes_at),

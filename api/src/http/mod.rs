@@ -10,6 +10,7 @@ pub mod aushang;
 pub mod auth;
 pub mod body;
 pub mod calendar;
+pub mod coding;
 pub mod districts;
 pub mod edge;
 pub mod etag;

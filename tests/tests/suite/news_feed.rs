@@ -897,3 +897,97 @@ async fn without_the_cache_every_read_comes_from_the_database() {
     let second = id_of(&publish(&app, &cast.leader, item("Zweite", &[&cast.rieder])).await);
     assert_eq!(read_through(&app.client, &rieder).await.0, [second, first]);
 }
+
+/// A GET with `Accept-Encoding`, read as it comes: (status, headers, body bytes).
+async fn get_coded(
+    app: &TestApp,
+    path: &str,
+    accept: &str,
+    if_none_match: Option<&str>,
+) -> (u16, poem::http::HeaderMap, Vec<u8>) {
+    let mut request = app.client.get(path).header("Accept-Encoding", accept);
+    if let Some(tag) = if_none_match {
+        request = request.header("If-None-Match", tag);
+    }
+    let response = request.send().await.0;
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response.into_body().into_vec().await.expect("body");
+    (status, headers, body)
+}
+
+fn gunzip(bytes: &[u8]) -> String {
+    use std::io::Read;
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_string(&mut text)
+        .expect("gzip");
+    text
+}
+
+#[tokio::test]
+async fn a_kept_page_goes_gzipped_under_its_own_tag_and_revalidates_in_either_coding() {
+    let (app, crew) = spawn_cast().await;
+    publish(&app, &crew.leader, item("Dorffest am Samstag", &[&crew.rieder])).await;
+    let path = format!("/api/v1/news?district_id={}", crew.rieder);
+    let plain = get_anonymous(&app, &path).await;
+    assert_eq!(plain.status, 200);
+    let plain_tag = plain.header("etag").expect("etag").to_owned();
+    let gzip_tag = format!("{}-gzip\"", plain_tag.trim_end_matches('"'));
+    // Once as the page is kept, once from memory: the same bytes, the same tags.
+    for _ in 0..2 {
+        let (status, headers, body) = get_coded(&app, &path, "gzip, deflate, br", None).await;
+        assert_eq!(status, 200);
+        assert_eq!(headers["content-encoding"], "gzip");
+        assert_eq!(headers["etag"], gzip_tag.as_str());
+        let vary = headers["vary"].to_str().unwrap().to_ascii_lowercase();
+        assert!(vary.contains("accept-encoding"), "{vary}");
+        assert_eq!(gunzip(&body), plain.text, "the same page");
+    }
+    // The gzip'd copy is current: 304 under its tag.
+    let (status, headers, body) = get_coded(&app, &path, "gzip", Some(&gzip_tag)).await;
+    assert_eq!(status, 304);
+    assert_eq!(headers["etag"], gzip_tag.as_str());
+    assert!(body.is_empty());
+    // Holding the gzip'd copy but asking without gzip: the plain page in full.
+    let (status, headers, body) = get_coded(&app, &path, "identity", Some(&gzip_tag)).await;
+    assert_eq!(status, 200);
+    assert!(headers.get("content-encoding").is_none());
+    assert_eq!(String::from_utf8(body).unwrap(), plain.text);
+    // Holding the plain copy but asking with gzip: the gzip'd page in full.
+    let (status, headers, _) = get_coded(&app, &path, "gzip", Some(&plain_tag)).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["etag"], gzip_tag.as_str());
+}
+
+#[tokio::test]
+async fn a_tag_read_gzipped_is_good_for_a_change() {
+    let (app, crew) = spawn_cast().await;
+    let created = publish(&app, &crew.leader, item("Dorffest am Samstag", &[&crew.rieder])).await;
+    let path = path_of(id_of(&created).as_str());
+    let (status, headers, _) = get_coded(&app, &path, "gzip", None).await;
+    assert_eq!(status, 200);
+    let tag = headers["etag"].to_str().unwrap().to_owned();
+    assert!(tag.ends_with("-gzip\""), "{tag}");
+    let changed = send(
+        &app,
+        Method::PATCH,
+        &path,
+        Some(&crew.leader.access),
+        &[("If-Match", &tag)],
+        Some(&json!({"title": "Dorffest am Sonntag"})),
+    )
+    .await;
+    assert_eq!(changed.status, 200, "{}", changed.text);
+    // The tag of the version before no longer allows a change, in either coding.
+    let stale = send(
+        &app,
+        Method::PATCH,
+        &path,
+        Some(&crew.leader.access),
+        &[("If-Match", &tag)],
+        Some(&json!({"title": "Dorffest am Montag"})),
+    )
+    .await;
+    assert_eq!(stale.status, 412, "{}", stale.text);
+}
