@@ -1,5 +1,5 @@
 //! The printed Aushang: a notice a village district pins up at the bus stop for the people the
-//! app does not reach (issue 21, `docs/plans/sms.md` §5).
+//! app does not reach (issue 21; `docs/api-guide.md`, "A district's printed Aushang").
 //!
 //! This crate turns a plain [`Sheet`] into the bytes of an A4 PDF of at most two pages
 //! ([`render`]). It knows no district, week or database: `domain::aushang` decides what is on

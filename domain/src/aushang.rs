@@ -1,7 +1,8 @@
 //! The printed Aushang: what a district's notice board shows for one ISO week, for the people
-//! the app does not reach (issue 21, `docs/plans/sms.md` §5). [`week`] fills an
-//! [`aushang::Sheet`] from what the public API shows anonymously for that district (its own
-//! items and the town-wide ones); [`render`] turns it into the PDF on a blocking thread.
+//! the app does not reach (issue 21; `docs/api-guide.md`, "A district's printed Aushang").
+//! [`week`] fills an [`aushang::Sheet`] from what the public API shows anonymously for that
+//! district (its own items and the town-wide ones); [`render`] turns it into the PDF on a
+//! blocking thread.
 //!
 //! In print order:
 //! 1. **Warnungen**, framed: warnings live during the week.

@@ -1,4 +1,4 @@
-//! Text messages (issue 21; `docs/plans/sms.md` §2).
+//! Text messages (issue 21; `docs/sms.md`).
 //!
 //! - `sms_recipient`: a mobile number (E.164) that may be sent messages, and for what: the
 //!   ride service (`rides_since`) and warnings of a district (`warnings_since`); either a

@@ -5,7 +5,7 @@
 //! seven.io's HTTP API in [`seven`]), how its webhooks are proven to come from it
 //! ([`seven::verify_webhook`]), and how a German text becomes as few billed segments as it can
 //! ([`gsm`]). It knows no person, ride or database: the outbox that decides who is sent what,
-//! with consent, quiet hours and the budget, is built on top (`docs/plans/sms.md`).
+//! with consent, quiet hours and the budget, is built on top (`domain::sms`, `docs/sms.md`).
 
 pub mod gsm;
 pub mod seven;
