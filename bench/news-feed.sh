@@ -110,6 +110,7 @@ for TOTAL in ${TOTALS}; do
     start_server "$([ "${MODE}" = on ] && echo "${CACHE_TTL_MS:-1000}" || echo 0)"
     echo
     echo "## ${TOTAL} items ($((TOTAL / 10)) in the district read; filled in ${filled} s), page cache ${MODE}"
+    IDLE_RSS="$(ps -o rss= -p "${SERVER}" | awk '{printf "%.0f MB", $1/1024}')"
     CURSOR=""
     for _ in $(seq 1 50); do
       CURSOR="$(curl -sf "${FEED}${CURSOR:+&cursor=${CURSOR}}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["next_cursor"])')"
@@ -131,7 +132,7 @@ for TOTAL in ${TOTALS}; do
       flood_report
       run "feed, first page, after the floods" "${FEED}"
     fi
-    echo "server resident memory: $(ps -o rss= -p "${SERVER}" | awk '{printf "%.0f MB", $1/1024}')"
+    echo "server resident memory: idle ${IDLE_RSS}, after the runs $(ps -o rss= -p "${SERVER}" | awk '{printf "%.0f MB", $1/1024}')"
     stop_server
   done
   cleanup

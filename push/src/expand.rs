@@ -30,7 +30,7 @@ use domain::{
 /// Recipients per transaction.
 pub const BATCH: u64 = 500;
 /// Rows per INSERT statement (well below both databases' parameter limits).
-const INSERT_CHUNK: usize = 500;
+const INSERT_CHUNK: usize = 100;
 /// Notices one worker claims at a time: one, expanded to the end before the next is claimed,
 /// so that no claimed notice waits (and its claim runs out) behind a large one.
 const CLAIM: u64 = 1;
@@ -313,9 +313,11 @@ impl Dispatcher {
             now,
             CLAIM,
         );
+        let turn = self.write_turn().await;
         let claimed = ClaimedNotice::find_by_statement(statement)
             .all(&self.db)
             .await?;
+        drop(turn);
         let mut batches = 0;
         for notice in claimed {
             while let Some(more) = self.expand_batch(notice.id).await? {
@@ -336,6 +338,7 @@ impl Dispatcher {
     /// notice is gone.
     async fn expand_batch(&self, id: Uuid) -> Result<Option<bool>, DbErr> {
         let now = self.clock.now();
+        let _turn = self.write_turn().await;
         let txn = db::begin_write(&self.db).await?;
         let mut find = notice::Entity::find_by_id(id);
         if txn.get_database_backend() == DatabaseBackend::Postgres {

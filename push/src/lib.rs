@@ -89,6 +89,8 @@ pub struct Dispatcher {
     wake_sender: Arc<Notify>,
     /// Pushes sent or being sent and not yet recorded ([`send::CONCURRENCY`] at most).
     in_flight: Arc<tokio::sync::Semaphore>,
+    /// The worker's writes take turns on SQLite ([`Dispatcher::write_turn`]).
+    writes: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Dispatcher {
@@ -109,6 +111,7 @@ impl Dispatcher {
             poll_interval,
             wake_sender: Arc::new(Notify::new()),
             in_flight: Arc::new(tokio::sync::Semaphore::new(send::CONCURRENCY)),
+            writes: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
 
@@ -165,6 +168,19 @@ impl Dispatcher {
         };
         tokio::join!(expanding, listening, sender(), sender());
         tracing::info!(worker = %self.worker_id, "push worker stopped");
+    }
+
+    /// On SQLite, one write of this worker at a time (a claim, a batch of outcomes, an expansion
+    /// batch). Its two senders and its expansion would otherwise meet at SQLite's lock, whose
+    /// busy handler sleeps up to 100 ms between tries and lets whoever comes next overtake: the
+    /// fan-out stalled for up to a third of a second. In line here, each waits only for the
+    /// write before it. PostgreSQL locks rows, so there the writes go concurrently.
+    async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        if self.db.get_database_backend() == sea_orm::DbBackend::Sqlite {
+            Some(self.writes.lock().await)
+        } else {
+            None
+        }
     }
 
     /// On PostgreSQL: `LISTEN`s for notices any instance commits and rings the doorbell, so

@@ -137,9 +137,11 @@ impl Dispatcher {
             now,
             BATCH,
         );
+        let turn = self.write_turn().await;
         let claimed = ClaimedDelivery::find_by_statement(statement)
             .all(&self.db)
             .await?;
+        drop(turn);
         if claimed.is_empty() {
             return Ok(0);
         }
@@ -168,7 +170,9 @@ impl Dispatcher {
                 let Ok(permit) = self.in_flight.clone().acquire_owned().await else {
                     break; // never closed
                 };
-                let device = delivery.subscription_id.and_then(|id| devices.get(&id).cloned());
+                let device = delivery
+                    .subscription_id
+                    .and_then(|id| devices.get(&id).cloned());
                 let notice = notices.get(&delivery.notice_id).cloned();
                 let push = self.push.clone();
                 let finished = finished.clone();
@@ -194,7 +198,9 @@ impl Dispatcher {
             while to_record.recv_many(&mut group, CONCURRENCY).await > 0 {
                 let (outcomes, permits): (Vec<_>, Vec<_>) = group
                     .drain(..)
-                    .map(|(delivery, device, outcome, permit)| ((delivery, device, outcome), permit))
+                    .map(|(delivery, device, outcome, permit)| {
+                        ((delivery, device, outcome), permit)
+                    })
                     .unzip();
                 self.record(outcomes, self.clock.now()).await?;
                 drop(permits);
@@ -334,6 +340,7 @@ impl Dispatcher {
                 )
                 .col_expr(push_delivery::Column::UpdatedAt, Expr::value(now))
         };
+        let _turn = self.write_turn().await;
         let txn = db::begin_write(&self.db).await?;
         if !sent.is_empty() {
             unlock(push_delivery::Entity::update_many())

@@ -8,10 +8,10 @@
 //!    per person; these people never log in, so they share one fixed password hash).
 //! 3. Logs in as the admin and posts a `warning` with `notify: true` to that district, as a
 //!    district mayor would, then waits until every device has its push.
-//! 3a. With `--node-peer bench/webpush-node/send.mjs`, first lets Node's `web-push` library send
+//! 4. With `--node-peer bench/webpush-node/send.mjs`, first lets Node's `web-push` library send
 //!    one push to each of the same N devices at the same receiver (64 in flight), the peer the
 //!    server's figure is compared with in the same run.
-//! 4. Prints N, the time from the POST to the last arrival, deliveries/s, the server's resident
+//! 5. Prints N, the time from the POST to the last arrival, deliveries/s, the server's resident
 //!    memory (idle before, highest sampled during, `VmHWM`), its CPU time, how busy the machine
 //!    was, and — read back from the database afterwards — how long expansion and sending took
 //!    on the server's own clock.
