@@ -57,7 +57,10 @@ pub(crate) async fn withdraw(
 ) -> Result<u64, DbErr> {
     jobs::cancel(conn, &format!("{JOB}:{news_id}")).await?;
     Ok(sms_message::Entity::update_many()
-        .col_expr(sms_message::Column::Status, Expr::value(SmsStatus::Cancelled))
+        .col_expr(
+            sms_message::Column::Status,
+            Expr::value(SmsStatus::Cancelled),
+        )
         .col_expr(
             sms_message::Column::LastError,
             Expr::value(Some("the warning was deleted")),

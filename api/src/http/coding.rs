@@ -156,9 +156,13 @@ pub async fn compress<E: Endpoint>(inner: E, mut req: Request) -> Result<Respons
             .and_then(|v| v.to_str().ok()),
     );
     req.headers_mut().remove(header::ACCEPT_ENCODING);
-    rewrite(&mut req, header::IF_MATCH, |tags| untagged(tags, &Coding::ALL));
+    rewrite(&mut req, header::IF_MATCH, |tags| {
+        untagged(tags, &Coding::ALL)
+    });
     if let Some(coding) = coding {
-        rewrite(&mut req, header::IF_NONE_MATCH, |tags| only_coded(tags, coding));
+        rewrite(&mut req, header::IF_NONE_MATCH, |tags| {
+            only_coded(tags, coding)
+        });
     }
     let mut response = inner.call(req).await?.into_response();
     let Some(coding) = coding else {
@@ -222,7 +226,10 @@ mod tests {
         assert_eq!(negotiate(Some("gzip, deflate, br")), Some(Coding::Gzip));
         assert_eq!(negotiate(Some("deflate")), Some(Coding::Deflate));
         assert_eq!(negotiate(Some("gzip;q=0, deflate")), Some(Coding::Deflate));
-        assert_eq!(negotiate(Some("gzip;q=0.5, deflate;q=0.8")), Some(Coding::Deflate));
+        assert_eq!(
+            negotiate(Some("gzip;q=0.5, deflate;q=0.8")),
+            Some(Coding::Deflate)
+        );
         assert_eq!(negotiate(Some("*")), Some(Coding::Gzip));
         assert_eq!(negotiate(Some("*;q=0")), None);
         assert_eq!(negotiate(Some("identity")), None);
@@ -232,8 +239,14 @@ mod tests {
 
     #[test]
     fn tags_carry_the_coding_and_lose_it_on_the_way_in() {
-        assert_eq!(tagged("\"abc\"", Coding::Gzip).as_deref(), Some("\"abc-gzip\""));
-        assert_eq!(tagged("W/\"abc\"", Coding::Gzip).as_deref(), Some("W/\"abc-gzip\""));
+        assert_eq!(
+            tagged("\"abc\"", Coding::Gzip).as_deref(),
+            Some("\"abc-gzip\"")
+        );
+        assert_eq!(
+            tagged("W/\"abc\"", Coding::Gzip).as_deref(),
+            Some("W/\"abc-gzip\"")
+        );
         assert_eq!(tagged("abc", Coding::Gzip), None, "not a tag");
         assert_eq!(
             untagged("\"abc-gzip\", W/\"x-deflate\", \"y\"", &Coding::ALL),

@@ -165,12 +165,25 @@ impl Audience {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Target {
-    News { id: Uuid },
-    ShopNotice { id: Uuid, shop_id: Uuid },
-    Ride { id: Uuid },
-    Anliegen { id: Uuid },
-    Poll { id: Uuid },
-    Event { id: Uuid },
+    News {
+        id: Uuid,
+    },
+    ShopNotice {
+        id: Uuid,
+        shop_id: Uuid,
+    },
+    Ride {
+        id: Uuid,
+    },
+    Anliegen {
+        id: Uuid,
+    },
+    Poll {
+        id: Uuid,
+    },
+    Event {
+        id: Uuid,
+    },
     Test,
     /// The SMS status, for admins.
     SmsStatus,

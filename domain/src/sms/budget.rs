@@ -101,11 +101,24 @@ pub(crate) async fn queue_notice(
 /// "Dezember 2026" for `2026-12`.
 fn month_name(month: &str) -> String {
     const NAMES: [&str; 12] = [
-        "Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September",
-        "Oktober", "November", "Dezember",
+        "Januar",
+        "Februar",
+        "März",
+        "April",
+        "Mai",
+        "Juni",
+        "Juli",
+        "August",
+        "September",
+        "Oktober",
+        "November",
+        "Dezember",
     ];
     let mut parts = month.splitn(2, '-');
-    let (year, number) = (parts.next(), parts.next().and_then(|m| m.parse::<usize>().ok()));
+    let (year, number) = (
+        parts.next(),
+        parts.next().and_then(|m| m.parse::<usize>().ok()),
+    );
     match (year, number.and_then(|m| NAMES.get(m.wrapping_sub(1)))) {
         (Some(year), Some(name)) => format!("{name} {year}"),
         _ => month.to_owned(),
@@ -220,7 +233,10 @@ mod tests {
         };
         let (title, body) = notice_text(&crossing(80));
         assert_eq!(title, "SMS-Budget zu 80 % verbraucht");
-        assert!(body.starts_with("Im Dezember 2026 sind 400 von 500 SMS-Teilen"), "{body}");
+        assert!(
+            body.starts_with("Im Dezember 2026 sind 400 von 500 SMS-Teilen"),
+            "{body}"
+        );
         let (title, body) = notice_text(&crossing(100));
         assert_eq!(title, "SMS-Budget aufgebraucht");
         assert!(body.contains("500 von 500"), "{body}");

@@ -928,7 +928,12 @@ fn gunzip(bytes: &[u8]) -> String {
 #[tokio::test]
 async fn a_kept_page_goes_gzipped_under_its_own_tag_and_revalidates_in_either_coding() {
     let (app, crew) = spawn_cast().await;
-    publish(&app, &crew.leader, item("Dorffest am Samstag", &[&crew.rieder])).await;
+    publish(
+        &app,
+        &crew.leader,
+        item("Dorffest am Samstag", &[&crew.rieder]),
+    )
+    .await;
     let path = format!("/api/v1/news?district_id={}", crew.rieder);
     let plain = get_anonymous(&app, &path).await;
     assert_eq!(plain.status, 200);
@@ -963,7 +968,12 @@ async fn a_kept_page_goes_gzipped_under_its_own_tag_and_revalidates_in_either_co
 #[tokio::test]
 async fn a_tag_read_gzipped_is_good_for_a_change() {
     let (app, crew) = spawn_cast().await;
-    let created = publish(&app, &crew.leader, item("Dorffest am Samstag", &[&crew.rieder])).await;
+    let created = publish(
+        &app,
+        &crew.leader,
+        item("Dorffest am Samstag", &[&crew.rieder]),
+    )
+    .await;
     let path = path_of(id_of(&created).as_str());
     let (status, headers, _) = get_coded(&app, &path, "gzip", None).await;
     assert_eq!(status, 200);

@@ -396,7 +396,11 @@ async fn the_admins_are_told_once_at_80_percent_and_once_when_the_budget_is_used
     send_and_tell(&app).await;
     assert!(budget_notices(&app, &admin).await.is_empty(), "3 of 5");
 
-    queue(&app, message(who.id, SmsKind::RideConfirmed, "Zugesagt 3", now)).await;
+    queue(
+        &app,
+        message(who.id, SmsKind::RideConfirmed, "Zugesagt 3", now),
+    )
+    .await;
     send_and_tell(&app).await;
     let told = budget_notices(&app, &admin).await;
     assert_eq!(told.len(), 1, "{told:?}");
