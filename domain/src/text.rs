@@ -3,6 +3,23 @@
 
 use std::borrow::Cow;
 
+/// The months in German, January first: one list for every text that names a month (the
+/// console's dates, the SMS budget's notice).
+pub const MONTHS_DE: [&str; 12] = [
+    "Januar",
+    "Februar",
+    "März",
+    "April",
+    "Mai",
+    "Juni",
+    "Juli",
+    "August",
+    "September",
+    "Oktober",
+    "November",
+    "Dezember",
+];
+
 /// A text a person reads, in German (the default) and English.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Text {

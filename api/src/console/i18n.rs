@@ -2,7 +2,7 @@
 //! label missing in one language is a compile error, not a blank on the page. Texts from the
 //! domain (field errors, conflicts) arrive as `Text` and are printed in the page's language.
 
-use domain::text::Lang;
+use domain::text::{Lang, MONTHS_DE};
 use entity::vocab::ShopNoticeKind;
 
 /// Every fixed text of the console.
@@ -996,20 +996,6 @@ pub fn labels(lang: Lang) -> &'static Labels {
 
 const WEEKDAYS_DE: [&str; 7] = ["Mo.", "Di.", "Mi.", "Do.", "Fr.", "Sa.", "So."];
 const WEEKDAYS_EN: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-const MONTHS_DE: [&str; 12] = [
-    "Januar",
-    "Februar",
-    "März",
-    "April",
-    "Mai",
-    "Juni",
-    "Juli",
-    "August",
-    "September",
-    "Oktober",
-    "November",
-    "Dezember",
-];
 const MONTHS_EN: [&str; 12] = [
     "January",
     "February",

@@ -100,26 +100,15 @@ pub(crate) async fn queue_notice(
 
 /// "Dezember 2026" for `2026-12`.
 fn month_name(month: &str) -> String {
-    const NAMES: [&str; 12] = [
-        "Januar",
-        "Februar",
-        "März",
-        "April",
-        "Mai",
-        "Juni",
-        "Juli",
-        "August",
-        "September",
-        "Oktober",
-        "November",
-        "Dezember",
-    ];
     let mut parts = month.splitn(2, '-');
     let (year, number) = (
         parts.next(),
         parts.next().and_then(|m| m.parse::<usize>().ok()),
     );
-    match (year, number.and_then(|m| NAMES.get(m.wrapping_sub(1)))) {
+    match (
+        year,
+        number.and_then(|m| crate::text::MONTHS_DE.get(m.wrapping_sub(1))),
+    ) {
         (Some(year), Some(name)) => format!("{name} {year}"),
         _ => month.to_owned(),
     }
