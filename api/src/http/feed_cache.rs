@@ -130,10 +130,17 @@ impl FeedCache {
         // Read before the page: a change committed meanwhile makes the page outdated at once.
         let version = self.version.current();
         let read_at = clock.now();
-        // A page to keep is gzip'd once here, not for every request that gets it.
-        let result = render()
-            .await
-            .map(|(rendered, changes_at)| (rendered.with_gzip(), changes_at));
+        // A page to keep is gzip'd once here, not for every request that gets it; a page
+        // rendered for this request alone is compressed (if asked) on its way out.
+        let keeping = guard.is_some();
+        let result = render().await.map(|(rendered, changes_at)| {
+            let rendered = if keeping {
+                rendered.with_gzip()
+            } else {
+                rendered
+            };
+            (rendered, changes_at)
+        });
         if let Some(guard) = guard {
             let (rendered, changes_at) = match &result {
                 Ok((rendered, changes_at)) => (Some(rendered.clone()), *changes_at),
