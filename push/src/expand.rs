@@ -29,6 +29,10 @@ use domain::{
 
 /// Recipients per transaction.
 pub const BATCH: u64 = 500;
+/// Recipients in a notice's first transaction: few, so that its first pushes leave within
+/// milliseconds of the notice (a batch of [`BATCH`] takes 50–150 ms to write on PostgreSQL),
+/// while the later, larger batches keep the expansion ahead of the senders.
+pub const FIRST_BATCH: u64 = 50;
 /// Rows per INSERT statement (well below both databases' parameter limits).
 const INSERT_CHUNK: usize = 100;
 /// Notices one worker claims at a time: one, expanded to the end before the next is claimed,
@@ -96,7 +100,7 @@ fn reach(kind: NoticeKind, audience: &Audience, recipient: &Recipient) -> Reach 
 
 /// The next batch of the audience after `cursor`, ordered by user id, with each recipient's
 /// preferences (a left join: no row means the defaults).
-fn recipients_query(audience: &Audience, cursor: Uuid) -> SelectStatement {
+fn recipients_query(audience: &Audience, cursor: Uuid, limit: u64) -> SelectStatement {
     use notification_preference as pref;
     let mut query = Query::select();
     // The table and column that name the recipient in this audience's source.
@@ -158,7 +162,7 @@ fn recipients_query(audience: &Audience, cursor: Uuid) -> SelectStatement {
         )
         .and_where(recipient.clone().gt(cursor))
         .order_by_expr(recipient.clone(), Order::Asc)
-        .limit(BATCH);
+        .limit(limit);
     match audience {
         // No districts: the whole municipality.
         Audience::Districts { districts, .. } if districts.is_empty() => {}
@@ -352,13 +356,18 @@ impl Dispatcher {
         {
             return Ok(None);
         }
+        let limit = if notice.expand_cursor.is_none() {
+            FIRST_BATCH
+        } else {
+            BATCH
+        };
         let cursor = notice.expand_cursor.unwrap_or(Uuid::nil());
         let audience = Audience::stored(&notice)?;
         let statement = txn
             .get_database_backend()
-            .build(&recipients_query(&audience, cursor));
+            .build(&recipients_query(&audience, cursor, limit));
         let recipients = Recipient::find_by_statement(statement).all(&txn).await?;
-        let more = recipients.len() as u64 == BATCH;
+        let more = recipients.len() as u64 == limit;
         let last = recipients.last().map(|r| r.user_id);
 
         // Warnings, and a test the person asked for just now, pass quiet hours.
@@ -523,7 +532,7 @@ pub async fn estimate(
     loop {
         let statement = conn
             .get_database_backend()
-            .build(&recipients_query(audience, cursor));
+            .build(&recipients_query(audience, cursor, BATCH));
         let recipients = Recipient::find_by_statement(statement).all(conn).await?;
         let mut pushed = Vec::new();
         for recipient in &recipients {

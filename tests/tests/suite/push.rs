@@ -1514,7 +1514,7 @@ async fn a_warning_to_a_large_district_is_expanded_in_batches_after_the_request_
         .expect("the push worker runs");
     assert!(
         report.batches >= 3,
-        "1,201 recipients in batches of at most 500: {report:?}"
+        "1,201 recipients in batches of 50, then at most 500: {report:?}"
     );
     assert_eq!(
         entries().await,
