@@ -15,6 +15,9 @@ use sea_orm::{
 /// Opens the pool. SQLite runs in WAL mode (readers never wait for the writer) with foreign
 /// keys enforced and a busy timeout, so concurrent writers queue instead of failing.
 pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
+    if url.starts_with("sqlite:") {
+        without_sqlite_memory_statistics();
+    }
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .max_connections(max_connections)
@@ -28,6 +31,9 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
                 .create_if_missing(true)
+        })
+        .map_sqlx_sqlite_pool_opts(|pool| {
+            pool.after_connect(|conn, _| Box::pin(stable_query_plans(conn)))
         });
     // Opening SQLite sets the journal mode, which can meet "database is locked" while another
     // process or pool holds the write lock (e.g. an instance migrating at the same moment);
@@ -41,6 +47,65 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
             }
             result => return result,
         }
+    }
+}
+
+/// Turns SQLite's memory statistics off for the process, before its first connection.
+///
+/// With them on (SQLite's default), every allocation SQLite makes, and sqlx copies every
+/// column of every row it reads, takes one mutex shared by all connections. With a thread per
+/// connection (sqlx) they queued there: a third of the SQLite threads' time in the uncached
+/// feed went to that mutex and the futex calls behind it (`perf`, docs/benchmarks.md). Nothing
+/// here reads the statistics. The setting can only be made before SQLite initialises; if
+/// something else opened a database first, it stays on and only the speed differs.
+fn without_sqlite_memory_statistics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        use libsqlite3_sys::{SQLITE_CONFIG_MEMSTATUS, SQLITE_OK, sqlite3_config};
+        // SAFETY: SQLITE_CONFIG_MEMSTATUS takes one int. sqlite3_config is not thread-safe
+        // against other SQLite calls; `Once` makes this the only call of it, and it runs
+        // before this process opens its first database (a later call is refused with
+        // SQLITE_MISUSE and changes nothing).
+        let rc = unsafe { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0 as std::ffi::c_int) };
+        if rc != SQLITE_OK {
+            tracing::debug!(code = rc, "SQLite's memory statistics stay on");
+        }
+    });
+}
+
+/// Turns on SQLite's query planner stability guarantee (QPSG) for a new connection.
+///
+/// Without it, SQLite marks a cached statement as expired whenever a value is bound to a
+/// parameter that the planner looked at, and parses and plans it again at its next step. Every
+/// `LIMIT ?` that sea-query writes is such a parameter, so every paged list was parsed and
+/// planned anew at each request: the statement cache saved nothing, and parsing was a tenth of
+/// the uncached feed's CPU (measured with `perf`, docs/benchmarks.md). With the guarantee a
+/// statement keeps the plan made without knowing the values, which is the plan the indexes are
+/// built for.
+async fn stable_query_plans(
+    conn: &mut sea_orm::sqlx::SqliteConnection,
+) -> Result<(), sea_orm::sqlx::Error> {
+    use libsqlite3_sys::{SQLITE_DBCONFIG_ENABLE_QPSG, SQLITE_OK, sqlite3_db_config};
+    use std::ffi::c_int;
+    let mut handle = conn.lock_handle().await?;
+    let db = handle.as_raw_handle();
+    // SAFETY: `lock_handle` keeps the connection's worker thread off the handle until the
+    // guard drops, so nothing else uses it during this call. SQLITE_DBCONFIG_ENABLE_QPSG takes
+    // an int (1: on) and an int pointer for the new setting, which may be null.
+    let rc = unsafe {
+        sqlite3_db_config(
+            db.as_ptr(),
+            SQLITE_DBCONFIG_ENABLE_QPSG,
+            1 as c_int,
+            std::ptr::null_mut::<c_int>(),
+        )
+    };
+    if rc == SQLITE_OK {
+        Ok(())
+    } else {
+        Err(sea_orm::sqlx::Error::Configuration(
+            format!("SQLite refused the query planner stability guarantee (code {rc})").into(),
+        ))
     }
 }
 

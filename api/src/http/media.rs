@@ -25,7 +25,7 @@ use media::Encoding;
 pub const UPLOAD_PATH: &str = "/api/v1/media";
 
 /// One rendered size of a photo, in both formats.
-#[derive(Object, Clone, Debug, PartialEq, Eq)]
+#[derive(Object, serde::Serialize, Clone, Debug, PartialEq, Eq)]
 pub struct Rendition {
     /// Width in pixels (the long side is one of 320, 800, 1600, never more than the original).
     pub width: u32,
@@ -39,7 +39,7 @@ pub struct Rendition {
 
 /// An uploaded photo: what an `<img srcset>` needs. Every metadata block of the original
 /// (EXIF with its GPS position, XMP, ICC profile) is gone; only re-encoded pixels are served.
-#[derive(Object, Clone, Debug, PartialEq, Eq)]
+#[derive(Object, serde::Serialize, Clone, Debug, PartialEq, Eq)]
 #[oai(example)]
 pub struct Media {
     /// Stable identifier; name it in `images` of a news item to show the photo there.
@@ -58,7 +58,7 @@ pub struct Media {
 }
 
 /// A photo as a news item (or another thing) shows it.
-#[derive(Object, Clone, Debug, PartialEq, Eq)]
+#[derive(Object, serde::Serialize, Clone, Debug, PartialEq, Eq)]
 pub struct Image {
     /// Text read out instead of the photo (screen readers), and shown when it does not load.
     pub alt: String,

@@ -89,6 +89,13 @@ impl ParseFromParameter for Timestamp {
     }
 }
 
+/// The same text as [`ToJSON`], for answers written with serde ([`super::etag::Rendered::of_serialized`]).
+impl serde::Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&self.0.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+    }
+}
+
 impl ToJSON for Timestamp {
     fn to_json(&self) -> Option<Value> {
         Some(Value::String(

@@ -23,7 +23,8 @@ use futures::future::try_join_all;
 use media::{Encoding, Limits, MediaError, store::MediaStore};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, sea_query::Query,
+    QueryOrder, QuerySelect, Set,
+    sea_query::{Expr, ExprTrait, Query},
 };
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -607,6 +608,18 @@ impl ThingKind {
             .filter(|(kind, _)| *kind == self)
             .map(|(_, id)| id)
     }
+}
+
+/// Whether the thing whose id is `id` (a column of the enclosing query) shows any photo, as
+/// an SQL `EXISTS`: a list can then ask [`shown_by`] only when one of its things does.
+pub fn shows_any(kind: ThingKind, id: Expr) -> Expr {
+    Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(media_use::Entity)
+            .and_where(Expr::col((media_use::Entity, kind.column())).eq(id))
+            .to_owned(),
+    )
 }
 
 /// The photos of many things of one kind at once (a feed page), in order: two queries for

@@ -29,9 +29,9 @@ use entity::{
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
-    sea_query::{Expr, ExprTrait},
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Asterisk, Expr, ExprTrait, Order, Query, SelectStatement, UnionType},
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -935,49 +935,113 @@ fn not_expired(column: Expr, now: DateTime<Utc>) -> Condition {
         .add(column.gt(now))
 }
 
-/// Items placed in one district (`Some`) or municipality-wide (`None`), newest first: one range
-/// scan of a feed index, joined to the items.
-async fn placed_items(
-    conn: &impl ConnectionTrait,
+/// The newest placements in one district (`Some`) or municipality-wide (`None`) that the
+/// query asks for, at most a page and one: one range scan of a feed index, as a subquery of its
+/// own so that its `ORDER BY … LIMIT` stays its own inside a `UNION`.
+fn newest_placements(
     district: Option<Uuid>,
     query: &FeedQuery,
     now: DateTime<Utc>,
-) -> Result<Vec<(news_item::Model, DateTime<Utc>)>, DbErr> {
+    name: &'static str,
+) -> SelectStatement {
     use news_placement::Column as C;
-    let mut select = news_item::Entity::find()
-        .inner_join(news_placement::Entity)
-        .filter(match district {
-            Some(d) => C::DistrictId.eq(d),
-            None => C::DistrictId.is_null(),
+    let mut newest = Query::select();
+    newest
+        .columns([C::NewsId, C::PublishedAt])
+        .from(news_placement::Entity)
+        .and_where(match district {
+            Some(d) => Expr::col(C::DistrictId).eq(d),
+            None => Expr::col(C::DistrictId).is_null(),
         });
-    if let Some(category) = &query.category {
-        select = select.filter(C::Category.eq(*category));
+    if let Some(category) = query.category {
+        newest.and_where(Expr::col(C::Category).eq(category));
     }
     if let Some(pinned) = query.pinned {
-        select = select.filter(C::Pinned.eq(pinned));
+        newest.and_where(Expr::col(C::Pinned).eq(pinned));
     }
-    let published_at = Expr::col((news_placement::Entity, C::PublishedAt));
-    let items = select
-        .filter(published_at.clone().lte(now))
-        .filter(not_expired(
-            Expr::col((news_placement::Entity, C::ExpiresAt)),
-            now,
-        ))
-        .filter(keyset_after(
-            published_at,
-            Expr::col((news_placement::Entity, C::NewsId)),
+    newest
+        .and_where(Expr::col(C::PublishedAt).lte(now))
+        .cond_where(not_expired(Expr::col(C::ExpiresAt), now))
+        .cond_where(keyset_after(
+            Expr::col(C::PublishedAt),
+            Expr::col(C::NewsId),
             query.after,
         ))
-        .order_by_desc(C::PublishedAt)
-        .order_by_desc(C::NewsId)
-        .limit(query.limit + 1)
-        .all(conn)
-        .await?;
-    // A placed item is published, so it has its publication time.
-    Ok(items
-        .into_iter()
-        .filter_map(|item| item.published_at.map(|at| (item, at)))
-        .collect())
+        .order_by(C::PublishedAt, Order::Desc)
+        .order_by(C::NewsId, Order::Desc)
+        .limit(query.limit + 1);
+    Query::select()
+        .column(Asterisk)
+        .from_subquery(newest, name)
+        .to_owned()
+}
+
+/// The items of a feed page and one more, newest first, each with whether it shows photos.
+///
+/// One statement, so one round trip: the page is what decides the reads that the cache does
+/// not hold, and each statement costs two thread hand-offs on SQLite (sqlx runs each
+/// connection on a thread of its own) and a round trip on PostgreSQL. A district's page merges
+/// two range scans, its own placements and the municipality-wide ones, each cut to a page and
+/// one before the merge, so neither database sorts more than two pages' worth of rows.
+async fn feed_rows(
+    conn: &impl ConnectionTrait,
+    query: &FeedQuery,
+    now: DateTime<Utc>,
+) -> Result<Vec<(news_item::Model, bool)>, DbErr> {
+    use news_item::Column as C;
+    let item_id = Expr::col((news_item::Entity, C::Id));
+    let mut select = Query::select();
+    select.column((news_item::Entity, Asterisk)).expr_as(
+        crate::media::shows_any(crate::media::ThingKind::News, item_id.clone()),
+        "has_images",
+    );
+    if let Some(district) = query.district {
+        use news_placement::Column as P;
+        let mut placed = newest_placements(Some(district), query, now, "own");
+        placed.union(
+            UnionType::All,
+            newest_placements(None, query, now, "municipality"),
+        );
+        select
+            .from_subquery(placed, "placed")
+            .inner_join(
+                news_item::Entity,
+                item_id.eq(Expr::col(("placed", P::NewsId))),
+            )
+            .order_by(("placed", P::PublishedAt), Order::Desc)
+            .order_by(("placed", P::NewsId), Order::Desc);
+    } else {
+        select
+            .from(news_item::Entity)
+            .and_where(Expr::col(C::Status).eq(NewsStatus::Published));
+        if let Some(category) = query.category {
+            select.and_where(Expr::col(C::Category).eq(category));
+        }
+        if let Some(pinned) = query.pinned {
+            select.and_where(Expr::col(C::Pinned).eq(pinned));
+        }
+        select
+            .and_where(Expr::col(C::PublishedAt).lte(now))
+            .cond_where(not_expired(Expr::col(C::ExpiresAt), now))
+            .cond_where(keyset_after(
+                Expr::col(C::PublishedAt),
+                Expr::col(C::Id),
+                query.after,
+            ))
+            .order_by(C::PublishedAt, Order::Desc)
+            .order_by(C::Id, Order::Desc);
+    }
+    select.limit(query.limit + 1);
+    conn.query_all(&select)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok((
+                news_item::Model::from_query_result(row, "")?,
+                row.try_get::<bool>("", "has_images")?,
+            ))
+        })
+        .collect()
 }
 
 /// A page of the feed, newest first.
@@ -988,42 +1052,22 @@ pub async fn feed(
 ) -> DomainResult<FeedPage> {
     let now = clock.now();
     let limit = usize::try_from(query.limit).unwrap_or(usize::MAX);
-    let mut items = if let Some(district) = query.district {
-        // The district's own items and the municipality-wide ones, merged by the sort key.
-        let mut rows = placed_items(conn, Some(district), query, now).await?;
-        rows.extend(placed_items(conn, None, query, now).await?);
-        rows.sort_by(|(a, a_at), (b, b_at)| (b_at, b.id).cmp(&(a_at, a.id)));
-        rows.into_iter().map(|(item, _)| item).collect()
-    } else {
-        use news_item::Column as C;
-        let mut select = news_item::Entity::find().filter(C::Status.eq(NewsStatus::Published));
-        if let Some(category) = &query.category {
-            select = select.filter(C::Category.eq(*category));
-        }
-        if let Some(pinned) = query.pinned {
-            select = select.filter(C::Pinned.eq(pinned));
-        }
-        select
-            .filter(C::PublishedAt.lte(now))
-            .filter(not_expired(Expr::col(C::ExpiresAt), now))
-            .filter(keyset_after(
-                Expr::col(C::PublishedAt),
-                Expr::col(C::Id),
-                query.after,
-            ))
-            .order_by_desc(C::PublishedAt)
-            .order_by_desc(C::Id)
-            .limit(query.limit + 1)
-            .all(conn)
-            .await?
-    };
+    let mut rows = feed_rows(conn, query, now).await?;
     // Includes the item after the page: when it expires, the page loses its next cursor.
-    let changes_at = items.iter().filter_map(|i| i.expires_at).min();
-    let more = items.len() > limit;
-    items.truncate(limit);
-    let views = items.into_iter().map(|i| NewsView::new(i, now)).collect();
+    let changes_at = rows.iter().filter_map(|(i, _)| i.expires_at).min();
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let any_images = rows.iter().any(|(_, has_images)| *has_images);
+    let views = rows
+        .into_iter()
+        .map(|(item, _)| NewsView::new(item, now))
+        .collect();
     Ok(FeedPage {
-        items: with_images(conn, views).await?,
+        items: if any_images {
+            with_images(conn, views).await?
+        } else {
+            views
+        },
         more,
         changes_at,
     })
