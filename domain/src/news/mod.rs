@@ -31,7 +31,9 @@ use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
     FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
-    sea_query::{Asterisk, Expr, ExprTrait, Order, Query, SelectStatement, UnionType},
+    sea_query::{
+        Asterisk, Expr, ExprTrait, IntoColumnRef, Order, Query, SelectStatement, UnionType,
+    },
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -935,6 +937,33 @@ fn not_expired(column: Expr, now: DateTime<Utc>) -> Condition {
         .add(column.gt(now))
 }
 
+/// What the feed shows of a table with these columns (`news_placement`, or `news_item` for the
+/// whole municipality): the query's category and pinned filters, live at `now`, after the
+/// cursor, newest first.
+fn feed_window<C: IntoColumnRef + Copy>(
+    select: &mut SelectStatement,
+    [category, pinned, published_at, expires_at, id]: [C; 5],
+    query: &FeedQuery,
+    now: DateTime<Utc>,
+) {
+    if let Some(wanted) = query.category {
+        select.and_where(Expr::col(category).eq(wanted));
+    }
+    if let Some(wanted) = query.pinned {
+        select.and_where(Expr::col(pinned).eq(wanted));
+    }
+    select
+        .and_where(Expr::col(published_at).lte(now))
+        .cond_where(not_expired(Expr::col(expires_at), now))
+        .cond_where(keyset_after(
+            Expr::col(published_at),
+            Expr::col(id),
+            query.after,
+        ))
+        .order_by(published_at, Order::Desc)
+        .order_by(id, Order::Desc);
+}
+
 /// The newest placements in one district (`Some`) or municipality-wide (`None`) that the
 /// query asks for, at most a page and one: one range scan of a feed index, as a subquery of its
 /// own so that its `ORDER BY … LIMIT` stays its own inside a `UNION`.
@@ -953,23 +982,19 @@ fn newest_placements(
             Some(d) => Expr::col(C::DistrictId).eq(d),
             None => Expr::col(C::DistrictId).is_null(),
         });
-    if let Some(category) = query.category {
-        newest.and_where(Expr::col(C::Category).eq(category));
-    }
-    if let Some(pinned) = query.pinned {
-        newest.and_where(Expr::col(C::Pinned).eq(pinned));
-    }
-    newest
-        .and_where(Expr::col(C::PublishedAt).lte(now))
-        .cond_where(not_expired(Expr::col(C::ExpiresAt), now))
-        .cond_where(keyset_after(
-            Expr::col(C::PublishedAt),
-            Expr::col(C::NewsId),
-            query.after,
-        ))
-        .order_by(C::PublishedAt, Order::Desc)
-        .order_by(C::NewsId, Order::Desc)
-        .limit(query.limit + 1);
+    feed_window(
+        &mut newest,
+        [
+            C::Category,
+            C::Pinned,
+            C::PublishedAt,
+            C::ExpiresAt,
+            C::NewsId,
+        ],
+        query,
+        now,
+    );
+    newest.limit(query.limit + 1);
     Query::select()
         .column(Asterisk)
         .from_subquery(newest, name)
@@ -1014,22 +1039,12 @@ async fn feed_rows(
         select
             .from(news_item::Entity)
             .and_where(Expr::col(C::Status).eq(NewsStatus::Published));
-        if let Some(category) = query.category {
-            select.and_where(Expr::col(C::Category).eq(category));
-        }
-        if let Some(pinned) = query.pinned {
-            select.and_where(Expr::col(C::Pinned).eq(pinned));
-        }
-        select
-            .and_where(Expr::col(C::PublishedAt).lte(now))
-            .cond_where(not_expired(Expr::col(C::ExpiresAt), now))
-            .cond_where(keyset_after(
-                Expr::col(C::PublishedAt),
-                Expr::col(C::Id),
-                query.after,
-            ))
-            .order_by(C::PublishedAt, Order::Desc)
-            .order_by(C::Id, Order::Desc);
+        feed_window(
+            &mut select,
+            [C::Category, C::Pinned, C::PublishedAt, C::ExpiresAt, C::Id],
+            query,
+            now,
+        );
     }
     select.limit(query.limit + 1);
     conn.query_all(&select)
