@@ -4,7 +4,10 @@
 
 pub use entity::vocab::{Role, Scope};
 use entity::{app_user, role_assignment, session};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect,
+    prelude::DateTimeUtc,
+};
 use uuid::Uuid;
 
 use super::tokens::{self, TokenError};
@@ -21,20 +24,6 @@ pub struct Assignment {
     pub topic_id: Option<Uuid>,
     /// For `organisation_editor`: the organisation.
     pub organisation_id: Option<Uuid>,
-}
-
-impl Assignment {
-    /// Rows with a role this version does not know are skipped, never trusted.
-    pub fn from_model(m: &role_assignment::Model) -> Option<Self> {
-        Some(Self {
-            id: m.id,
-            role: m.role,
-            district_id: m.district_id,
-            shop_id: m.shop_id,
-            topic_id: m.topic_id,
-            organisation_id: m.organisation_id,
-        })
-    }
 }
 
 /// The authenticated caller.
@@ -133,48 +122,81 @@ pub async fn authenticate(
             "The access token is invalid. Please sign in again.",
         ),
     })?;
-    let ended = || {
-        unauthenticated(
-            "Diese Anmeldung wurde beendet. Bitte melden Sie sich neu an.",
-            "This session has ended. Please sign in again.",
-        )
-    };
-    let session = session::Entity::find_by_id(claims.sid)
-        .one(conn)
-        .await?
-        .ok_or_else(ended)?;
-    if session.user_id != claims.sub || session.revoked_at.is_some() || session.expires_at <= now {
-        return Err(ended());
-    }
-    load(conn, claims.sub, claims.sid).await
+    load(conn, claims.sub, claims.sid, now).await
 }
 
-/// The caller of a session already checked (live, not revoked): the user must still exist, and
-/// their role assignments are read as they are now. Shared by bearer tokens and the console's
-/// cookie, so that both see a revoked role on the next request.
+/// One role assignment of the caller, or none: a row of the left join in [`load`].
+#[derive(FromQueryResult)]
+struct AssignmentRow {
+    assignment_id: Option<Uuid>,
+    role: Option<Role>,
+    district_id: Option<Uuid>,
+    shop_id: Option<Uuid>,
+    topic_id: Option<Uuid>,
+    organisation_id: Option<Uuid>,
+}
+
+/// The caller of session `session_id`, as they are now: the session must belong to `user_id`,
+/// be live at `now` (not revoked, not expired) and the user must still exist; their role
+/// assignments are read as they are now. Shared by bearer tokens and the console's cookie, so
+/// that both see a revoked role or session on the next request.
+///
+/// One statement (the session joined to its user, left-joined to the assignments: a row per
+/// assignment, or one row without), because this runs before every authenticated request,
+/// and each statement costs a round trip on PostgreSQL and two thread hand-offs on SQLite.
 pub async fn load(
     conn: &impl ConnectionTrait,
     user_id: Uuid,
     session_id: Uuid,
+    now: DateTimeUtc,
 ) -> DomainResult<Actor> {
-    // The user row must still exist (a deleted account cascades its sessions away, but the
-    // check costs one indexed lookup and states the rule where it is enforced).
-    if app_user::Entity::find_by_id(user_id)
-        .one(conn)
-        .await?
-        .is_none()
-    {
+    let rows = session::Entity::find()
+        .select_only()
+        .column_as(role_assignment::Column::Id, "assignment_id")
+        .column(role_assignment::Column::Role)
+        .column(role_assignment::Column::DistrictId)
+        .column(role_assignment::Column::ShopId)
+        .column(role_assignment::Column::TopicId)
+        .column(role_assignment::Column::OrganisationId)
+        .join(
+            JoinType::InnerJoin,
+            session::Entity::belongs_to(app_user::Entity)
+                .from(session::Column::UserId)
+                .to(app_user::Column::Id)
+                .into(),
+        )
+        .join(
+            JoinType::LeftJoin,
+            session::Entity::belongs_to(role_assignment::Entity)
+                .from(session::Column::UserId)
+                .to(role_assignment::Column::UserId)
+                .into(),
+        )
+        .filter(session::Column::Id.eq(session_id))
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .filter(session::Column::ExpiresAt.gt(now))
+        .into_model::<AssignmentRow>()
+        .all(conn)
+        .await?;
+    if rows.is_empty() {
         return Err(unauthenticated(
             "Diese Anmeldung wurde beendet. Bitte melden Sie sich neu an.",
             "This session has ended. Please sign in again.",
         ));
     }
-    let assignments = role_assignment::Entity::find()
-        .filter(role_assignment::Column::UserId.eq(user_id))
-        .all(conn)
-        .await?
-        .iter()
-        .filter_map(Assignment::from_model)
+    let assignments = rows
+        .into_iter()
+        .filter_map(|row| {
+            Some(Assignment {
+                id: row.assignment_id?,
+                role: row.role?,
+                district_id: row.district_id,
+                shop_id: row.shop_id,
+                topic_id: row.topic_id,
+                organisation_id: row.organisation_id,
+            })
+        })
         .collect();
     Ok(Actor {
         user_id,

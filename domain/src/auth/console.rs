@@ -136,7 +136,7 @@ pub async fn resume(
     if session.revoked_at.is_some() || session.expires_at <= now || console.idle_expires_at <= now {
         return Err(signed_out());
     }
-    let actor = actor::load(db, session.user_id, session.id).await?;
+    let actor = actor::load(db, session.user_id, session.id, now).await?;
     if now - console.seen_at >= SLIDE_EVERY {
         console_session::Entity::update_many()
             .col_expr(

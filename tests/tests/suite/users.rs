@@ -484,6 +484,51 @@ async fn role_assignments_must_fit_their_scope() {
     assert_eq!(held, want, "{me}");
 }
 
+/// The sign-in check reads all of a person's roles at once (one row each): someone who drives
+/// and administers keeps driving when the admin role is taken, with the same token.
+#[tokio::test]
+async fn a_person_with_two_roles_holds_both_and_keeps_one_when_the_other_is_revoked() {
+    let app = spawn_with_admin().await;
+    let admin = admin(&app).await;
+    let rieder = district_id(&app, "rieder").await;
+    let deputy = register(&app, "ilse@example.org", PASSWORD).await;
+    let driving = grant(
+        &app,
+        &admin,
+        &deputy.user_id,
+        json!({"role": "driver", "district_id": rieder}),
+    )
+    .await;
+    assert_eq!(driving.status, 201, "{}", driving.text);
+    let administering = grant(&app, &admin, &deputy.user_id, json!({"role": "admin"})).await;
+    assert_eq!(administering.status, 201, "{}", administering.text);
+
+    let drives = || get_as(&app, "/api/v1/rides?scope=driver", &deputy.access);
+    assert_eq!(drives().await.status, 200, "drives in Rieder");
+    assert_eq!(
+        get_as(&app, "/api/v1/users", &deputy.access).await.status,
+        200,
+        "administers"
+    );
+    let me = get_as(&app, "/api/v1/me", &deputy.access).await;
+    assert_eq!(
+        me.json()["roles"].as_array().map(Vec::len),
+        Some(2),
+        "{}",
+        me.text
+    );
+
+    let admin_role = administering.json()["id"].as_str().expect("id").to_owned();
+    let path = format!("/api/v1/users/{}/roles/{admin_role}", deputy.user_id);
+    let reply = delete_json(&app, &path, Some(&admin.access), None).await;
+    assert_eq!(reply.status, 204, "{}", reply.text);
+    get_as(&app, "/api/v1/users", &deputy.access)
+        .await
+        .assert_problem(403, "forbidden");
+    let still = drives().await;
+    assert_eq!(still.status, 200, "still drives: {}", still.text);
+}
+
 #[tokio::test]
 async fn a_revoked_role_stops_working_with_a_token_already_issued() {
     let app = spawn_with_admin().await;
