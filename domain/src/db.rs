@@ -35,6 +35,16 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
         .map_sqlx_sqlite_pool_opts(|pool| {
             pool.after_connect(|conn, _| Box::pin(stable_query_plans(conn)))
         });
+    // sqlx pings every connection it hands out (default): a round trip to PostgreSQL, and
+    // on SQLite a hand-off to the connection's thread, before every statement outside a
+    // transaction and every transaction begun. An embedded SQLite file cannot drop a connection, so it
+    // is never pinged; a PostgreSQL connection only after it sat idle long enough for a
+    // server restart, a proxy or a firewall to have dropped it.
+    if url.starts_with("sqlite:") {
+        options.test_before_acquire(false);
+    } else {
+        options.test_before_acquire_if_idle_for(Duration::from_secs(30));
+    }
     // Opening SQLite sets the journal mode, which can meet "database is locked" while another
     // process or pool holds the write lock (e.g. an instance migrating at the same moment);
     // the busy timeout does not cover that pragma. Such a lock is short: wait and try again.
