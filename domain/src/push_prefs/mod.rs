@@ -15,7 +15,7 @@ use entity::{
     push_delivery, push_subscription, vocab::NewsCategory,
 };
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, JoinType,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::OnConflict,
 };
 use uuid::Uuid;
@@ -626,26 +626,26 @@ pub async fn inbox(
     if unread_only {
         query = query.filter(inbox_entry::Column::ReadAt.is_null());
     }
+    // The notices come with the entries (one statement, not two: this runs on every open of
+    // the app's inbox).
     let mut entries = query
+        .select_also(notice::Entity)
+        .join(
+            JoinType::InnerJoin,
+            inbox_entry::Entity::belongs_to(notice::Entity)
+                .from(inbox_entry::Column::NoticeId)
+                .to(notice::Column::Id)
+                .into(),
+        )
         .order_by_desc(inbox_entry::Column::Id)
         .limit(limit + 1)
         .all(db)
         .await?;
     let more = entries.len() as u64 > limit;
     entries.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    let notices: std::collections::HashMap<Uuid, notice::Model> = notice::Entity::find()
-        .filter(notice::Column::Id.is_in(entries.iter().map(|e| e.notice_id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|n| (n.id, n))
-        .collect();
     let items = entries
         .into_iter()
-        .filter_map(|entry| {
-            let notice = notices.get(&entry.notice_id)?;
-            Some(InboxItem::new(entry, notice))
-        })
+        .filter_map(|(entry, notice)| Some(InboxItem::new(entry, &notice?)))
         .collect::<Result<_, sea_orm::DbErr>>()?;
     Ok((items, more))
 }

@@ -21,8 +21,8 @@ use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    sea_query::{Expr, ExprTrait},
+    EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Expr, ExprTrait, Query, QueryStatementBuilder},
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -416,6 +416,39 @@ async fn views(
             .filter_map(|back| back.outward_ride_id.map(|out| (out, back.id)))
             .collect()
     };
+    views_with_return_legs(conn, rides, return_legs).await
+}
+
+/// A ride read with the id of its return leg, if it has one (see [`return_leg_id`]).
+#[derive(FromQueryResult)]
+struct RideWithReturnLeg {
+    #[sea_orm(nested)]
+    ride: ride::Model,
+    return_ride_id: Option<Uuid>,
+}
+
+/// The id of the ride's return leg (the ride whose `outward_ride_id` it is), as a column of a
+/// query on rides, so that a page of rides needs no second query for them.
+fn return_leg_id() -> Expr {
+    let back = "return_leg";
+    Query::select()
+        .column((back, ride::Column::Id))
+        .from_as(ride::Entity, back)
+        .and_where(
+            Expr::col((back, ride::Column::OutwardRideId)).equals((ride::Entity, ride::Column::Id)),
+        )
+        .limit(1)
+        .to_owned()
+        .into_sub_query_statement()
+        .into()
+}
+
+/// [`views`] when the return legs are known: one query (the histories of the full views).
+async fn views_with_return_legs(
+    conn: &impl ConnectionTrait,
+    rides: Vec<(ride::Model, Visibility)>,
+    return_legs: HashMap<Uuid, Uuid>,
+) -> DomainResult<Vec<RideView>> {
     // Only the full view carries the history.
     let full: Vec<Uuid> = rides
         .iter()
@@ -1249,18 +1282,27 @@ pub async fn list(
         );
     }
     let mut rides = select
+        .expr_as(return_leg_id(), "return_ride_id")
         .order_by_asc(C::PickupAt)
         .order_by_asc(C::Id)
         .limit(query.limit + 1)
+        .into_model::<RideWithReturnLeg>()
         .all(conn)
         .await?;
     let more = rides.len() as u64 > query.limit;
     rides.truncate(usize::try_from(query.limit).unwrap_or(usize::MAX));
+    let return_legs = rides
+        .iter()
+        .filter_map(|row| Some((row.ride.id, row.return_ride_id?)))
+        .collect();
     let visible = rides
         .into_iter()
-        .filter_map(|ride| visibility(actor, &ride).map(|v| (ride, v)))
+        .filter_map(|row| visibility(actor, &row.ride).map(|v| (row.ride, v)))
         .collect();
-    Ok((views(conn, visible).await?, more))
+    Ok((
+        views_with_return_legs(conn, visible, return_legs).await?,
+        more,
+    ))
 }
 
 /// Counts by status and by purpose of the rides picked up in a district (or all districts for
