@@ -52,14 +52,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-run() { # name, url, extra wrk arguments...
-  local name="$1" url="$2"
-  shift 2
-  printf '%-46s ' "${name}"
-  wrk -t"${THREADS}" -c"${CONNECTIONS}" -d"${DURATION}s" --latency "$@" "${url}" \
-    | awk '/Requests\/sec/{rps=$2} /^ +50%/{p50=$2} /^ +99%/{p99=$2} /Non-2xx/{bad=$NF}
-           END{printf "%10s req/s  p50 %8s  p99 %8s%s\n", rps, p50, p99, (bad ? "  NON-2XX " bad : "")}'
-}
+# shellcheck source=bench/wrk-line.sh
+source bench/wrk-line.sh
+run() { wrk_line 46 "$@"; } # name, url, extra wrk arguments...
 
 # Logins on FLOOD_CONNECTIONS connections for the length of one feed run (started in the
 # background; flood_report waits for it and prints what hey saw).
